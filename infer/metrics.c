@@ -54,14 +54,18 @@ s1c_status s1c_metrics_plot(const char *png_path, const char *csv_path, const ch
     s1c_atomic_file f;
     s1c_status st = s1c_atomic_open(&f, gp_path);
     if (st == S1C_OK) {
-        // The script stays next to the plot so it can be re-run or restyled by hand.
+        // The script stays next to the plot so it can be re-run or restyled by hand. Fixed axes
+        // from 0 (accuracy 0-100 %, thinking tokens up to the largest mean): gnuplot's autoscaling
+        // warns about an empty range on a one-point sweep (the "Wait" setting) or an all-zero one.
         fprintf(f.fp,
                 "set terminal pngcairo size 800,560\nset output '%s'\nset datafile separator ','\n"
                 "set title '%s'\nset xlabel 'average thinking tokens'\nset ylabel 'accuracy (%%)'\n"
-                "set grid\nset key off\nset yrange [0:5<*]\n"
+                "stats '%s' every ::1 using 7 nooutput\n"
+                "set xrange [0:(STATS_max > 0 ? 1.05 * STATS_max : 1)]\nset yrange [0:100]\n"
+                "set grid\nset key off\n"
                 "plot '%s' every ::1 using 7:($6*100) with linespoints pt 7 ps 1.2 lw 2, \\\n"
                 "     '' every ::1 using 7:($6*100):1 with labels offset 0,1 font ',8'\n",
-                tmp_png, title, csv_path);
+                tmp_png, title, csv_path, csv_path);
         st = s1c_atomic_commit(&f);
     }
     if (st == S1C_OK) {

@@ -86,10 +86,18 @@ typedef struct {
     s1c_eval_opts o;
     const char *benchmark, *format, *out;
     const char *prompts_file;
-    const char *prompts[64];
-    int n_prompts, raw;
+    const char **prompts;  // [n_prompts]: argv strings or lines of the prompts file (grows by doubling)
+    int n_prompts, cap_prompts, raw;
     int budgets[64], n_budgets, ignores[64], n_ignores;
 } cli;
+
+static void add_prompt(cli *c, const char *p) {
+    if (c->n_prompts == c->cap_prompts) {
+        c->cap_prompts = c->cap_prompts ? 2 * c->cap_prompts : 16;
+        c->prompts = s1c_xrealloc(c->prompts, (size_t)c->cap_prompts * sizeof *c->prompts);
+    }
+    c->prompts[c->n_prompts++] = p;
+}
 
 static int parse(int argc, char **argv, cli *c) {
     s1c_eval_opts_default(&c->o);
@@ -114,11 +122,7 @@ static int parse(int argc, char **argv, cli *c) {
         else if (FLAG("--out")) c->out = v;
         else if (FLAG("--prompts")) c->prompts_file = v;
         else if (FLAG("--prompt")) {
-            if (c->n_prompts == 64) {
-                fprintf(stderr, "s1c-infer: at most 64 --prompt (use --prompts FILE)\n");
-                return 0;
-            }
-            c->prompts[c->n_prompts++] = v;
+            add_prompt(c, v);
         } else if (FLAG("--max-thinking")) {
             if (v[0] == '-') {
                 fprintf(stderr, "s1c-infer: --max-thinking %s: a budget must be >= 0 (omit the flag for no cap; 0 "
@@ -222,10 +226,6 @@ static int load_prompts(const char *path, cli *c, char **keep) {
     for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
         line_no++;
         if (!*line) continue;
-        if (c->n_prompts == 64) {
-            fprintf(stderr, "s1c-infer: %s: at most 64 prompts\n", path);
-            return 0;
-        }
         if (line[0] == '{') {
             cJSON *j = cJSON_Parse(line);
             const cJSON *f = NULL;
@@ -244,7 +244,7 @@ static int load_prompts(const char *path, cli *c, char **keep) {
             memcpy(line, f->valuestring, n + 1);
             cJSON_Delete(j);
         }
-        c->prompts[c->n_prompts++] = line;
+        add_prompt(c, line);
     }
     if (!c->n_prompts) {
         fprintf(stderr, "s1c-infer: %s: no prompts\n", path);
@@ -344,6 +344,7 @@ int main(int argc, char **argv) {
     }
     s1c_infer_ctx_free(ctx);
     free(prompts_text);
+    free(c.prompts);
     if (st) {
         fprintf(stderr, "s1c-infer: %s\n", s1c_err_msg());
         if (size > 1) MPI_Abort(MPI_COMM_WORLD, 1);
