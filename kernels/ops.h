@@ -178,6 +178,22 @@ struct s1c_backend {
     // The stream the ops are ordered on (CUDA: the cudaStream_t), for a device collective backend
     // to order its own stream against (s1c_comm.set_stream); NULL (the pointer) on the CPU backend.
     void *(*stream)(s1c_backend *be);
+
+    // ---- greedy decoding without copying logits to the host ------------------------------------
+    // ids[r] (int32, backend memory) = the index i < n with the largest x[r * ld + i], for r < rows:
+    // ties go to the lowest index, NaN never wins, and banned[r * max_banned + j] (backend memory;
+    // entries < 0 unused; NULL when max_banned is 0) are excluded; a row without a candidate gives
+    // 0 — the choice infer/sampler.c's greedy s1c_sample makes. x is scratch: a backend may
+    // overwrite the banned positions. Only rows ints then cross to the host, not rows x V floats.
+    void (*argmax_rows)(s1c_backend *be, int32_t *ids, float *x, int rows, int n, int ld, const int32_t *banned,
+                        int max_banned);
+
+    // ---- memory budget (optional) ---------------------------------------------------------------
+    // Free and total bytes of the memory be->alloc draws from (CUDA: cudaMemGetInfo of the current
+    // device; CPU: MemAvailable / MemTotal of the host). Callers that size large categories up
+    // front (train/fsdp.c) compare against *free_bytes before allocating. NULL: the backend cannot
+    // tell. Returns S1C_ERR with a message when the query fails.
+    s1c_status (*mem_info)(s1c_backend *be, size_t *free_bytes, size_t *total_bytes);
 };
 
 // Backend construction. "cpu" always exists; "cuda" exists when built with CUDA (device = GPU index).

@@ -60,6 +60,8 @@ void s1c_cpu_attention_decode(s1c_backend *be, void *out, const void *qkv, const
 void s1c_cpu_matmul_decode(s1c_backend *be, void *out, const void *inp, const void *w, const void *bias, int T, int IC,
                            int OC);
 void s1c_cpu_add_f32(s1c_backend *be, float *x, const float *y, size_t n);
+void s1c_cpu_argmax_rows(s1c_backend *be, int32_t *ids, float *x, int rows, int n, int ld, const int32_t *banned,
+                         int max_banned);
 
 // ---- exp that the compiler can vectorise ------------------------------------------------------
 // libm's expf is a call the vectoriser cannot inline without -ffast-math, and the softmaxes of
