@@ -93,6 +93,19 @@ void s1c_qwen2_ckpt_close(s1c_qwen2_ckpt *c);
 // with model.safetensors.index.json when larger than max_shard_bytes (0 = never shard).
 s1c_status s1c_qwen2_weights_save(const char *dir, const s1c_qwen2_config *cfg, const s1c_qwen2_layout *lay,
                                   float *const *units_f32, const char *dtype, size_t max_shard_bytes);
+// The same output for a model that is never whole in one host's memory (FSDP export): begin
+// checks dtype and plans every file and header from the layout's shapes alone; the units then
+// arrive in order 0 .. n_units-1 and each is converted and written as it comes (the caller may
+// free it right after); finish puts the files into place (index last, as the writer's
+// temporaries are renamed), writes config.json and frees the saver. The bytes equal
+// s1c_qwen2_weights_save's, which is this fed from an array. After a failure: s1c_qwen2_save_abort
+// (removes the temporaries, frees; NULL ignored).
+typedef struct s1c_qwen2_saver s1c_qwen2_saver;
+s1c_status s1c_qwen2_save_begin(const char *dir, const s1c_qwen2_config *cfg, const s1c_qwen2_layout *lay,
+                                const char *dtype, size_t max_shard_bytes, s1c_qwen2_saver **out);
+s1c_status s1c_qwen2_save_unit(s1c_qwen2_saver *s, int unit, const float *unit_f32);  // [numel of unit]
+s1c_status s1c_qwen2_save_finish(s1c_qwen2_saver *s);
+void s1c_qwen2_save_abort(s1c_qwen2_saver *s);
 
 // ---- a packed batch (backend memory) ----------------------------------------------------------
 typedef struct {
@@ -173,5 +186,14 @@ const void *s1c_qwen2_lm_weight(const s1c_qwen2_model *m);
 float *s1c_qwen2_lm_grad(const s1c_qwen2_model *m);
 // Forward (+ backward when m->grads != NULL and backward != 0) of a whole batch; returns the loss.
 float s1c_qwen2_forward_backward(s1c_qwen2_model *m, s1c_qwen2_acts *a, const s1c_batch *b, int backward);
+
+// ---- activation memory, sized up front (one backend allocation per s1c_qwen2_acts) ----------
+// Bytes s1c_qwen2_acts_create_chunked allocates for these arguments, computed without allocating
+// by the same layout code (sub-buffers rounded up to S1C_ARENA_ALIGN, kernels/arena.h; sanitizer
+// redzones not counted). 0 on invalid arguments; SIZE_MAX when the size overflows.
+size_t s1c_qwen2_acts_bytes(const s1c_qwen2_config *cfg, s1c_dtype act_dtype, int max_T, int recompute,
+                            int mlp_chunk);
+// Bytes an acts object holds (its one allocation, as s1c_qwen2_acts_bytes counts them).
+size_t s1c_qwen2_acts_size(const s1c_qwen2_acts *a);
 
 #endif

@@ -150,22 +150,39 @@ s1c_status s1c_qwen2_weights_load(const char *dir, const s1c_qwen2_config *cfg, 
     return st;
 }
 
-s1c_status s1c_qwen2_weights_save(const char *dir, const s1c_qwen2_config *cfg, const s1c_qwen2_layout *lay,
-                                  float *const *units_f32, const char *dtype, size_t max_shard_bytes) {
-    s1c_st_dtype out;
+struct s1c_qwen2_saver {
+    char *dir;
+    s1c_qwen2_config cfg;  // torch_dtype set to the output dtype
+    const s1c_qwen2_layout *lay;
+    s1c_st_stream *st;
+    int next_unit;
+};
+
+void s1c_qwen2_save_abort(s1c_qwen2_saver *s) {
+    if (!s) return;
+    s1c_st_stream_abort(s->st);
+    free(s->dir);
+    free(s);
+}
+
+s1c_status s1c_qwen2_save_begin(const char *dir, const s1c_qwen2_config *cfg, const s1c_qwen2_layout *lay,
+                                const char *dtype, size_t max_shard_bytes, s1c_qwen2_saver **out) {
+    *out = NULL;
+    s1c_st_dtype odt;
     const char *torch_dtype;
     if (strcmp(dtype, "bf16") == 0) {
-        out = S1C_ST_BF16;
+        odt = S1C_ST_BF16;
         torch_dtype = "bfloat16";
     } else if (strcmp(dtype, "f32") == 0) {
-        out = S1C_ST_F32;
+        odt = S1C_ST_F32;
         torch_dtype = "float32";
     } else {
         return s1c_err("%s: unsupported output dtype '%s' (expected 'bf16' or 'f32')", dir, dtype);
     }
+    // The tensors in layout order, shapes only: the writer plans every file from them.
     int n = 0;
     for (int u = 0; u < lay->n_units; u++) n += lay->units[u].n_params;
-    s1c_st_entry *e = s1c_xcalloc((size_t)n, sizeof(s1c_st_entry));
+    s1c_st_entry *e = s1c_xcalloc(n ? (size_t)n : 1, sizeof(s1c_st_entry));
     int i = 0;
     for (int u = 0; u < lay->n_units; u++)
         for (int p = 0; p < lay->units[u].n_params; p++, i++) {
@@ -174,18 +191,62 @@ s1c_status s1c_qwen2_weights_save(const char *dir, const s1c_qwen2_config *cfg, 
             e[i].ndim = pd->ndim;
             e[i].shape[0] = pd->shape[0];
             e[i].shape[1] = pd->shape[1];
-            e[i].data = units_f32[u] + pd->offset;
             e[i].src_dtype = S1C_ST_F32;
         }
-    s1c_status st = s1c_st_write_dir(dir, e, n, out, max_shard_bytes);
+    s1c_st_stream *stream;
+    s1c_status st = s1c_st_stream_open(dir, e, n, odt, max_shard_bytes, &stream);
     free(e);
-    if (st != S1C_OK) return st;
-    s1c_qwen2_config c = *cfg;
-    snprintf(c.torch_dtype, sizeof(c.torch_dtype), "%s", torch_dtype);
-    size_t plen = strlen(dir) + 16;
-    char *path = s1c_xmalloc(plen);
-    snprintf(path, plen, "%s/config.json", dir);
-    st = s1c_qwen2_config_save(path, &c);
-    free(path);
+    S1C_TRY(st);
+    s1c_qwen2_saver *s = s1c_xcalloc(1, sizeof(*s));
+    s->dir = s1c_xstrdup(dir);
+    s->cfg = *cfg;
+    snprintf(s->cfg.torch_dtype, sizeof(s->cfg.torch_dtype), "%s", torch_dtype);
+    s->lay = lay;
+    s->st = stream;
+    *out = s;
+    return S1C_OK;
+}
+
+s1c_status s1c_qwen2_save_unit(s1c_qwen2_saver *s, int unit, const float *unit_f32) {
+    if (unit != s->next_unit)
+        return s1c_err("%s: unit %d given while unit %d is next (units are written in order)", s->dir, unit,
+                       s->next_unit);
+    const s1c_unit_desc *ud = &s->lay->units[unit];
+    for (int p = 0; p < ud->n_params; p++)
+        S1C_TRY(s1c_st_stream_put(s->st, unit_f32 + ud->params[p].offset, S1C_ST_F32));
+    s->next_unit++;
+    return S1C_OK;
+}
+
+s1c_status s1c_qwen2_save_finish(s1c_qwen2_saver *s) {
+    s1c_status st = S1C_OK;
+    if (s->next_unit != s->lay->n_units)
+        st = s1c_err("%s: only %d of %d units were written", s->dir, s->next_unit, s->lay->n_units);
+    if (st == S1C_OK) {
+        st = s1c_st_stream_finish(s->st);
+        s->st = NULL;  // finish frees it either way
+    }
+    if (st == S1C_OK) {
+        size_t plen = strlen(s->dir) + 16;
+        char *path = s1c_xmalloc(plen);
+        snprintf(path, plen, "%s/config.json", s->dir);
+        st = s1c_qwen2_config_save(path, &s->cfg);
+        free(path);
+    }
+    s1c_qwen2_save_abort(s);
     return st;
+}
+
+s1c_status s1c_qwen2_weights_save(const char *dir, const s1c_qwen2_config *cfg, const s1c_qwen2_layout *lay,
+                                  float *const *units_f32, const char *dtype, size_t max_shard_bytes) {
+    s1c_qwen2_saver *s;
+    S1C_TRY(s1c_qwen2_save_begin(dir, cfg, lay, dtype, max_shard_bytes, &s));
+    for (int u = 0; u < lay->n_units; u++) {
+        s1c_status st = s1c_qwen2_save_unit(s, u, units_f32[u]);
+        if (st != S1C_OK) {
+            s1c_qwen2_save_abort(s);
+            return st;
+        }
+    }
+    return s1c_qwen2_save_finish(s);
 }

@@ -109,6 +109,25 @@ s1c_status s1c_st_write(const char *path, const s1c_st_entry *entries, int n, s1
 s1c_status s1c_st_write_dir(const char *dir, const s1c_st_entry *entries, int n, s1c_st_dtype out_dtype,
                             size_t max_shard_bytes);
 
+// ---- streaming writer: the output of s1c_st_write_dir without holding every tensor at once ----
+// open creates DIR and plans the files (which tensors each shard holds) and their headers from
+// the entries' names and shapes alone (their data is not read and may be NULL); the data then
+// arrives one tensor at a time, in entry order, through put. Files are written under temporary
+// names; finish renames them into place, then writes the index (sharded), then removes a stale
+// file of the other layout. The bytes equal those of s1c_st_write_dir for the same tensors.
+typedef struct s1c_st_stream s1c_st_stream;
+s1c_status s1c_st_stream_open(const char *dir, const s1c_st_entry *entries, int n, s1c_st_dtype out_dtype,
+                              size_t max_shard_bytes, s1c_st_stream **out);
+// Index of the next tensor put expects (n once all arrived).
+int s1c_st_stream_next(const s1c_st_stream *s);
+// Writes the next tensor from data (its numel elements of src_dtype; conversions as s1c_st_write).
+// After a failure the stream can only be given up with s1c_st_stream_abort.
+s1c_status s1c_st_stream_put(s1c_st_stream *s, const void *data, s1c_st_dtype src_dtype);
+// Puts the files into place and frees s; refuses (removing the temporaries) unless every tensor was put.
+s1c_status s1c_st_stream_finish(s1c_st_stream *s);
+// Removes the temporaries and frees s; the final names are never touched. NULL is ignored.
+void s1c_st_stream_abort(s1c_st_stream *s);
+
 // Parses exactly one JSON document from text[len] (trailing whitespace allowed, trailing garbage
 // refused, unlike plain cJSON_ParseWithLength). NULL when malformed. The result is a cJSON *.
 struct cJSON;
