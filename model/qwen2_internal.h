@@ -2,6 +2,7 @@
 #ifndef S1C_QWEN2_INTERNAL_H
 #define S1C_QWEN2_INTERNAL_H
 
+#include "arena.h"
 #include "qwen2.h"
 
 // Element offsets of a block unit's tensors (the order of qwen2.h / qwen2_layout.c).
@@ -59,6 +60,7 @@ struct s1c_qwen2_acts {
     void *dgu;   // [mlp_chunk, 2I] act
     void *dsw;   // [mlp_chunk, I] act
     int fwd_T;   // tokens of the last forward, checked by the backward
+    s1c_arena mem;  // the one backend allocation every buffer above is carved from
 };
 
 // The gate|up [n, 2I] and SwiGLU [n, I] rows of the MLP chunk starting at token t0: the block's

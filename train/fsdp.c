@@ -3,8 +3,11 @@
 #include "fsdp.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "arena.h"
 
 // Working slots for gathered units. An op needs at most two units (the LM head with tied
 // embeddings: head + unit 0) and the next op's units are prefetched while it runs: three suffice.
@@ -43,6 +46,10 @@ struct s1c_fsdp {
     gbuf_t grot[2];  // rotating buffers for the head and the blocks; untied, [0] also fits the large units
     int next_rot;
     s1c_qwen2_acts *acts;
+    s1c_dtype act_dtype;
+    s1c_arena state_mem;  // one allocation: master, act copy, grad, m, v slices of every unit
+    s1c_arena work_mem;   // one allocation: slots, gradient buffers, scalars
+    s1c_fsdp_mem mem;     // what the two arenas and the activations hold
     float *loss_dev;    // backend fp32 scalar
     float *scalar_dev;  // backend fp32 scalar (norms)
     int max_T;
@@ -69,12 +76,146 @@ static int op_needs(const s1c_fsdp *f, const op_t *op, int *units) {
     }
 }
 
-static void *be_alloc(s1c_fsdp *f, size_t bytes, int *failed) {
-    if (*failed) return NULL;
-    void *p = f->be->alloc(f->be, bytes ? bytes : 4);
-    if (!p) *failed = 1;
-    else f->be->memset_zero(f->be, p, bytes ? bytes : 4);
-    return p;
+// Sizes of the units, slots and gradient buffers (no memory yet): everything the layout of the
+// two categories below depends on. Returns S1C_ERR when the layout cannot be built.
+static s1c_status init_geometry(s1c_fsdp *f, const s1c_qwen2_config *cfg, int world, s1c_dtype act_dtype) {
+    f->cfg = *cfg;
+    f->W = world;
+    f->lay = s1c_qwen2_layout_create(cfg);
+    if (!f->lay) return S1C_ERR;
+    f->n_units = f->lay->n_units;
+    f->head = s1c_qwen2_unit_head(cfg);
+    f->act_dtype = act_dtype;
+    f->asz = s1c_dtype_size(act_dtype);
+    f->gdt = act_dtype == S1C_F32 ? S1C_COMM_F32 : S1C_COMM_BF16;
+    f->u = s1c_xcalloc((size_t)f->n_units, sizeof(s1c_fsdp_unit));
+    size_t max_other = 0;
+    for (int i = 0; i < f->n_units; i++) {
+        s1c_fsdp_unit *x = &f->u[i];
+        x->g = s1c_shard_geometry(f->lay->units[i].numel, f->W);
+        if (x->g.padded > f->max_padded) f->max_padded = x->g.padded;
+        if (x->g.shard > f->max_shard) f->max_shard = x->g.shard;
+        if (i != 0 && (i != f->head || cfg->tie_word_embeddings) && x->g.padded > max_other)
+            max_other = x->g.padded;
+    }
+    if (max_other == 0) max_other = f->max_padded;  // no blocks: every unit is a large one
+    for (int s = 0; s < N_SLOTS; s++) {
+        f->slot[s].cap = s == 0 ? f->max_padded : max_other;
+        f->slot[s].unit = -1;
+    }
+    // Tied: unit 0's gradient must live from the LM head to the embedding backward, in its own
+    // buffer. Untied: it is only written by the embedding backward, so a rotating buffer serves;
+    // the head and the embedding then take grot[0] (sized for them), the blocks alternate.
+    f->gemb.unit = -1;
+    if (cfg->tie_word_embeddings) f->gemb.cap = f->u[0].g.padded;
+    for (int k = 0; k < 2; k++) {
+        f->grot[k].cap = k == 0 && !cfg->tie_word_embeddings ? f->max_padded : max_other;
+        f->grot[k].unit = -1;
+    }
+    return S1C_OK;
+}
+
+// Sharded state, one category: all fp32 master slices, then the act-dtype copies (bf16
+// backends), the gradient slices, m, v. Line by line so the plan can print each.
+static void carve_state(s1c_fsdp *f, s1c_arena *a, s1c_fsdp_mem *m) {
+    size_t mark = a->payload;
+#define LINE(field)                 \
+    m->field += a->payload - mark; \
+    mark = a->payload
+    for (int i = 0; i < f->n_units; i++) f->u[i].master = s1c_arena_take(a, f->u[i].g.shard * sizeof(float));
+    LINE(master);
+    for (int i = 0; i < f->n_units; i++)
+        f->u[i].master_act =
+            f->act_dtype == S1C_F32 ? (void *)f->u[i].master : s1c_arena_take(a, f->u[i].g.shard * f->asz);
+    LINE(act_copy);
+    for (int i = 0; i < f->n_units; i++) f->u[i].grad = s1c_arena_take(a, f->u[i].g.shard * sizeof(float));
+    LINE(grad);
+    for (int i = 0; i < f->n_units; i++) f->u[i].m = s1c_arena_take(a, f->u[i].g.shard * sizeof(float));
+    for (int i = 0; i < f->n_units; i++) f->u[i].v = s1c_arena_take(a, f->u[i].g.shard * sizeof(float));
+    LINE(adam);
+}
+
+// Working set, one category: gather slots, full-unit gradient buffers with their reduced slices,
+// the loss and norm scalars.
+static void carve_working(s1c_fsdp *f, s1c_arena *a, s1c_fsdp_mem *m) {
+    size_t mark = a->payload;
+    for (int s = 0; s < N_SLOTS; s++) f->slot[s].buf = s1c_arena_take(a, f->slot[s].cap * f->asz);
+    LINE(gathered);
+    if (f->cfg.tie_word_embeddings) {
+        f->gemb.full = s1c_arena_take(a, f->gemb.cap * sizeof(float));
+        f->gemb.tmp = s1c_arena_take(a, f->u[0].g.shard * sizeof(float));
+    }
+    for (int k = 0; k < 2; k++) {
+        f->grot[k].full = s1c_arena_take(a, f->grot[k].cap * sizeof(float));
+        f->grot[k].tmp = s1c_arena_take(a, f->max_shard * sizeof(float));
+    }
+    LINE(grad_buffers);
+    f->loss_dev = s1c_arena_take(a, sizeof(float));
+    f->scalar_dev = s1c_arena_take(a, sizeof(float));
+    LINE(scalars);
+#undef LINE
+}
+
+static void mem_totals(s1c_fsdp_mem *m) {
+    m->state = m->master + m->act_copy + m->grad + m->adam;
+    m->working = m->gathered + m->grad_buffers + m->scalars;
+    m->total = m->state + m->working + m->acts;
+}
+
+// Host-side parts only (the arenas are freed by the caller when they were allocated).
+static void free_host(s1c_fsdp *f) {
+    for (int i = 0; f->u && i < f->n_units; i++) free(f->u[i].seg);
+    free(f->u);
+    s1c_qwen2_layout_free(f->lay);
+}
+
+s1c_status s1c_fsdp_mem_plan(const s1c_qwen2_config *cfg, int world, s1c_dtype act_dtype, int max_T, int recompute,
+                             s1c_fsdp_mem *m) {
+    memset(m, 0, sizeof *m);
+    if (world < 1) return s1c_err("fsdp: %d ranks: need at least one", world);
+    s1c_fsdp f = {0};
+    if (init_geometry(&f, cfg, world, act_dtype) != S1C_OK) {
+        free_host(&f);
+        return S1C_ERR;
+    }
+    s1c_arena st, wk;
+    s1c_arena_init(&st, NULL, "sharded state");
+    s1c_arena_init(&wk, NULL, "working set");
+    carve_state(&f, &st, m);
+    carve_working(&f, &wk, m);
+    free_host(&f);
+    m->acts = s1c_qwen2_acts_bytes(cfg, act_dtype, max_T, recompute, S1C_QWEN2_MLP_CHUNK);
+    if (!m->acts) return S1C_ERR;  // max_T out of range (message set)
+    if (st.overflow || wk.overflow || m->acts == SIZE_MAX)
+        return s1c_err("fsdp: the memory of this model does not fit in the address space");
+    mem_totals(m);
+    return S1C_OK;
+}
+
+void s1c_fsdp_mem_of(const s1c_fsdp *f, s1c_fsdp_mem *m) { *m = f->mem; }
+
+// "24.6 GB" / "310.4 MB" / "12.0 kB": small test shapes stay readable next to real ones.
+static const char *human(char *buf, size_t n, double bytes) {
+    if (bytes >= 1e9) snprintf(buf, n, "%.1f GB", bytes / 1e9);
+    else if (bytes >= 1e6) snprintf(buf, n, "%.1f MB", bytes / 1e6);
+    else snprintf(buf, n, "%.1f kB", bytes / 1e3);
+    return buf;
+}
+
+// Fails with one message listing every category when their sum exceeds the free memory the
+// backend reports; nothing has been allocated yet, so no out-of-memory can happen halfway.
+static s1c_status check_fit(const s1c_fsdp *f, const s1c_fsdp_mem *m, int recompute) {
+    if (!f->be->mem_info) return S1C_OK;
+    size_t free_b = 0, total_b = 0;
+    if (f->be->mem_info(f->be, &free_b, &total_b) != S1C_OK) return S1C_OK;  // cannot tell: let alloc decide
+    if (m->total <= free_b) return S1C_OK;
+    char a[32], b[32], c[32], t[32], fr[32], sh[32];
+    return s1c_err("does not fit on %s (rank %d): sharded state %s + working set %s + activations %s = %s > %s free "
+                   "(short by %s); try more ranks%s or a smaller train.micro_batch_size",
+                   f->be->name, f->rank, human(a, sizeof a, (double)m->state), human(b, sizeof b, (double)m->working),
+                   human(c, sizeof c, (double)m->acts), human(t, sizeof t, (double)m->total),
+                   human(fr, sizeof fr, (double)free_b), human(sh, sizeof sh, (double)(m->total - free_b)),
+                   recompute ? "" : ", train.recompute true");
 }
 
 s1c_fsdp *s1c_fsdp_create(s1c_backend *be, s1c_comm *comm, const s1c_qwen2_config *cfg, int max_T, int recompute) {
@@ -93,102 +234,56 @@ s1c_fsdp *s1c_fsdp_create(s1c_backend *be, s1c_comm *comm, const s1c_qwen2_confi
     s1c_fsdp *f = s1c_xcalloc(1, sizeof *f);
     f->be = be;
     f->comm = comm;
-    f->cfg = *cfg;
-    f->W = comm->size;
     f->rank = comm->rank;
     f->max_T = max_T;
-    f->lay = s1c_qwen2_layout_create(cfg);
-    if (!f->lay) {
-        free(f);
+    s1c_arena_init(&f->state_mem, be, "sharded state");
+    s1c_arena_init(&f->work_mem, be, "working set");
+    if (init_geometry(f, cfg, comm->size, be->act_dtype) != S1C_OK) {
+        s1c_fsdp_free(f);
         return NULL;
     }
-    f->n_units = f->lay->n_units;
-    f->head = s1c_qwen2_unit_head(cfg);
-    f->asz = s1c_dtype_size(be->act_dtype);
-    f->gdt = be->act_dtype == S1C_F32 ? S1C_COMM_F32 : S1C_COMM_BF16;
-    f->u = s1c_xcalloc((size_t)f->n_units, sizeof(s1c_fsdp_unit));
-    int failed = 0;
-    size_t max_other = 0;
     for (int i = 0; i < f->n_units; i++) {
         s1c_fsdp_unit *x = &f->u[i];
-        x->g = s1c_shard_geometry(f->lay->units[i].numel, f->W);
-        if (x->g.padded > f->max_padded) f->max_padded = x->g.padded;
-        if (x->g.shard > f->max_shard) f->max_shard = x->g.shard;
-        if (i != 0 && (i != f->head || cfg->tie_word_embeddings) && x->g.padded > max_other)
-            max_other = x->g.padded;
-        const size_t sb = x->g.shard * sizeof(float);
-        x->master = be_alloc(f, sb, &failed);
-        x->master_act = be->act_dtype == S1C_F32 ? (void *)x->master : be_alloc(f, x->g.shard * f->asz, &failed);
-        x->grad = be_alloc(f, sb, &failed);
-        x->m = be_alloc(f, sb, &failed);
-        x->v = be_alloc(f, sb, &failed);
         x->n_seg = s1c_shard_segments(&f->lay->units[i], x->g, f->rank, NULL, 0);
         x->seg = s1c_xcalloc((size_t)(x->n_seg ? x->n_seg : 1), sizeof(s1c_shard_seg));
         s1c_shard_segments(&f->lay->units[i], x->g, f->rank, x->seg, x->n_seg);
     }
-    if (max_other == 0) max_other = f->max_padded;  // no blocks: every unit is a large one
-    for (int s = 0; s < N_SLOTS; s++) {
-        f->slot[s].cap = s == 0 ? f->max_padded : max_other;
-        f->slot[s].buf = be_alloc(f, f->slot[s].cap * f->asz, &failed);
-        f->slot[s].unit = -1;
+    // measure all three categories, check them together, then one allocation each
+    s1c_fsdp_mem measured = {0}, carved = {0};
+    carve_state(f, &f->state_mem, &measured);
+    carve_working(f, &f->work_mem, &measured);
+    measured.acts = s1c_qwen2_acts_bytes(cfg, be->act_dtype, max_T, recompute, S1C_QWEN2_MLP_CHUNK);
+    s1c_status st = measured.acts ? S1C_OK : S1C_ERR;
+    if (st == S1C_OK && (f->state_mem.overflow || f->work_mem.overflow || measured.acts == SIZE_MAX))
+        st = s1c_err("fsdp: the memory of this model does not fit in the address space");
+    if (st == S1C_OK) {
+        mem_totals(&measured);
+        st = check_fit(f, &measured, recompute);
     }
-    // Tied: unit 0's gradient must live from the LM head to the embedding backward, in its own
-    // buffer. Untied: it is only written by the embedding backward, so a rotating buffer serves;
-    // the head and the embedding then take grot[0] (sized for them), the blocks alternate.
-    f->gemb.unit = -1;
-    if (cfg->tie_word_embeddings) {
-        f->gemb.cap = f->u[0].g.padded;
-        f->gemb.full = be_alloc(f, f->gemb.cap * sizeof(float), &failed);
-        f->gemb.tmp = be_alloc(f, f->u[0].g.shard * sizeof(float), &failed);
-    }
-    for (int k = 0; k < 2; k++) {
-        f->grot[k].cap = k == 0 && !cfg->tie_word_embeddings ? f->max_padded : max_other;
-        f->grot[k].unit = -1;
-        f->grot[k].full = be_alloc(f, f->grot[k].cap * sizeof(float), &failed);
-        f->grot[k].tmp = be_alloc(f, f->max_shard * sizeof(float), &failed);
-    }
-    f->loss_dev = be_alloc(f, sizeof(float), &failed);
-    f->scalar_dev = be_alloc(f, sizeof(float), &failed);
-    if (failed) {
-        s1c_err_prefix("fsdp: allocating the sharded state (%zu parameters over %d ranks)", f->lay->numel, f->W);
+    if (st == S1C_OK && s1c_arena_alloc(&f->state_mem) == S1C_OK) carve_state(f, &f->state_mem, &carved);
+    else if (st == S1C_OK) st = S1C_ERR;
+    if (st == S1C_OK && s1c_arena_alloc(&f->work_mem) == S1C_OK) carve_working(f, &f->work_mem, &carved);
+    else if (st == S1C_OK) st = S1C_ERR;
+    if (st == S1C_OK && !(f->acts = s1c_qwen2_acts_create(be, cfg, max_T, recompute))) st = S1C_ERR;
+    if (st != S1C_OK) {
+        s1c_err_prefix("fsdp: %zu parameters over %d ranks, micro-batches of up to %d tokens",
+                       f->lay ? f->lay->numel : 0, f->W, max_T);
         s1c_fsdp_free(f);
         return NULL;
     }
-    f->acts = s1c_qwen2_acts_create(be, cfg, max_T, recompute);
-    if (!f->acts) {
-        s1c_fsdp_free(f);
-        return NULL;
-    }
+    carved.acts = s1c_qwen2_acts_size(f->acts);
+    mem_totals(&carved);
+    S1C_ASSERT(memcmp(&carved, &measured, sizeof carved) == 0);
+    f->mem = carved;
     return f;
 }
 
 void s1c_fsdp_free(s1c_fsdp *f) {
     if (!f) return;
-    s1c_backend *be = f->be;
-#define BFREE(p) \
-    if (p) be->free(be, p)
-    for (int i = 0; f->u && i < f->n_units; i++) {
-        s1c_fsdp_unit *x = &f->u[i];
-        if (x->master_act != (void *)x->master) BFREE(x->master_act);
-        BFREE(x->master);
-        BFREE(x->grad);
-        BFREE(x->m);
-        BFREE(x->v);
-        free(x->seg);
-    }
-    for (int s = 0; s < N_SLOTS; s++) BFREE(f->slot[s].buf);
-    BFREE(f->gemb.full);
-    BFREE(f->gemb.tmp);
-    for (int k = 0; k < 2; k++) {
-        BFREE(f->grot[k].full);
-        BFREE(f->grot[k].tmp);
-    }
-    BFREE(f->loss_dev);
-    BFREE(f->scalar_dev);
-#undef BFREE
-    if (f->acts) s1c_qwen2_acts_free(be, f->acts);
-    free(f->u);
-    s1c_qwen2_layout_free(f->lay);
+    if (f->acts) s1c_qwen2_acts_free(f->be, f->acts);
+    s1c_arena_free(&f->state_mem);
+    s1c_arena_free(&f->work_mem);
+    free_host(f);
     free(f);
 }
 
@@ -196,17 +291,8 @@ const s1c_qwen2_layout *s1c_fsdp_layout(const s1c_fsdp *f) { return f->lay; }
 int s1c_fsdp_n_units(const s1c_fsdp *f) { return f->n_units; }
 s1c_fsdp_unit *s1c_fsdp_unit_at(s1c_fsdp *f, int u) { return &f->u[u]; }
 
-size_t s1c_fsdp_state_bytes(const s1c_fsdp *f) {
-    size_t n = 0;
-    for (int i = 0; i < f->n_units; i++) n += f->u[i].g.shard;
-    return n * (4 * sizeof(float) + (f->be->act_dtype == S1C_F32 ? 0 : f->asz));
-}
-
-size_t s1c_fsdp_working_bytes(const s1c_fsdp *f) {
-    return (f->slot[0].cap + f->slot[1].cap + f->slot[2].cap) * f->asz +
-           (f->gemb.cap + f->grot[0].cap + f->grot[1].cap) * sizeof(float) +
-           ((f->gemb.cap ? f->u[0].g.shard : 0) + 2 * f->max_shard) * sizeof(float);
-}
+size_t s1c_fsdp_state_bytes(const s1c_fsdp *f) { return f->mem.state; }
+size_t s1c_fsdp_working_bytes(const s1c_fsdp *f) { return f->mem.working; }
 
 // fp32 dst[n] += src[n] on the backend. An fp32-act backend keeps its act add (the CPU path's
 // arithmetic never changed); a bf16 backend accumulates with the fp32 add_f32 op.

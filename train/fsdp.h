@@ -31,7 +31,8 @@ typedef struct {
 
 typedef struct s1c_fsdp s1c_fsdp;
 
-// max_T: most tokens in one micro-batch. Allocates the slices (zeros), slots and activations.
+// max_T: most tokens in one micro-batch. Allocates the slices (zeros), slots and activations:
+// one allocation per category, checked against the free memory first (s1c_fsdp_mem below).
 s1c_fsdp *s1c_fsdp_create(s1c_backend *be, s1c_comm *comm, const s1c_qwen2_config *cfg, int max_T, int recompute);
 void s1c_fsdp_free(s1c_fsdp *f);
 
@@ -41,6 +42,34 @@ s1c_fsdp_unit *s1c_fsdp_unit_at(s1c_fsdp *f, int u);
 // Bytes this rank holds for sharded state, and for the working set (slots + gradient buffers).
 size_t s1c_fsdp_state_bytes(const s1c_fsdp *f);
 size_t s1c_fsdp_working_bytes(const s1c_fsdp *f);
+
+// Device memory per rank, by category. s1c_fsdp_create makes ONE backend allocation per category
+// (sharded state, working set, activations; kernels/arena.h), sized before anything is
+// allocated; when the backend reports free memory (be->mem_info) and the sum exceeds it, create
+// fails with one message listing the categories, the total, the free memory and the shortfall.
+// Every sub-buffer is rounded up to S1C_ARENA_ALIGN bytes; the lines include that rounding and
+// add up exactly to their category.
+typedef struct {
+    // sharded state: this rank's slices of every unit
+    size_t master;    // fp32 master weights
+    size_t act_copy;  // act-dtype copy gathered from (0 when act is fp32: the master is gathered)
+    size_t grad;      // fp32 gradients
+    size_t adam;      // AdamW m + v
+    // working set
+    size_t gathered;      // the three gather slots (one large, two block-sized), act dtype
+    size_t grad_buffers;  // full-unit fp32 gradient buffers and their reduced slices
+    size_t scalars;       // loss and norm scalars
+    // activations and backward scratch (model/qwen2_acts.c, s1c_qwen2_acts_bytes)
+    size_t acts;
+    size_t state, working, total;  // master..adam, gathered..scalars, all three
+} s1c_fsdp_mem;
+
+// What s1c_fsdp_create(cfg, world ranks, backend of act_dtype, max_T, recompute) allocates per rank,
+// computed by the same layout code without allocating (the --plan calculator uses it).
+s1c_status s1c_fsdp_mem_plan(const s1c_qwen2_config *cfg, int world, s1c_dtype act_dtype, int max_T, int recompute,
+                             s1c_fsdp_mem *m);
+// What f allocated.
+void s1c_fsdp_mem_of(const s1c_fsdp *f, s1c_fsdp_mem *m);
 
 // Fills the master slices from whole fp32 units held by `root` (units_f32 ignored elsewhere),
 // one unit broadcast at a time. Moments are zeroed.

@@ -1,14 +1,17 @@
 #include "plan.h"
 
+#include <limits.h>
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "flops.h"
+#include "fsdp.h"
 
 s1c_status s1c_plan_compute(const s1c_train_config *tc, const s1c_qwen2_config *mc, const s1c_plan_hw *hw,
                             const uint32_t *lengths, size_t n_samples, s1c_plan_result *r) {
     memset(r, 0, sizeof *r);
-    const int W = hw->gpus, L = mc->num_hidden_layers;
+    const int W = hw->gpus;
     if (W < 1) return s1c_err("--plan: --gpus must be >= 1");
     if (!(hw->mfu > 0 && hw->mfu <= 1)) return s1c_err("--plan: MFU must be in (0, 1], got %g", hw->mfu);
     if (!(hw->gpu_tflops > 0 && hw->gpu_mem_gb > 0 && hw->link_gbps > 0))
@@ -17,33 +20,15 @@ s1c_status s1c_plan_compute(const s1c_train_config *tc, const s1c_qwen2_config *
         return s1c_err("--plan: train.global_batch_size %d is not divisible by %d GPUs x micro-batch %d",
                        tc->global_batch_size, W, tc->micro_batch_size);
     // ---- memory --------------------------------------------------------------------------------
+    // The sharded state, working set and activation lines come from the code that lays out the
+    // trainer's allocations (s1c_fsdp_mem_plan, s1c_qwen2_acts_bytes): the plan cannot drift.
     const int bf16 = strcmp(tc->precision, "bf16") == 0;
-    const double asz = bf16 ? 2 : 4;
-    double P = 0, max_unit = 0, max_other = 0, shard_sum = 0;
-    const int head = L + 1;
-    s1c_qwen2_layout *lay = s1c_qwen2_layout_create(mc);  // unit sizes exactly as the trainer shards them
-    for (int u = 0; u < L + 2; u++) {
-        double n = (double)lay->units[u].numel, shard = ceil(n / W);
-        P += n;
-        shard_sum += shard;
-        if (shard * W > max_unit) max_unit = shard * W;
-        // the "small" units of fsdp.c: all but unit 0 and the untied head
-        if (u && (u != head || mc->tie_word_embeddings) && shard * W > max_other) max_other = shard * W;
-    }
-    const double embed_numel = (double)lay->units[0].numel;
+    const s1c_dtype dt = bf16 ? S1C_BF16 : S1C_F32;
+    const double asz = (double)s1c_dtype_size(dt);
+    s1c_qwen2_layout *lay = s1c_qwen2_layout_create(mc);
+    if (!lay) return s1c_err_prefix("--plan: model layout");
+    const double P = (double)lay->numel;
     s1c_qwen2_layout_free(lay);
-    if (max_other == 0) max_other = max_unit;
-    r->master = 4 * shard_sum;
-    r->act_copy = bf16 ? 2 * shard_sum : 0;
-    r->grads = 4 * shard_sum;
-    r->adam = 8 * shard_sum;
-    // fsdp.c: one gather slot for the largest unit, two for the largest small one
-    r->gathered = (max_unit + 2 * max_other) * asz;
-    // fsdp.c: tied, unit 0's own buffer + two rotating ones of the largest other unit; untied, one
-    // rotating buffer of the largest unit (head, embedding) and one of the largest block (plus
-    // the reduced slices of each)
-    r->grad_buffers = mc->tie_word_embeddings ? 4 * (ceil(embed_numel / W) * W + 2 * max_other) + 4 * 3 * ceil(max_unit / W)
-                                              : 4 * (max_unit + max_other) + 4 * 2 * ceil(max_unit / W);
     // the largest micro-batch: block-size sequences, or the longest sample when the data is at hand
     double longest = tc->block_size;
     if (lengths) {
@@ -52,31 +37,38 @@ s1c_status s1c_plan_compute(const s1c_train_config *tc, const s1c_qwen2_config *
             if (lengths[i] > longest) longest = lengths[i];
         if (longest > tc->block_size) longest = tc->block_size;
     }
-    const double T = (double)tc->micro_batch_size * longest, C = mc->hidden_size, I = mc->intermediate_size;
-    const double Q = (double)mc->num_attention_heads * mc->head_dim, QKV = Q + 2.0 * mc->num_key_value_heads * mc->head_dim;
-    // per block, as model/qwen2_acts.c stores them: ln1, qkv, att, xmid, ln2 (act), rstd×2, lse
-    // (fp32) for all T tokens; gate|up and SwiGLU (act) for all T without recompute, for one
-    // MLP chunk with it (the MLP runs chunk by chunk, model/qwen2_forward.c / qwen2_backward.c)
-    const double chunk = T < S1C_QWEN2_MLP_CHUNK ? T : S1C_QWEN2_MLP_CHUNK;
-    const double attn_part = T * (C + QKV + Q + C + C) * asz + T * 4 * (2 + mc->num_attention_heads);
-    const double block_rc = attn_part + chunk * (2 * I + I) * asz;
-    const double block_full = attn_part + T * (2 * I + I) * asz;
-    // backward scratch: dx, dln, dqkv, datt for all T; dgu, dsw for one MLP chunk
-    const double scratch = T * (C + C + QKV + Q) * asz + chunk * (2 * I + I) * asz;
-    const double resid = (L + 1) * T * C * asz + T * C * asz + T * 4;  // block inputs, final norm
+    const double T = (double)tc->micro_batch_size * longest;
+    if (T > INT_MAX) return s1c_err("--plan: a micro-batch of %.0f tokens exceeds %d", T, INT_MAX);
+    s1c_fsdp_mem m;
+    S1C_TRY(s1c_fsdp_mem_plan(mc, W, dt, (int)T, tc->recompute, &m));
+    r->master = (double)m.master;
+    r->act_copy = (double)m.act_copy;
+    r->grads = (double)m.grad;
+    r->adam = (double)m.adam;
+    r->gathered = (double)m.gathered;
+    r->grad_buffers = (double)m.grad_buffers;
+    r->scalars = (double)m.scalars;
     r->micro_tokens = T;
-    r->acts_recompute = resid + block_rc + scratch;
-    r->acts_full = resid + L * block_full + scratch;
+    r->acts_recompute = (double)s1c_qwen2_acts_bytes(mc, dt, (int)T, 1, S1C_QWEN2_MLP_CHUNK);
+    r->acts_full = (double)s1c_qwen2_acts_bytes(mc, dt, (int)T, 0, S1C_QWEN2_MLP_CHUNK);
     r->logits = 2.0 * tc->plan_logits_chunk * mc->vocab_size * 4;
     r->reserve = hw->reserve_gb * 1e9;
-    r->total = r->master + r->act_copy + r->grads + r->adam + r->gathered + r->grad_buffers +
-               (tc->recompute ? r->acts_recompute : r->acts_full) + r->logits + r->reserve;
-    r->fits = r->total <= hw->gpu_mem_gb * 1e9;
     const double acts = tc->recompute ? r->acts_recompute : r->acts_full;
-    // activations are linear in T except the MLP chunk buffers (fixed once T exceeds the chunk)
-    const double fixed = tc->recompute && T >= S1C_QWEN2_MLP_CHUNK ? 2 * chunk * (2 * I + I) * asz : 0;
-    r->max_fit_tokens = (hw->gpu_mem_gb * 1e9 - (r->total - acts) - fixed) / ((acts - fixed) / T);
-    if (r->max_fit_tokens < 0) r->max_fit_tokens = 0;
+    const double rest = r->master + r->act_copy + r->grads + r->adam + r->gathered + r->grad_buffers + r->scalars +
+                        r->logits + r->reserve;
+    r->total = rest + acts;
+    r->fits = r->total <= hw->gpu_mem_gb * 1e9;
+    // the largest micro-batch whose activations still fit (they grow with tokens, the MLP chunk
+    // buffers only up to the chunk): bisection over the same sizing function
+    const double room = hw->gpu_mem_gb * 1e9 - rest;
+    long lo = 0, hi = INT_MAX;
+    while (lo < hi) {
+        const long mid = lo + (hi - lo + 1) / 2;
+        const size_t b = s1c_qwen2_acts_bytes(mc, dt, (int)mid, tc->recompute, S1C_QWEN2_MLP_CHUNK);
+        if (b != SIZE_MAX && (double)b <= room) lo = mid;
+        else hi = mid - 1;
+    }
+    r->max_fit_tokens = (double)lo;
     // ---- time ----------------------------------------------------------------------------------
     double tokens = 0, attn = 0;
     size_t n = n_samples;

@@ -29,6 +29,7 @@ typedef struct {
     // time
     long steps;
     double step_tokens, step_flops, compute_s, comm_bytes, comm_s, step_s, run_s;
+    double scalars;  // bytes of the working set's loss / norm scalars (in total, too small to print)
 } s1c_plan_result;
 
 // lengths may be NULL: then samples × avg_tokens from the config's plan section stand in.

@@ -1,5 +1,6 @@
 // cpu_backend.c — the CPU reference backend: the op table, host memory, conversions.
 // fp32 everywhere (act_dtype = S1C_F32); the ops live in the other cpu_*.c files.
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "cpu_internal.h"
@@ -55,6 +56,49 @@ static void cpu_add_inplace(s1c_backend *be, void *x_, const void *y_, size_t n)
     for (size_t i = 0; i < n; i++) x[i] += y[i];
 }
 
+// One "Key: value kB" figure of /proc/meminfo, in bytes; 0 when absent.
+static size_t meminfo_bytes(const char *text, const char *key) {
+    const char *p = strstr(text, key);
+    if (!p) return 0;
+    unsigned long long kb = 0;
+    if (sscanf(p + strlen(key), " %llu", &kb) != 1) return 0;
+    return (size_t)kb * 1024;
+}
+
+// A cgroup v2 limit file's value in bytes; SIZE_MAX when absent or "max".
+static size_t cgroup_bytes(const char *path) {
+    FILE *fp = fopen(path, "r");
+    if (!fp) return SIZE_MAX;
+    unsigned long long v = 0;
+    int ok = fscanf(fp, "%llu", &v) == 1;
+    fclose(fp);
+    return ok ? (size_t)v : SIZE_MAX;
+}
+
+// Host memory this process may still take: MemAvailable (page cache it can reclaim included),
+// capped by the container's cgroup v2 limit when there is one (MemAvailable sees the whole host).
+static s1c_status cpu_mem_info(s1c_backend *be, size_t *free_bytes, size_t *total_bytes) {
+    (void)be;
+    char text[4096];
+    FILE *fp = fopen("/proc/meminfo", "r");
+    if (!fp) return s1c_err("cpu backend: /proc/meminfo: cannot open it to read the free host memory");
+    size_t n = fread(text, 1, sizeof text - 1, fp);
+    fclose(fp);
+    text[n] = 0;
+    size_t avail = meminfo_bytes(text, "MemAvailable:"), total = meminfo_bytes(text, "MemTotal:");
+    if (!total || !avail) return s1c_err("cpu backend: /proc/meminfo: no MemTotal / MemAvailable line");
+    const size_t limit = cgroup_bytes("/sys/fs/cgroup/memory.max");
+    if (limit != SIZE_MAX) {
+        const size_t cur = cgroup_bytes("/sys/fs/cgroup/memory.current");
+        const size_t left = cur == SIZE_MAX ? limit : cur < limit ? limit - cur : 0;
+        if (left < avail) avail = left;
+        if (limit < total) total = limit;
+    }
+    *free_bytes = avail;
+    *total_bytes = total;
+    return S1C_OK;
+}
+
 static void cpu_destroy(s1c_backend *be) { free(be); }
 
 s1c_backend *s1c_cpu_backend_create(void) {
@@ -96,6 +140,8 @@ s1c_backend *s1c_cpu_backend_create(void) {
     be->attention_decode = s1c_cpu_attention_decode;
     be->matmul_decode = s1c_cpu_matmul_decode;
     be->add_f32 = s1c_cpu_add_f32;
+    be->argmax_rows = s1c_cpu_argmax_rows;
+    be->mem_info = cpu_mem_info;
     be->destroy = cpu_destroy;
     return be;
 }
