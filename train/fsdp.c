@@ -210,9 +210,9 @@ static s1c_status check_fit(const s1c_fsdp *f, const s1c_fsdp_mem *m, int recomp
     if (f->be->mem_info(f->be, &free_b, &total_b) != S1C_OK) return S1C_OK;  // cannot tell: let alloc decide
     if (m->total <= free_b) return S1C_OK;
     char a[32], b[32], c[32], t[32], fr[32], sh[32];
-    return s1c_err("does not fit on %s (rank %d): sharded state %s + working set %s + activations %s = %s > %s free "
+    return s1c_err("does not fit in %s memory: sharded state %s + working set %s + activations %s = %s > %s free "
                    "(short by %s); try more ranks%s or a smaller train.micro_batch_size",
-                   f->be->name, f->rank, human(a, sizeof a, (double)m->state), human(b, sizeof b, (double)m->working),
+                   f->be->name, human(a, sizeof a, (double)m->state), human(b, sizeof b, (double)m->working),
                    human(c, sizeof c, (double)m->acts), human(t, sizeof t, (double)m->total),
                    human(fr, sizeof fr, (double)free_b), human(sh, sizeof sh, (double)(m->total - free_b)),
                    recompute ? "" : ", train.recompute true");
@@ -266,8 +266,8 @@ s1c_fsdp *s1c_fsdp_create(s1c_backend *be, s1c_comm *comm, const s1c_qwen2_confi
     else if (st == S1C_OK) st = S1C_ERR;
     if (st == S1C_OK && !(f->acts = s1c_qwen2_acts_create(be, cfg, max_T, recompute))) st = S1C_ERR;
     if (st != S1C_OK) {
-        s1c_err_prefix("fsdp: %zu parameters over %d ranks, micro-batches of up to %d tokens",
-                       f->lay ? f->lay->numel : 0, f->W, max_T);
+        s1c_err_prefix("fsdp (%.2fB parameters over %d ranks, micro-batches of up to %d tokens)",
+                       f->lay ? (double)f->lay->numel / 1e9 : 0.0, f->W, max_T);
         s1c_fsdp_free(f);
         return NULL;
     }
