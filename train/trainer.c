@@ -178,16 +178,10 @@ static s1c_status setup(run_ctx *x, const s1c_dist *d) {
     return S1C_OK;
 }
 
+// Each rank reads only its slices of the checkpoint (s1c_import_hf): no host ever holds the
+// whole model, and the ranks read in parallel.
 static s1c_status init_weights(run_ctx *x) {
-    const s1c_qwen2_layout *lay = s1c_fsdp_layout(x->f);
-    float **units = s1c_xcalloc((size_t)lay->n_units, sizeof(float *));
-    s1c_status st = S1C_OK;
-    if (x->comm->rank == 0) st = s1c_qwen2_weights_load(x->tc->model_path, &x->mc, lay, units);
-    st = agree(x->comm, st, "loading the initial weights");
-    if (st == S1C_OK) st = s1c_fsdp_set_weights(x->f, units, 0);
-    for (int u = 0; u < lay->n_units; u++) free(units[u]);
-    free(units);
-    return st;
+    return s1c_import_hf(x->f, x->comm, &x->mc, x->tc->model_path);
 }
 
 // After a failure on a GPU job of several ranks the process is about to abort the job (main):
