@@ -1,12 +1,16 @@
 // bench_decode — inference throughput of the KV-cache decode path on random weights: prefill
-// tokens/s (one prompt in one forward) and greedy decode tokens/s at batch 1 and batch 32, for
-// the 55M shape (hidden 512, 8 layers, 8 heads / 2 KV heads, intermediate 1408, vocab 32000) or
-// Qwen2.5-0.5B's shape (hidden 896, 24 layers, 14 / 2 heads, intermediate 4864, vocab 151936,
-// tied). Decode steps include the LM head and the host argmax, as a generation loop does.
-// With --peer it then runs tests/bench/bench_decode_peer.py (plain PyTorch + transformers, KV
-// cache, same shape and lengths) so both figures come from the same run.
+// tokens/s (one prompt in one forward) and greedy decode tokens/s at each batch size of
+// --batches, for the 55M shape (hidden 512, 8 layers, 8 heads / 2 KV heads, intermediate 1408,
+// vocab 32000) or Qwen2.5-0.5B's shape (hidden 896, 24 layers, 14 / 2 heads, intermediate 4864,
+// vocab 151936, tied). Decode steps include the LM head, the logits' copy to the host and the host
+// argmax, as s1c-infer's generation loop does (model/qwen2_decode.h, the engine's path).
+// --device cuda: weights (bf16), KV cache, workspace and activations in device memory; without a
+// GPU it prints a SKIP line and exits 77. With --peer (CPU only) it then runs
+// tests/bench/bench_decode_peer.py (plain PyTorch + transformers, KV cache, same shape and
+// lengths) so both figures come from the same run.
 //
-//   bench_decode [--shape 55m|0.5b] [--prompt 128] [--gen 32] [--prefill 512] [--batches 1,32] [--peer]
+//   bench_decode [--shape 55m|0.5b] [--device cpu|cuda] [--prompt 128] [--gen 32] [--prefill 512]
+//                [--batches 1,32] [--peer]
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +19,7 @@
 
 #include "qwen2.h"
 #include "qwen2_decode.h"
+#include "s1c_rng.h"
 
 static double now_s(void) {
     struct timespec ts;
@@ -23,12 +28,7 @@ static double now_s(void) {
 }
 
 static uint64_t rs = 0x9e3779b97f4a7c15ull;
-static uint64_t rnext(void) {
-    uint64_t z = (rs += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
+static uint64_t rnext(void) { return s1c_splitmix64(&rs); }
 static float runif(void) { return (float)((rnext() >> 40) * (1.0 / 16777216.0)); }
 
 static int argmax(const float *x, int n) {
@@ -39,21 +39,52 @@ static int argmax(const float *x, int n) {
 }
 
 int main(int argc, char **argv) {
-    const char *shape = "55m";
+    const char *shape = "55m", *device = "cpu";
     int prompt = 128, gen = 32, prefill = 512, peer = 0;
     char batches_s[64] = "1,32";
     static const struct option opts[] = {{"shape", required_argument, 0, 's'}, {"prompt", required_argument, 0, 'p'},
                                          {"gen", required_argument, 0, 'g'},   {"prefill", required_argument, 0, 'f'},
                                          {"batches", required_argument, 0, 'b'}, {"peer", no_argument, 0, 'P'},
-                                         {0, 0, 0, 0}};
+                                         {"device", required_argument, 0, 'd'}, {0, 0, 0, 0}};
     for (int c; (c = getopt_long(argc, argv, "", opts, NULL)) != -1;) {
         if (c == 's') shape = optarg;
         else if (c == 'p') prompt = atoi(optarg);
         else if (c == 'g') gen = atoi(optarg);
         else if (c == 'f') prefill = atoi(optarg);
-        else if (c == 'b') snprintf(batches_s, sizeof batches_s, "%s", optarg);
-        else if (c == 'P') peer = 1;
+        else if (c == 'b') {
+            if (strlen(optarg) >= sizeof batches_s) {
+                fprintf(stderr, "--batches: at most %zu characters\n", sizeof batches_s - 1);
+                return 2;
+            }
+            snprintf(batches_s, sizeof batches_s, "%s", optarg);
+        } else if (c == 'P') peer = 1;
+        else if (c == 'd') device = optarg;
         else return 2;
+    }
+    if (strcmp(device, "cpu") && strcmp(device, "cuda")) {
+        fprintf(stderr, "--device: cpu or cuda\n");
+        return 2;
+    }
+    if (peer && strcmp(device, "cpu")) {
+        fprintf(stderr, "--peer: the PyTorch peer runs on the CPU only (use --device cpu)\n");
+        return 2;
+    }
+    if (prompt < 1 || gen < 1 || prefill < 1) {
+        fprintf(stderr, "--prompt, --gen and --prefill: >= 1\n");
+        return 2;
+    }
+    const int BS = 16;
+    int batches[8], nb = 0;
+    char blist[64];
+    memcpy(blist, batches_s, sizeof blist);  // strtok writes into its input; the peer needs the list
+    for (char *save = NULL, *t = strtok_r(blist, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        char *end;
+        long v = strtol(t, &end, 10);
+        if (*end || v < 1 || v > 4096 || nb == 8) {
+            fprintf(stderr, "--batches %s: up to 8 comma-separated sizes in 1..4096\n", batches_s);
+            return 2;
+        }
+        batches[nb++] = (int)v;
     }
     s1c_qwen2_model m;
     memset(&m, 0, sizeof m);
@@ -72,28 +103,58 @@ int main(int argc, char **argv) {
         return 2;
     }
     cfg->bos_token_id = cfg->eos_token_id = -1;
-    s1c_backend *be = s1c_backend_create("cpu", 0);
+    s1c_backend *be = s1c_backend_create(device, 0);
+    if (!be) {
+        if (!strcmp(device, "cuda")) {
+            printf("SKIP: bench_decode --device cuda: no CUDA device (%s); nothing measured\n", s1c_err_msg());
+            return 77;
+        }
+        fprintf(stderr, "%s\n", s1c_err_msg());
+        return 1;
+    }
+    if (s1c_decode_ops_check(be) != S1C_OK) {
+        fprintf(stderr, "%s\n", s1c_err_msg());
+        return 1;
+    }
     m.be = be;
     m.layout = s1c_qwen2_layout_create(cfg);
     const int U = m.layout->n_units, V = cfg->vocab_size;
     m.params = calloc((size_t)U, sizeof(void *));
+    size_t max_unit = 0;
+    for (int u = 0; u < U; u++)
+        if (m.layout->units[u].numel > max_unit) max_unit = m.layout->units[u].numel;
+    // Random fp32 weights made on the host, uploaded unit by unit; a backend with bf16 activations
+    // converts them on the device through one fp32 staging buffer.
+    const size_t asz = s1c_dtype_size(be->act_dtype);
+    float *h = malloc(max_unit * sizeof(float));
+    float *stage = be->act_dtype == S1C_F32 ? NULL : be->alloc(be, max_unit * sizeof(float));
+    if (!h || (be->act_dtype != S1C_F32 && !stage)) {
+        fprintf(stderr, "weights staging: %s\n", h ? s1c_err_msg() : "out of host memory");
+        return 1;
+    }
     for (int u = 0; u < U; u++) {
         const s1c_unit_desc *ud = &m.layout->units[u];
-        float *p = be->alloc(be, ud->numel * sizeof(float));
         for (int k = 0; k < ud->n_params; k++) {
             const s1c_param_desc *pd = &ud->params[k];
             int norm = pd->ndim == 1 && strstr(pd->name, "norm");
-            for (size_t i = 0; i < pd->numel; i++) p[pd->offset + i] = norm ? 1.0f : 0.04f * (runif() - 0.5f);
+            for (size_t i = 0; i < pd->numel; i++) h[pd->offset + i] = norm ? 1.0f : 0.04f * (runif() - 0.5f);
         }
-        m.params[u] = p;
+        if (!(m.params[u] = be->alloc(be, ud->numel * asz))) {
+            fprintf(stderr, "weights: %s\n", s1c_err_msg());
+            return 1;
+        }
+        if (stage) {
+            be->copy_h2d(be, stage, h, ud->numel * sizeof(float));
+            be->f32_to_act(be, m.params[u], stage, ud->numel);
+        } else {
+            be->copy_h2d(be, m.params[u], h, ud->numel * sizeof(float));
+        }
+        be->synchronize(be);  // h is refilled for the next unit
     }
-    printf("bench_decode: shape %s, %.1fM params, prompt %d, gen %d, prefill %d (CPU, fp32)\n", shape,
-           (double)m.layout->numel / 1e6, prompt, gen, prefill);
-    const int BS = 16;
-    int batches[8], nb = 0;
-    char blist[64];
-    memcpy(blist, batches_s, sizeof blist);  // strtok writes into its input; the peer needs the list
-    for (char *t = strtok(blist, ","); t && nb < 8; t = strtok(NULL, ",")) batches[nb++] = atoi(t);
+    free(h);
+    if (stage) be->free(be, stage);
+    printf("bench_decode: shape %s, %.1fM params, prompt %d, gen %d, prefill %d (backend %s, %s)\n", shape,
+           (double)m.layout->numel / 1e6, prompt, gen, prefill, be->name, be->act_dtype == S1C_F32 ? "fp32" : "bf16");
     int maxB = 1;
     for (int i = 0; i < nb; i++)
         if (batches[i] > maxB) maxB = batches[i];
@@ -106,11 +167,19 @@ int main(int argc, char **argv) {
     }
     int max_T = maxB * prompt > prefill ? maxB * prompt : prefill;
     s1c_decode_ws *ws = s1c_decode_ws_create(be, cfg, max_T, maxB, max_blocks, maxB);
+    if (!ws) {
+        fprintf(stderr, "%s\n", s1c_err_msg());
+        return 1;
+    }
     int32_t *ids = malloc(sizeof(int32_t) * (size_t)max_T), *pos = malloc(sizeof(int32_t) * (size_t)max_T);
     int32_t *rsq = malloc(sizeof(int32_t) * (size_t)max_T), *slot = malloc(sizeof(int32_t) * (size_t)max_T);
     int32_t *tables = malloc(sizeof(int32_t) * (size_t)maxB * max_blocks), *outr = malloc(sizeof(int32_t) * (size_t)maxB);
     int32_t *last = malloc(sizeof(int32_t) * (size_t)maxB);
     float *logits = malloc(sizeof(float) * (size_t)maxB * V);
+    if (!ids || !pos || !rsq || !slot || !tables || !outr || !last || !logits) {
+        fprintf(stderr, "bench_decode: out of host memory for batch %d\n", maxB);
+        return 1;
+    }
     for (int b = 0; b < maxB; b++)
         for (int i = 0; i < max_blocks; i++) tables[b * max_blocks + i] = b * max_blocks + i;
     // Prefill: one prompt of `prefill` tokens in one forward (best of 3 after a warm-up).
@@ -125,11 +194,16 @@ int main(int argc, char **argv) {
         outr[0] = prefill - 1;
         s1c_decode_batch b = {prefill, 1, ids, pos, rsq, slot, tables, max_blocks, 1, outr};
         double t0 = now_s();
-        if (s1c_qwen2_decode(&m, &kv, ws, &b, logits) != S1C_OK) return 1;
+        if (s1c_qwen2_decode(&m, &kv, ws, &b, logits) != S1C_OK) {
+            fprintf(stderr, "prefill: %s\n", s1c_err_msg());
+            return 1;
+        }
         double t = now_s() - t0;
         if (rep && t < best) best = t;
     }
     printf("  prefill  %5d tokens            %9.1f tokens/s  (%.3f s)\n", prefill, prefill / best, best);
+    printf("summary: decode shape %s device %s prefill %d: %.1f tokens/s\n", shape, device, prefill, prefill / best);
+    fflush(stdout);
     for (int bi = 0; bi < nb; bi++) {
         const int B = batches[bi];
         // Prefill the B prompts (one packed forward), then `gen` greedy decode steps.
@@ -144,7 +218,10 @@ int main(int argc, char **argv) {
             outr[s] = T - 1;
         }
         s1c_decode_batch b = {T, B, ids, pos, rsq, slot, tables, max_blocks, B, outr};
-        if (s1c_qwen2_decode(&m, &kv, ws, &b, logits) != S1C_OK) return 1;
+        if (s1c_qwen2_decode(&m, &kv, ws, &b, logits) != S1C_OK) {
+            fprintf(stderr, "batch %d prompts: %s\n", B, s1c_err_msg());
+            return 1;
+        }
         for (int s = 0; s < B; s++) last[s] = argmax(logits + (size_t)s * V, V);
         double t0 = now_s();
         for (int g = 0; g < gen; g++) {
@@ -157,11 +234,17 @@ int main(int argc, char **argv) {
                 outr[s] = s;
             }
             s1c_decode_batch d = {B, B, ids, pos, rsq, slot, tables, max_blocks, B, outr};
-            if (s1c_qwen2_decode(&m, &kv, ws, &d, logits) != S1C_OK) return 1;
+            if (s1c_qwen2_decode(&m, &kv, ws, &d, logits) != S1C_OK) {
+                fprintf(stderr, "batch %d step %d: %s\n", B, g, s1c_err_msg());
+                return 1;
+            }
             for (int s = 0; s < B; s++) last[s] = argmax(logits + (size_t)s * V, V);
         }
         double t = now_s() - t0;
         printf("  decode   batch %2d x %3d steps   %9.1f tokens/s  (%.3f s/step)\n", B, gen, B * gen / t, t / gen);
+        printf("summary: decode shape %s device %s batch %d: %.1f tokens/s (%.2f ms/step)\n", shape, device, B,
+               B * gen / t, 1e3 * t / gen);
+        fflush(stdout);
     }
     fflush(stdout);
     s1c_decode_ws_free(be, ws);
