@@ -10,10 +10,13 @@
 //   O  [b, nh,  s, hd]  strides [s*ro, hd, ro, 1]  ragged offset cu[i]*ro   (ro = nh*hd)
 //   Stats [b, nh, s, 1] fp32, padded (workspace), converted to/from the op's lse[nh, T].
 // b and s are bucketed (next power of two of n_seq and of the longest sequence, at least 64) so a
-// handful of plans serve a whole run; unused batch slots get length 0. Masks: padding (row <
-// seq_len_q and col < seq_len_kv) then causal (row >= col) as GEN_INDEX / CMP / BINARY_SELECT
-// nodes with the fill value -FLT_MAX. Plans are cached per (direction, b, s, nh, nkv, hd); a
-// shape cuDNN refuses is remembered and served by the own kernels (one stderr line says so).
+// handful of plans serve a whole run; unused batch slots get length 0 (s1c_cuda_attn_plan in
+// cuda_plan.c: buckets, refusals and the workspace layout, unit-tested on the CPU). Masks: padding
+// (row < seq_len_q and col < seq_len_kv) then causal (row >= col) as GEN_INDEX / CMP /
+// BINARY_SELECT nodes with the fill value -FLT_MAX. The node order follows the graphs
+// cudnn-frontend's composite SDPA nodes emit (the fused engines match patterns). Plans are cached
+// per (direction, b, s, nh, nkv, hd); a shape cuDNN refuses is remembered and served by the own
+// kernels (one stderr line says so).
 #include <float.h>
 #include <math.h>
 #include <stdio.h>
@@ -21,24 +24,23 @@
 #include <string.h>
 
 #include "cuda_common.cuh"
+#include "cuda_plan.h"
 
-#define GB_MAX_DESC 192
+#define GB_MAX_DESC 320
+#define GB_MAX_OPS 64
 #define ATTN_CACHE 16
-// Refuse shapes whose padded per-batch buffers (stats, dO·O sums, fp32 dQ accumulator) would exceed
-// this; the own kernels then run (they need only [nh, T] floats).
-#define ATTN_PAD_LIMIT ((size_t)4 << 30)
 
 enum {
     UID_Q = 1, UID_K, UID_V, UID_O, UID_STATS, UID_SEQ_Q, UID_SEQ_KV, UID_SCALE, UID_NEG, UID_ONE,
     UID_OFF_Q, UID_OFF_K, UID_OFF_V, UID_OFF_O, UID_DO, UID_OFF_DO, UID_DQ, UID_DK, UID_DV,
-    UID_OFF_DQ, UID_OFF_DK, UID_OFF_DV, UID_SOFTMAX_SUM, UID_DQ_ACCUM, UID_VT, UID_OFF_VT, UID_OFF_KN,
+    UID_OFF_DQ, UID_OFF_DK, UID_OFF_DV, UID_SOFTMAX_SUM, UID_DQ_ACCUM, UID_VT, UID_OFF_VT,
     UID_VIRTUAL0 = 1000
 };
 
 typedef struct {
     cudnnBackendDescriptor_t d[GB_MAX_DESC];
     int n;
-    cudnnBackendDescriptor_t ops[64];
+    cudnnBackendDescriptor_t ops[GB_MAX_OPS];
     int n_ops;
     int64_t next_uid;
     int failed_line;
@@ -96,9 +98,9 @@ static void gb_free(graph_builder *g) {
     g->n_ops = 0;
 }
 
-static cudnnBackendDescriptor_t gb_tensor(graph_builder *g, int64_t uid, cudnnDataType_t dt, const int64_t *dims,
-                                          const int64_t *strides, bool is_virtual, bool by_value,
-                                          cudnnBackendDescriptor_t ragged) {
+static cudnnBackendDescriptor_t gb_tensor_ex(graph_builder *g, int64_t uid, cudnnDataType_t dt, const int64_t *dims,
+                                             const int64_t *strides, bool is_virtual, bool by_value,
+                                             cudnnBackendDescriptor_t ragged, bool f16x16) {
     cudnnBackendDescriptor_t t = gb_new(g, CUDNN_BACKEND_TENSOR_DESCRIPTOR);
     if (!GB_OK(g)) return NULL;
     if (uid == 0) uid = g->next_uid++;
@@ -111,8 +113,17 @@ static cudnnBackendDescriptor_t gb_tensor(graph_builder *g, int64_t uid, cudnnDa
     if (is_virtual) gb_set(g, t, CUDNN_ATTR_TENSOR_IS_VIRTUAL, CUDNN_TYPE_BOOLEAN, 1, &is_virtual);
     if (by_value) gb_set(g, t, CUDNN_ATTR_TENSOR_IS_BY_VALUE, CUDNN_TYPE_BOOLEAN, 1, &by_value);
     if (ragged) gb_set(g, t, CUDNN_ATTR_TENSOR_RAGGED_OFFSET_DESC, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &ragged);
+    if (f16x16) {
+        cudnnBackendTensorReordering_t ro = CUDNN_TENSOR_REORDERING_F16x16;
+        gb_set(g, t, CUDNN_ATTR_TENSOR_REORDERING_MODE, CUDNN_TYPE_TENSOR_REORDERING_MODE, 1, &ro);
+    }
     GB_CALL(g, cudnnBackendFinalize(t));
     return t;
+}
+static cudnnBackendDescriptor_t gb_tensor(graph_builder *g, int64_t uid, cudnnDataType_t dt, const int64_t *dims,
+                                          const int64_t *strides, bool is_virtual, bool by_value,
+                                          cudnnBackendDescriptor_t ragged) {
+    return gb_tensor_ex(g, uid, dt, dims, strides, is_virtual, by_value, ragged, false);
 }
 
 // A virtual tensor [d0, d1, d2, d3] with packed strides.
@@ -128,6 +139,10 @@ static cudnnBackendDescriptor_t gb_virt_strided(graph_builder *g, cudnnDataType_
 }
 
 static void gb_add_op(graph_builder *g, cudnnBackendDescriptor_t op) {
+    if (GB_OK(g) && g->n_ops >= GB_MAX_OPS) {
+        g->failed_line = __LINE__;
+        g->failed_status = CUDNN_STATUS_INTERNAL_ERROR;
+    }
     GB_CALL(g, cudnnBackendFinalize(op));
     if (GB_OK(g)) g->ops[g->n_ops++] = op;
 }
@@ -196,10 +211,10 @@ static void gb_reshape(graph_builder *g, cudnnBackendDescriptor_t x, cudnnBacken
     gb_add_op(g, op);
 }
 
-// Keeps S where (row < seq_q and col < seq_kv), then where row >= col; -FLT_MAX elsewhere.
-static cudnnBackendDescriptor_t gb_masks(graph_builder *g, cudnnBackendDescriptor_t S, int64_t b, int64_t h,
-                                         int64_t s, cudnnBackendDescriptor_t seq_q, cudnnBackendDescriptor_t seq_kv,
-                                         cudnnBackendDescriptor_t neg) {
+// Keeps S where (row < seq_q and col < seq_kv); -FLT_MAX elsewhere.
+static cudnnBackendDescriptor_t gb_padding_mask(graph_builder *g, cudnnBackendDescriptor_t S, int64_t b, int64_t h,
+                                                int64_t s, cudnnBackendDescriptor_t seq_q,
+                                                cudnnBackendDescriptor_t seq_kv, cudnnBackendDescriptor_t neg) {
     const cudnnDataType_t I32 = CUDNN_DATA_INT32, BOOL_ = CUDNN_DATA_BOOLEAN, F32 = CUDNN_DATA_FLOAT;
     cudnnBackendDescriptor_t row = gb_virt(g, I32, b, h, s, s), col = gb_virt(g, I32, b, h, s, s);
     gb_pw(g, CUDNN_POINTWISE_GEN_INDEX, I32, S, NULL, NULL, row, 2);
@@ -209,21 +224,28 @@ static cudnnBackendDescriptor_t gb_masks(graph_builder *g, cudnnBackendDescripto
     gb_pw(g, CUDNN_POINTWISE_CMP_LT, BOOL_, col, seq_kv, NULL, cm, -1);
     cudnnBackendDescriptor_t pm = gb_virt(g, BOOL_, b, h, s, s);
     gb_pw(g, CUDNN_POINTWISE_LOGICAL_AND, BOOL_, rm, cm, NULL, pm, -1);
-    cudnnBackendDescriptor_t S1 = gb_virt(g, F32, b, h, s, s);
-    gb_pw(g, CUDNN_POINTWISE_BINARY_SELECT, F32, S, neg, pm, S1, -1);
-    // causal
-    cudnnBackendDescriptor_t row2 = gb_virt(g, I32, b, h, s, s), col2 = gb_virt(g, I32, b, h, s, s);
-    gb_pw(g, CUDNN_POINTWISE_GEN_INDEX, I32, S1, NULL, NULL, row2, 2);
-    gb_pw(g, CUDNN_POINTWISE_GEN_INDEX, I32, S1, NULL, NULL, col2, 3);
+    cudnnBackendDescriptor_t out = gb_virt(g, F32, b, h, s, s);
+    gb_pw(g, CUDNN_POINTWISE_BINARY_SELECT, F32, S, neg, pm, out, -1);
+    return out;
+}
+
+// Keeps S where row >= col (top-left causal: q and kv of a sequence have the same length).
+static cudnnBackendDescriptor_t gb_causal_mask(graph_builder *g, cudnnBackendDescriptor_t S, int64_t b, int64_t h,
+                                               int64_t s, cudnnBackendDescriptor_t neg) {
+    const cudnnDataType_t I32 = CUDNN_DATA_INT32, BOOL_ = CUDNN_DATA_BOOLEAN, F32 = CUDNN_DATA_FLOAT;
+    cudnnBackendDescriptor_t row = gb_virt(g, I32, b, h, s, s), col = gb_virt(g, I32, b, h, s, s);
+    gb_pw(g, CUDNN_POINTWISE_GEN_INDEX, I32, S, NULL, NULL, row, 2);
+    gb_pw(g, CUDNN_POINTWISE_GEN_INDEX, I32, S, NULL, NULL, col, 3);
     cudnnBackendDescriptor_t cmask = gb_virt(g, BOOL_, b, h, s, s);
-    gb_pw(g, CUDNN_POINTWISE_CMP_GE, BOOL_, row2, col2, NULL, cmask, -1);
-    cudnnBackendDescriptor_t S2 = gb_virt(g, F32, b, h, s, s);
-    gb_pw(g, CUDNN_POINTWISE_BINARY_SELECT, F32, S1, neg, cmask, S2, -1);
-    return S2;
+    gb_pw(g, CUDNN_POINTWISE_CMP_GE, BOOL_, row, col, NULL, cmask, -1);
+    cudnnBackendDescriptor_t out = gb_virt(g, F32, b, h, s, s);
+    gb_pw(g, CUDNN_POINTWISE_BINARY_SELECT, F32, S, neg, cmask, out, -1);
+    return out;
 }
 
 typedef struct {
     cudnnBackendDescriptor_t q, k, v, o, stats, seq_q, seq_kv, scale, neg;
+    cudnnBackendDescriptor_t off_k;  // K's ragged offsets (the dQ reshape of K^T shares them)
 } common_tensors;
 
 static void gb_common(graph_builder *g, common_tensors *c, int64_t b, int64_t s, int64_t nh, int64_t nkv, int64_t hd) {
@@ -239,6 +261,7 @@ static void gb_common(graph_builder *g, common_tensors *c, int64_t b, int64_t s,
     int64_t vd[4] = {b, nkv, s, hd}, vs[4] = {s * rs, hd, rs, 1};
     int64_t od[4] = {b, nh, s, hd}, os[4] = {s * ro, hd, ro, 1};
     int64_t sd[4] = {b, nh, s, 1}, ss[4] = {nh * s, s, 1, 1};
+    c->off_k = off_k;
     c->q = gb_tensor(g, UID_Q, CUDNN_DATA_BFLOAT16, qd, qs, false, false, off_q);
     c->k = gb_tensor(g, UID_K, CUDNN_DATA_BFLOAT16, kd, ks, false, false, off_k);
     c->v = gb_tensor(g, UID_V, CUDNN_DATA_BFLOAT16, vd, vs, false, false, off_v);
@@ -258,7 +281,8 @@ static void build_fwd(graph_builder *g, int64_t b, int64_t s, int64_t nh, int64_
     gb_matmul(g, c.q, c.k, S, c.seq_q, c.seq_kv, NULL);
     cudnnBackendDescriptor_t Ss = gb_virt(g, F32, b, nh, s, s);
     gb_pw(g, CUDNN_POINTWISE_MUL, F32, S, c.scale, NULL, Ss, -1);
-    cudnnBackendDescriptor_t Sm = gb_masks(g, Ss, b, nh, s, c.seq_q, c.seq_kv, c.neg);
+    cudnnBackendDescriptor_t Sp = gb_padding_mask(g, Ss, b, nh, s, c.seq_q, c.seq_kv, c.neg);
+    cudnnBackendDescriptor_t Sm = gb_causal_mask(g, Sp, b, nh, s, c.neg);
     // softmax with stats = max + log(sum(exp(S - max)))
     cudnnBackendDescriptor_t mx = gb_virt(g, F32, b, nh, s, 1);
     gb_reduce(g, CUDNN_REDUCE_TENSOR_MAX, Sm, mx);
@@ -307,14 +331,18 @@ static void build_bwd(graph_builder *g, int64_t b, int64_t s, int64_t nh, int64_
     int64_t smd[4] = {b, nh, s, 1}, sms[4] = {nh * s, s, 1, 1};
     cudnnBackendDescriptor_t softmax_sum = gb_tensor(g, UID_SOFTMAX_SUM, F32, smd, sms, false, false, NULL);
     gb_pw(g, CUDNN_POINTWISE_MUL, F32, red, one, NULL, softmax_sum, -1);
-    // P recomputed: exp(mask(S * scale) - stats)
+    // P recomputed: exp(mask(S * scale) - stats), in the node order cudnn-frontend's SDPA backward
+    // emits (masks, then the stats subtraction, then the padding mask again: frontend's
+    // workaround for a cuDNN 9 bug, needed for the fused engine to match the pattern).
     cudnnBackendDescriptor_t S = gb_virt(g, F32, b, nh, s, s);
     gb_matmul(g, c.q, c.k, S, c.seq_q, c.seq_kv, NULL);
     cudnnBackendDescriptor_t Ss = gb_virt(g, F32, b, nh, s, s);
     gb_pw(g, CUDNN_POINTWISE_MUL, F32, S, c.scale, NULL, Ss, -1);
+    cudnnBackendDescriptor_t Sp = gb_padding_mask(g, Ss, b, nh, s, c.seq_q, c.seq_kv, c.neg);
+    cudnnBackendDescriptor_t Sc = gb_causal_mask(g, Sp, b, nh, s, c.neg);
     cudnnBackendDescriptor_t Sl = gb_virt(g, F32, b, nh, s, s);
-    gb_pw(g, CUDNN_POINTWISE_SUB, F32, Ss, c.stats, NULL, Sl, -1);
-    cudnnBackendDescriptor_t Sm = gb_masks(g, Sl, b, nh, s, c.seq_q, c.seq_kv, c.neg);
+    gb_pw(g, CUDNN_POINTWISE_SUB, F32, Sc, c.stats, NULL, Sl, -1);
+    cudnnBackendDescriptor_t Sm = gb_padding_mask(g, Sl, b, nh, s, c.seq_q, c.seq_kv, c.neg);
     cudnnBackendDescriptor_t P = gb_virt(g, F32, b, nh, s, s);
     gb_pw(g, CUDNN_POINTWISE_EXP, F32, Sm, NULL, NULL, P, -1);
     // dV = P^T dO (summed over the query heads of each group when GQA)
@@ -347,13 +375,13 @@ static void build_bwd(graph_builder *g, int64_t b, int64_t s, int64_t nh, int64_
         gb_matmul(g, dST, c.q, dKf, c.seq_kv, NULL, c.seq_q);
         gb_reduce(g, CUDNN_REDUCE_TENSOR_ADD, dKf, dK);
     }
-    // dQ = dS K, accumulated in fp32 (padded workspace), then cast
+    // dQ = dS K, accumulated in fp32 (padded workspace, zeroed before every call: the engine adds
+    // into it), then cast. K is the reshape of K^T with K's own ragged offsets, as the frontend does.
     int64_t kd[4] = {b, nkv, s, hd}, ksd[4] = {s * rs, hd, rs, 1};
-    cudnnBackendDescriptor_t offk2 = gb_tensor(g, UID_OFF_KN, CUDNN_DATA_INT32, offd, one4, false, false, NULL);
-    cudnnBackendDescriptor_t Kn = gb_tensor(g, 0, BF, kd, ksd, true, false, offk2);
+    cudnnBackendDescriptor_t Kn = gb_tensor(g, 0, BF, kd, ksd, true, false, c.off_k);
     gb_reshape(g, c.k, Kn);
     int64_t aqd[4] = {b, nh, s, hd}, aqs[4] = {nh * s * hd, s * hd, hd, 1};
-    cudnnBackendDescriptor_t dQacc = gb_tensor(g, UID_DQ_ACCUM, F32, aqd, aqs, false, false, NULL);
+    cudnnBackendDescriptor_t dQacc = gb_tensor_ex(g, UID_DQ_ACCUM, F32, aqd, aqs, false, false, NULL, true);
     gb_matmul(g, dS, Kn, dQacc, c.seq_q, NULL, c.seq_kv);
     gb_pw(g, CUDNN_POINTWISE_IDENTITY, F32, dQacc, NULL, NULL, dQ, -1);
 }
@@ -430,12 +458,6 @@ void cuda_attn_cudnn_destroy(cuda_impl *ci) {
     ci->attn = NULL;
 }
 
-static int64_t pow2_at_least(int64_t x, int64_t lo) {
-    int64_t p = lo;
-    while (p < x) p <<= 1;
-    return p;
-}
-
 static attn_plan *plan_for(cuda_impl *ci, int bwd, int b, int s, int nh, int nkv, int hd) {
     struct cuda_attn_cache *c = ci->attn;
     attn_plan *victim = &c->p[0];
@@ -476,10 +498,11 @@ static attn_plan *plan_for(cuda_impl *ci, int bwd, int b, int s, int nh, int nkv
 }
 
 // ---- auxiliary tensors: lengths, ragged offsets, stats layout conversion -------------------------
-// aux layout (int32): seq[b] | off_qkv[b+1] | off_o[b+1]
-__global__ void k_attn_aux(int32_t *aux, const int32_t *cu, int n_seq, int b, int rs, int ro) {
+// seq[b] (lengths, 0 in unused batch slots), oq[b+1] / oo[b+1] (ragged offsets in elements of the
+// qkv / output rows). Three arrays at the 256-byte aligned offsets of s1c_cuda_attn_plan.
+__global__ void k_attn_aux(int32_t *seq, int32_t *oq, int32_t *oo, const int32_t *cu, int n_seq, int b, int rs,
+                           int ro) {
     int i = blockIdx.x * blockDim.x + threadIdx.x;
-    int32_t *seq = aux, *oq = aux + b, *oo = aux + 2 * b + 1;
     if (i < b) seq[i] = i < n_seq ? cu[i + 1] - cu[i] : 0;
     if (i <= b) {
         int start = cu[i < n_seq ? i : n_seq];
@@ -487,65 +510,68 @@ __global__ void k_attn_aux(int32_t *aux, const int32_t *cu, int n_seq, int b, in
         oo[i] = start * ro;
     }
 }
-// lse[h, cu[i] + t] <-> stats[i, h, t]  (dir 0: stats -> lse, 1: lse -> stats)
+// lse[h, cu[i] + t] <-> stats[i, h, t]  (dir 0: stats -> lse, 1: lse -> stats). Sequences are
+// strided over gridDim.z (at most 65535), so any n_seq works.
 __global__ void k_stats_conv(float *lse, float *stats, const int32_t *cu, int n_seq, int nh, int s, int T, int dir) {
-    int i = blockIdx.z, h = blockIdx.y;
+    int h = blockIdx.y;
     int t = blockIdx.x * blockDim.x + threadIdx.x;
-    if (i >= n_seq) return;
-    int len = cu[i + 1] - cu[i];
-    if (t >= len || t >= s) return;
-    size_t si = ((size_t)i * nh + h) * s + t, li = (size_t)h * T + cu[i] + t;
-    if (dir == 0) lse[li] = stats[si];
-    else stats[si] = lse[li];
+    if (t >= s) return;
+    for (int i = blockIdx.z; i < n_seq; i += gridDim.z) {
+        int len = cu[i + 1] - cu[i];
+        if (t >= len) continue;
+        size_t si = ((size_t)i * nh + h) * s + t, li = (size_t)h * T + cu[i] + t;
+        if (dir == 0) lse[li] = stats[si];
+        else stats[si] = lse[li];
+    }
+}
+
+static dim3 stats_conv_grid(int s, int nh, int n_seq) {
+    unsigned z = (unsigned)(n_seq < S1C_CUDA_GRID_YZ_MAX ? n_seq : S1C_CUDA_GRID_YZ_MAX);
+    return dim3((unsigned)((s + 255) / 256), (unsigned)nh, z ? z : 1u);
 }
 
 typedef struct {
     int b, s;
-    int32_t *aux;
+    int32_t *seq, *off_qkv, *off_o;  // [b], [b+1], [b+1]
     float *stats, *softmax_sum, *dq_accum;
+    size_t dq_accum_bytes;
     void *cudnn_ws;
 } attn_ws;
 
-static int shape_bucket(const s1c_attn_shape *sh, int *b, int *s) {
-    int mx = sh->max_seqlen > 0 ? sh->max_seqlen : sh->T;
-    *b = (int)pow2_at_least(sh->n_seq, 1);
-    *s = (int)pow2_at_least(mx, 64);
-    return 0;
-}
-
 static int attn_prepare(cuda_impl *ci, const s1c_attn_shape *sh, int bwd, attn_plan **pp, attn_ws *w) {
     if (!ci->dnn || ci->attn_mode == S1C_ATTN_OWN) return 1;
-    int b, s;
-    shape_bucket(sh, &b, &s);
-    size_t pad = (size_t)b * sh->n_head * s;  // padded rows
-    size_t pad_bytes = pad * sizeof(float) * (bwd ? 2 + (size_t)sh->head_dim : 1);
-    if (sh->head_dim > 256 || sh->head_dim % 8 != 0 || pad_bytes > ATTN_PAD_LIMIT ||
-        (int64_t)sh->T * (sh->n_head + 2 * sh->n_kv_head) * sh->head_dim >= INT32_MAX) {
+    s1c_cuda_attn_layout L = s1c_cuda_attn_plan(sh->T, sh->n_seq, sh->max_seqlen, sh->n_head, sh->n_kv_head,
+                                                sh->head_dim, bwd, 0);
+    if (!L.ok) {
         if (ci->attn_mode == S1C_ATTN_CUDNN)
             s1c_fatal_at(__FILE__, __LINE__, "S1C_CUDA_ATTN=cudnn but the shape T=%d n_seq=%d hd=%d is outside what "
-                         "the cuDNN path accepts", sh->T, sh->n_seq, sh->head_dim);
+                         "the cuDNN path accepts (%s)", sh->T, sh->n_seq, sh->head_dim, L.why);
         return 1;
     }
+    int b = L.b, s = L.s;
     attn_plan *p = plan_for(ci, bwd, b, s, sh->n_head, sh->n_kv_head, sh->head_dim);
     if (p->refused) {
         if (ci->attn_mode == S1C_ATTN_CUDNN)
             s1c_fatal_at(__FILE__, __LINE__, "S1C_CUDA_ATTN=cudnn but cuDNN refused the shape (see the line above)");
         return 1;
     }
-    size_t aux_bytes = cuda_align_up((size_t)(3 * b + 2) * sizeof(int32_t), 256);
-    size_t st_bytes = cuda_align_up(pad * sizeof(float), 256);
-    size_t acc_bytes = bwd ? cuda_align_up(pad * sh->head_dim * sizeof(float), 256) : 0;
-    size_t total = aux_bytes + st_bytes * (bwd ? 2 : 1) + acc_bytes + (size_t)p->plan_ws;
-    char *base = (char *)cuda_ws_get(ci, total);
+    L = s1c_cuda_attn_plan(sh->T, sh->n_seq, sh->max_seqlen, sh->n_head, sh->n_kv_head, sh->head_dim, bwd,
+                           p->plan_ws);
+    char *base = (char *)cuda_ws_get(ci, L.total);
+    int32_t *aux = (int32_t *)base;
     w->b = b;
     w->s = s;
-    w->aux = (int32_t *)base;
-    w->stats = (float *)(base + aux_bytes);
-    w->softmax_sum = bwd ? (float *)(base + aux_bytes + st_bytes) : NULL;
-    w->dq_accum = bwd ? (float *)(base + aux_bytes + 2 * st_bytes) : NULL;
-    w->cudnn_ws = base + aux_bytes + st_bytes * (bwd ? 2 : 1) + acc_bytes;
+    w->seq = aux + L.aux_seq;
+    w->off_qkv = aux + L.aux_off_qkv;
+    w->off_o = aux + L.aux_off_o;
+    w->stats = (float *)(base + L.stats);
+    w->softmax_sum = bwd ? (float *)(base + L.softmax_sum) : NULL;
+    w->dq_accum = bwd ? (float *)(base + L.dq_accum) : NULL;
+    w->dq_accum_bytes = L.dq_accum_bytes;
+    w->cudnn_ws = base + L.cudnn_ws;
     int rs = (sh->n_head + 2 * sh->n_kv_head) * sh->head_dim, ro = sh->n_head * sh->head_dim;
-    k_attn_aux<<<(b + 1 + 255) / 256, 256, 0, ci->stream>>>(w->aux, sh->cu_seqlens, sh->n_seq, b, rs, ro);
+    k_attn_aux<<<(b + 1 + 255) / 256, 256, 0, ci->stream>>>(w->seq, w->off_qkv, w->off_o, sh->cu_seqlens, sh->n_seq,
+                                                            b, rs, ro);
     S1C_CUDA_LAUNCH_CHECK();
     *pp = p;
     return 0;
@@ -568,14 +594,14 @@ int cuda_attn_cudnn_fwd(cuda_impl *ci, bf16 *out, float *lse, const bf16 *qkv, c
     if (attn_prepare(ci, s, 0, &p, &w) != 0) return 1;
     const int hd = s->head_dim, nh = s->n_head, nkv = s->n_kv_head;
     float scale = 1.0f / sqrtf((float)hd), neg = -FLT_MAX;
-    int32_t *seq = w.aux, *oq = w.aux + w.b, *oo = w.aux + 2 * w.b + 1;
+    int32_t *seq = w.seq, *oq = w.off_qkv, *oo = w.off_o;
     int64_t uids[] = {UID_Q, UID_K, UID_V, UID_O, UID_STATS, UID_SEQ_Q, UID_SEQ_KV, UID_SCALE, UID_NEG,
                       UID_OFF_Q, UID_OFF_K, UID_OFF_V, UID_OFF_O};
     void *ptrs[] = {(void *)qkv, (void *)(qkv + (size_t)nh * hd), (void *)(qkv + (size_t)(nh + nkv) * hd), out,
                     w.stats, seq, seq, &scale, &neg, oq, oq, oq, oo};
     run_plan(ci, p, (int)(sizeof uids / sizeof uids[0]), uids, ptrs, w.cudnn_ws);
-    dim3 grid((unsigned)((w.s + 255) / 256), (unsigned)nh, (unsigned)s->n_seq);
-    k_stats_conv<<<grid, 256, 0, ci->stream>>>(lse, w.stats, s->cu_seqlens, s->n_seq, nh, w.s, s->T, 0);
+    k_stats_conv<<<stats_conv_grid(w.s, nh, s->n_seq), 256, 0, ci->stream>>>(lse, w.stats, s->cu_seqlens, s->n_seq,
+                                                                             nh, w.s, s->T, 0);
     S1C_CUDA_LAUNCH_CHECK();
     return 0;
 }
@@ -587,18 +613,22 @@ int cuda_attn_cudnn_bwd(cuda_impl *ci, bf16 *dqkv, const bf16 *dout, const bf16 
     if (attn_prepare(ci, s, 1, &p, &w) != 0) return 1;
     const int hd = s->head_dim, nh = s->n_head, nkv = s->n_kv_head;
     float scale = 1.0f / sqrtf((float)hd), neg = -FLT_MAX, one = 1.0f;
-    int32_t *seq = w.aux, *oq = w.aux + w.b, *oo = w.aux + 2 * w.b + 1;
-    dim3 grid((unsigned)((w.s + 255) / 256), (unsigned)nh, (unsigned)s->n_seq);
-    k_stats_conv<<<grid, 256, 0, ci->stream>>>((float *)lse, w.stats, s->cu_seqlens, s->n_seq, nh, w.s, s->T, 1);
+    int32_t *seq = w.seq, *oq = w.off_qkv, *oo = w.off_o;
+    k_stats_conv<<<stats_conv_grid(w.s, nh, s->n_seq), 256, 0, ci->stream>>>((float *)lse, w.stats, s->cu_seqlens,
+                                                                             s->n_seq, nh, w.s, s->T, 1);
     S1C_CUDA_LAUNCH_CHECK();
+    // The engine accumulates dQ into this buffer (cudnn-frontend memsets it before every execute).
+    S1C_CUDA_CHECK(cudaMemsetAsync(w.dq_accum, 0, w.dq_accum_bytes, ci->stream));
     const bf16 *k = qkv + (size_t)nh * hd, *v = qkv + (size_t)(nh + nkv) * hd;
-    int64_t uids[] = {UID_Q, UID_K, UID_V, UID_VT, UID_O, UID_STATS, UID_SEQ_Q, UID_SEQ_KV, UID_SCALE,
-                      UID_NEG, UID_ONE, UID_OFF_Q, UID_OFF_K, UID_OFF_V, UID_OFF_VT, UID_OFF_KN,
+    // Exactly the graph's tensors: V itself is not in the backward graph (V^T is).
+    int64_t uids[] = {UID_Q, UID_K, UID_VT, UID_O, UID_STATS, UID_SEQ_Q, UID_SEQ_KV, UID_SCALE,
+                      UID_NEG, UID_ONE, UID_OFF_Q, UID_OFF_K, UID_OFF_VT,
                       UID_OFF_O, UID_DO, UID_OFF_DO, UID_DQ, UID_DK, UID_DV, UID_OFF_DQ, UID_OFF_DK, UID_OFF_DV,
                       UID_SOFTMAX_SUM, UID_DQ_ACCUM};
-    void *ptrs[] = {(void *)qkv, (void *)k, (void *)v, (void *)v, (void *)out, w.stats, seq, seq, &scale, &neg,
-                    &one, oq, oq, oq, oq, oq, oo, (void *)dout, oo, dqkv, dqkv + (size_t)nh * hd,
+    void *ptrs[] = {(void *)qkv, (void *)k, (void *)v, (void *)out, w.stats, seq, seq, &scale, &neg,
+                    &one, oq, oq, oq, oo, (void *)dout, oo, dqkv, dqkv + (size_t)nh * hd,
                     dqkv + (size_t)(nh + nkv) * hd, oq, oq, oq, w.softmax_sum, w.dq_accum};
+    static_assert(sizeof uids / sizeof uids[0] == sizeof ptrs / sizeof ptrs[0], "one pointer per uid");
     run_plan(ci, p, (int)(sizeof uids / sizeof uids[0]), uids, ptrs, w.cudnn_ws);
     return 0;
 }

@@ -1,0 +1,83 @@
+// cuda_plan.c — host-side geometry of the CUDA backend (see cuda_plan.h). Plain C on purpose: it
+// is compiled into the CUDA backend and, on its own, into a CPU unit test.
+#include "cuda_plan.h"
+
+static size_t align_up(size_t x, size_t a) { return (x + a - 1) / a * a; }
+
+static int64_t pow2_at_least(int64_t x, int64_t lo) {
+    int64_t p = lo;
+    while (p < x) p <<= 1;
+    return p;
+}
+
+s1c_cuda_attn_layout s1c_cuda_attn_plan(int T, int n_seq, int max_seqlen, int n_head, int n_kv_head, int head_dim,
+                                        int bwd, int64_t plan_ws) {
+    s1c_cuda_attn_layout L = {0};
+    if (T <= 0 || n_seq <= 0 || n_head <= 0 || n_kv_head <= 0 || head_dim <= 0 || n_head % n_kv_head != 0) {
+        L.why = "empty or inconsistent shape";
+        return L;
+    }
+    int mx = max_seqlen > 0 ? max_seqlen : T;
+    // Buckets: a handful of plans serve a whole run (b and s vary from step to step).
+    int64_t b = pow2_at_least(n_seq, 1), s = pow2_at_least(mx, 64);
+    if (b > (1 << 24) || s > (1 << 30)) {
+        L.why = "batch or sequence too large to bucket";
+        return L;
+    }
+    L.b = (int)b;
+    L.s = (int)s;
+    L.pad_rows = (size_t)b * (size_t)n_head * (size_t)s;
+    size_t pad_bytes = L.pad_rows * sizeof(float) * (bwd ? 2 + (size_t)head_dim : 1);
+    // The ragged offsets are int32 elements of the qkv buffer.
+    int64_t qkv_elems = (int64_t)T * (n_head + 2 * n_kv_head) * head_dim;
+    if (head_dim > 256 || head_dim % 8 != 0) {
+        L.why = "head_dim must be a multiple of 8 and at most 256";
+        return L;
+    }
+    if (pad_bytes > S1C_CUDA_ATTN_PAD_LIMIT) {
+        L.why = "padded per-sequence buffers above the limit";
+        return L;
+    }
+    if (qkv_elems >= INT32_MAX) {
+        L.why = "qkv offsets do not fit int32";
+        return L;
+    }
+    // aux: three int32 arrays, each starting on a 256-byte boundary (64 int32).
+    L.aux_seq = 0;
+    L.aux_off_qkv = align_up((size_t)b, 64);
+    L.aux_off_o = L.aux_off_qkv + align_up((size_t)b + 1, 64);
+    L.aux_bytes = align_up((L.aux_off_o + (size_t)b + 1) * sizeof(int32_t), 256);
+    size_t st_bytes = align_up(L.pad_rows * sizeof(float), 256);
+    L.stats = L.aux_bytes;
+    size_t off = L.stats + st_bytes;
+    if (bwd) {
+        L.softmax_sum = off;
+        off += st_bytes;
+        L.dq_accum = off;
+        L.dq_accum_bytes = L.pad_rows * (size_t)head_dim * sizeof(float);
+        off += align_up(L.dq_accum_bytes, 256);
+    }
+    L.cudnn_ws = off;
+    L.total = off + (size_t)(plan_ws > 0 ? plan_ws : 0);
+    L.ok = 1;
+    return L;
+}
+
+int s1c_cuda_ce_chunk(int T, int V, int want_grad, size_t chunk_bytes) {
+    if (T <= 0) return 1;
+    size_t per_tok = (size_t)(V > 0 ? V : 1) * (sizeof(float) + (want_grad ? 2u : 0u));
+    size_t tc = chunk_bytes / per_tok;
+    if (tc >= (size_t)T) return T;    // one chunk
+    if (tc >= 64) tc = tc / 64 * 64;  // whole GEMM tiles per chunk
+    if (tc < 1) tc = 1;
+    return (int)tc;
+}
+
+int s1c_cuda_bias_grad_rows(int T, int min_rows) {
+    if (min_rows < 1) min_rows = 1;
+    if (T <= 0) return min_rows;
+    int64_t need = ((int64_t)T + S1C_CUDA_GRID_YZ_MAX - 1) / S1C_CUDA_GRID_YZ_MAX;  // rows per block at least
+    int64_t rows = (need + min_rows - 1) / min_rows * min_rows;
+    if (rows < min_rows) rows = min_rows;
+    return (int)rows;
+}

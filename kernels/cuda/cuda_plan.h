@@ -1,0 +1,54 @@
+// cuda_plan.h — host-side launch geometry and workspace layouts of the CUDA backend, in plain C
+// with no CUDA headers, so that they are unit-tested on machines without a GPU
+// (tests/cuda/test_cuda_plan.c). The .cu files call these instead of computing the numbers inline.
+#ifndef S1C_CUDA_PLAN_H
+#define S1C_CUDA_PLAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// Largest gridDim.y / gridDim.z of a launch.
+#define S1C_CUDA_GRID_YZ_MAX 65535
+
+// Refuse cuDNN attention shapes whose padded per-batch buffers (stats, dO·O sums, fp32 dQ
+// accumulator) would exceed this; the own kernels then run (they need only [nh, T] floats).
+#define S1C_CUDA_ATTN_PAD_LIMIT ((size_t)4 << 30)
+
+// Workspace of one cuDNN SDPA call. Byte offsets from the arena base (256-byte aligned); every
+// sub-buffer starts 256-byte aligned, so the int32 tensors declared 16-byte aligned to cuDNN are.
+//   aux: seq[b] at aux_seq, ragged offsets of the qkv rows [b+1] at aux_off_qkv and of the
+//   output rows [b+1] at aux_off_o (int32 elements from the aux base, each a multiple of 64).
+typedef struct {
+    int ok;             // 0: cuDNN must not be used for this shape (reason in `why`)
+    const char *why;
+    int b, s;           // bucketed batch (power of two >= n_seq) and sequence (power of two >= 64)
+    size_t pad_rows;    // b * nh * s
+    size_t aux_seq, aux_off_qkv, aux_off_o;  // int32 element offsets inside aux
+    size_t aux_bytes;
+    size_t stats, softmax_sum, dq_accum, cudnn_ws;  // byte offsets (softmax_sum, dq_accum: bwd only)
+    size_t dq_accum_bytes;                           // bytes to zero before each backward
+    size_t total;                                    // arena bytes needed
+} s1c_cuda_attn_layout;
+
+// max_seqlen <= 0: unknown, T is used. plan_ws: cuDNN's workspace for the plan (0 while only
+// checking the shape). bwd: layout of the backward call.
+s1c_cuda_attn_layout s1c_cuda_attn_plan(int T, int n_seq, int max_seqlen, int n_head, int n_kv_head, int head_dim,
+                                        int bwd, int64_t plan_ws);
+
+// Tokens per chunk of the fused LM head: logits [tc, V] fp32 (+ dlogits bf16 when grad) stay
+// under chunk_bytes: T when all fit, else a multiple of 64 when at least 64; never below 1.
+int s1c_cuda_ce_chunk(int T, int V, int want_grad, size_t chunk_bytes);
+
+// Rows per block of the bias-gradient kernel: at least min_rows, a multiple of min_rows, and
+// few enough blocks along y (ceil(T / rows) <= S1C_CUDA_GRID_YZ_MAX).
+int s1c_cuda_bias_grad_rows(int T, int min_rows);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,121 @@
+// test_cuda_plan.c — the CUDA backend's host-side geometry (kernels/cuda/cuda_plan.c) on the CPU:
+// cuDNN attention buckets, refusals and workspace layout (alignment of every sub-buffer, no
+// overlap, sizes), LM-head chunking and the bias-gradient grid. Runs without a GPU and without the
+// CUDA toolkit: these numbers decide what the never-run GPU code indexes.
+#include <limits.h>
+#include <stdint.h>
+
+#include "../check.h"
+#include "cuda_plan.h"
+
+static int64_t pow2_ref(int64_t x, int64_t lo) {
+    int64_t p = lo;
+    while (p < x) p *= 2;
+    return p;
+}
+
+// Every invariant the .cu code relies on, for one accepted layout.
+static void check_layout(const s1c_cuda_attn_layout *L, int T, int n_seq, int mx, int nh, int hd, int bwd,
+                         int64_t plan_ws) {
+    const char *dir = bwd ? "bwd" : "fwd";
+    CHECK(L->ok, "%s T=%d n_seq=%d: refused (%s)", dir, T, n_seq, L->why ? L->why : "?");
+    if (!L->ok) return;
+    int want_s = (int)pow2_ref(mx > 0 ? mx : T, 64);
+    CHECK(L->b == (int)pow2_ref(n_seq, 1) && L->b >= n_seq, "%s n_seq=%d: b=%d", dir, n_seq, L->b);
+    CHECK(L->s == want_s, "%s mx=%d T=%d: s=%d, want %d", dir, mx, T, L->s, want_s);
+    CHECK(L->pad_rows == (size_t)L->b * nh * L->s);
+    // aux: seq[b], off_qkv[b+1], off_o[b+1], each 256-byte aligned (cuDNN is told 16), disjoint
+    size_t b = (size_t)L->b;
+    CHECK(L->aux_seq * 4 % 256 == 0 && L->aux_off_qkv * 4 % 256 == 0 && L->aux_off_o * 4 % 256 == 0,
+          "%s b=%zu: aux offsets %zu %zu %zu (int32) not 256-byte aligned", dir, b, L->aux_seq, L->aux_off_qkv,
+          L->aux_off_o);
+    CHECK(L->aux_seq + b <= L->aux_off_qkv && L->aux_off_qkv + b + 1 <= L->aux_off_o, "%s b=%zu: aux arrays overlap",
+          dir, b);
+    CHECK((L->aux_off_o + b + 1) * 4 <= L->aux_bytes && L->aux_bytes % 256 == 0, "%s b=%zu: aux_bytes %zu", dir, b,
+          L->aux_bytes);
+    // float buffers after aux, 256-byte aligned, disjoint, sized for the padded rows
+    size_t st = L->pad_rows * sizeof(float);
+    CHECK(L->stats >= L->aux_bytes && L->stats % 256 == 0);
+    if (bwd) {
+        CHECK(L->softmax_sum % 256 == 0 && L->softmax_sum >= L->stats + st, "softmax_sum at %zu", L->softmax_sum);
+        CHECK(L->dq_accum % 256 == 0 && L->dq_accum >= L->softmax_sum + st, "dq_accum at %zu", L->dq_accum);
+        CHECK(L->dq_accum_bytes == L->pad_rows * (size_t)hd * sizeof(float), "dq_accum_bytes %zu", L->dq_accum_bytes);
+        CHECK(L->cudnn_ws % 256 == 0 && L->cudnn_ws >= L->dq_accum + L->dq_accum_bytes, "cudnn_ws at %zu",
+              L->cudnn_ws);
+    } else {
+        CHECK(L->softmax_sum == 0 && L->dq_accum == 0 && L->dq_accum_bytes == 0);
+        CHECK(L->cudnn_ws % 256 == 0 && L->cudnn_ws >= L->stats + st, "cudnn_ws at %zu", L->cudnn_ws);
+    }
+    CHECK(L->total == L->cudnn_ws + (size_t)plan_ws, "%s: total %zu, cudnn_ws %zu + plan %lld", dir, L->total,
+          L->cudnn_ws, (long long)plan_ws);
+}
+
+int main(void) {
+    // ---- attention layouts over many batch shapes
+    int n_ok = 0;
+    for (int n_seq = 1; n_seq <= 70; n_seq++)
+        for (int bwd = 0; bwd < 2; bwd++) {
+            int T = n_seq * 37 + 5, mx = (n_seq % 3) ? 37 + 5 : 0;  // mx 0: unknown, T is used
+            int64_t ws = (n_seq % 4) * 4096 + 17;
+            s1c_cuda_attn_layout L = s1c_cuda_attn_plan(T, n_seq, mx, 8, 2, 64, bwd, ws);
+            check_layout(&L, T, n_seq, mx, 8, 64, bwd, ws);
+            n_ok += L.ok;
+        }
+    CHECK(n_ok == 140, "%d of 140 layouts accepted", n_ok);
+
+    // buckets at the edges
+    s1c_cuda_attn_layout L = s1c_cuda_attn_plan(1, 1, 1, 4, 4, 128, 0, 0);
+    CHECK(L.ok && L.b == 1 && L.s == 64, "T=1: b=%d s=%d", L.b, L.s);
+    L = s1c_cuda_attn_plan(65, 1, 65, 4, 4, 128, 0, 0);
+    CHECK(L.ok && L.s == 128, "s=%d", L.s);
+    L = s1c_cuda_attn_plan(32768, 8, 4096, 40, 8, 128, 1, 1 << 20);
+    CHECK(L.ok && L.b == 8 && L.s == 4096, "b=%d s=%d", L.b, L.s);
+    check_layout(&L, 32768, 8, 4096, 40, 128, 1, 1 << 20);
+    // s1-32B's 32K-token sequence, backward: 40 heads x 32768 x (2 + 128) floats = 682 MB, accepted
+    L = s1c_cuda_attn_plan(32768, 1, 32768, 40, 8, 128, 1, 0);
+    CHECK(L.ok && L.total > (size_t)600 << 20, "32K bwd: ok=%d total=%zu", L.ok, L.total);
+
+    // ---- refusals
+    L = s1c_cuda_attn_plan(128, 1, 0, 4, 4, 12, 0, 0);
+    CHECK(!L.ok && L.why, "head_dim 12 accepted");
+    L = s1c_cuda_attn_plan(128, 1, 0, 4, 4, 264, 0, 0);
+    CHECK(!L.ok, "head_dim 264 accepted");
+    L = s1c_cuda_attn_plan(128, 1, 0, 6, 4, 64, 0, 0);
+    CHECK(!L.ok, "n_head not a multiple of n_kv_head accepted");
+    L = s1c_cuda_attn_plan(0, 1, 0, 4, 4, 64, 0, 0);
+    CHECK(!L.ok, "T=0 accepted");
+    // padding above the limit in backward only: 1 x 40 x 262144 x 130 floats = 5.4 GB
+    L = s1c_cuda_attn_plan(262144, 1, 262144, 40, 8, 128, 1, 0);
+    CHECK(!L.ok, "5.4 GB of backward padding accepted");
+    L = s1c_cuda_attn_plan(262144, 1, 262144, 40, 8, 128, 0, 0);
+    CHECK(L.ok, "forward at 256K refused (%s)", L.why ? L.why : "?");
+    // qkv offsets beyond int32: 2^20 tokens x (64 + 16) heads x 128
+    L = s1c_cuda_attn_plan(1 << 20, 1024, 1024, 64, 8, 128, 0, 0);
+    CHECK(!L.ok, "int32-overflowing offsets accepted");
+    L = s1c_cuda_attn_plan((1 << 20) - 1, 1024, 1024, 8, 8, 64, 0, 0);  // 2^20 x 24 x 64 = 1.6e9 < 2^31
+    CHECK(L.ok, "offsets below 2^31 refused (%s)", L.why ? L.why : "?");
+
+    // ---- LM-head chunks
+    const size_t budget = (size_t)192 << 20;
+    int tc = s1c_cuda_ce_chunk(100000, 151936, 1, budget);
+    CHECK(tc == 192, "Qwen vocab with grad: tc=%d, want 192", tc);
+    CHECK((size_t)tc * 151936 * 6 <= budget);
+    tc = s1c_cuda_ce_chunk(100000, 151936, 0, budget);
+    CHECK(tc == 320 && (size_t)tc * 151936 * 4 <= budget, "no grad: tc=%d", tc);
+    CHECK(s1c_cuda_ce_chunk(50, 151936, 1, budget) == 50, "small T is one chunk");
+    CHECK(s1c_cuda_ce_chunk(100, 384, 1, budget) == 100, "tiny vocab: T");
+    CHECK(s1c_cuda_ce_chunk(1000, 200000000, 1, budget) == 1, "huge vocab: at least one token");
+    CHECK(s1c_cuda_ce_chunk(0, 100, 1, budget) == 1);
+
+    // ---- bias gradient grid
+    int rows_cases[] = {1, 255, 256, 1000, 65535 * 256, 65535 * 256 + 1, 40000000, INT_MAX};
+    for (size_t i = 0; i < sizeof rows_cases / sizeof rows_cases[0]; i++) {
+        int T = rows_cases[i];
+        int rows = s1c_cuda_bias_grad_rows(T, 256);
+        long long gy = ((long long)T + rows - 1) / rows;
+        CHECK(rows >= 256 && rows % 256 == 0 && gy <= 65535, "T=%d: rows=%d grid.y=%lld", T, rows, gy);
+    }
+    CHECK(s1c_cuda_bias_grad_rows(65535 * 256, 256) == 256 && s1c_cuda_bias_grad_rows(65535 * 256 + 1, 256) == 512);
+
+    return check_exit("test_cuda_plan");
+}
