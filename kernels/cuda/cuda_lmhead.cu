@@ -7,6 +7,7 @@
 #include <math.h>
 
 #include "cuda_common.cuh"
+#include "cuda_plan.h"
 
 #define S1C_CE_CHUNK_BYTES ((size_t)192 << 20)
 #define CE_THREADS 1024
@@ -41,6 +42,9 @@ k_ce_rows(float *loss_out, bf16 *dlogits, const float *logits, const int32_t *ta
     int tgt = targets[r];
     if (tgt < 0 || tgt >= V) {  // a bad target poisons the loss visibly instead of reading out of bounds
         if (threadIdx.x == 0) atomicAdd(loss_out, NAN);
+        // and the gradient row too: left unwritten it would hold the previous chunk's values
+        if (g)
+            for (int v = threadIdx.x; v < V; v += blockDim.x) g[v] = __float2bfloat16_rn(NAN);
         return;
     }
     float lse = M + logf(S);
@@ -59,11 +63,7 @@ static void cu_lmhead_ce(s1c_backend *be, float *loss_out, void *dh, float *dw_l
     if (T <= 0) return;
     cuda_impl *ci = cuda_impl_of(be);
     int want_grad = dh != NULL || dw_lm != NULL;
-    size_t per_tok = (size_t)V * (sizeof(float) + (want_grad ? sizeof(bf16) : 0));
-    int tc = (int)(S1C_CE_CHUNK_BYTES / per_tok);
-    if (tc > T) tc = T;
-    if (tc >= 64) tc = tc / 64 * 64;  // whole GEMM tiles
-    if (tc < 1) tc = 1;
+    int tc = s1c_cuda_ce_chunk(T, V, want_grad, S1C_CE_CHUNK_BYTES);
     size_t logits_bytes = cuda_align_up((size_t)tc * V * sizeof(float), 256);
     char *ws = (char *)cuda_ws_get(ci, logits_bytes + (want_grad ? (size_t)tc * V * sizeof(bf16) : 0));
     float *logits = (float *)ws;                                  // [tc, V]

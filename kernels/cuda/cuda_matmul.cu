@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cuda_common.cuh"
+#include "cuda_plan.h"
 
 typedef struct {
     int ta, tb, m, n, k, lda, ldb, ldd, d_f32, has_bias, beta_nonzero;
@@ -209,7 +210,7 @@ static void cu_matmul_bwd(s1c_backend *be, void *dinp, float *dw, float *dbias, 
                   accumulate_dinp ? 1.0f : 0.0f);
     if (dw) cuda_gemm(ci, 0, 1, IC, OC, T, (const bf16 *)inp, IC, (const bf16 *)dout, OC, dw, IC, 1, NULL, 1.0f);
     if (dbias && T > 0) {
-        int rows = 256;
+        int rows = s1c_cuda_bias_grad_rows(T, 256);  // keeps gridDim.y <= 65535 at any T
         dim3 grid((unsigned)((OC + 31) / 32), (unsigned)((T + rows - 1) / rows));
         k_bias_grad<<<grid, 256, 0, ci->stream>>>(dbias, (const bf16 *)dout, T, OC, rows);
         S1C_CUDA_LAUNCH_CHECK();
