@@ -46,6 +46,12 @@ static void *cu_alloc(s1c_backend *be, size_t bytes) {
     return p;
 }
 
+static s1c_status cu_mem_info(s1c_backend *be, size_t *free_b, size_t *total_b) {
+    (void)be;
+    cudaError_t e = cudaMemGetInfo(free_b, total_b);
+    return e == cudaSuccess ? S1C_OK : s1c_err("cuda: cudaMemGetInfo: %s", cudaGetErrorString(e));
+}
+
 static void cu_free(s1c_backend *be, void *p) {
     (void)be;
     if (p) S1C_CUDA_CHECK(cudaFree(p));
@@ -180,6 +186,7 @@ extern "C" s1c_backend *s1c_cuda_backend_create(int device) {
 
     be->alloc = cu_alloc;
     be->free = cu_free;
+    be->mem_info = cu_mem_info;
     be->memset_zero = cu_memset_zero;
     be->copy_d2d = cu_copy_d2d;
     be->copy_h2d = cu_copy_h2d;
