@@ -1,9 +1,10 @@
 // cuda_attn_decode.cu — paged KV cache ops for inference: cache write and attention of query rows
 // over their sequence's cached positions (prefill, decode or a mix), bf16 cache, fp32 softmax.
 // One warp per (row, q head) walks the row's positions 32 at a time through the block table with
-// an online softmax (the same scheme as the own training kernels in cuda_attn_own.cu).
+// an online softmax (warp_attend in cuda_attn_warp.cuh, shared with the own training kernels).
 #include <math.h>
 
+#include "cuda_attn_warp.cuh"
 #include "cuda_common.cuh"
 
 #define DEC_WARPS 4
@@ -35,51 +36,14 @@ k_attn_decode(bf16 *out, const bf16 *qkv, const bf16 *kc, const bf16 *vc, int T,
     for (int d = lane; d < hd; d += 32) qs[warp][d] = __bfloat162float(q[d]) * scale;
     __syncwarp();
     const int32_t *bt = block_tables + (size_t)row_seq[t] * max_blocks;
-    int last = pos[t];
     size_t kvrow = (size_t)nkv * hd;
-    float acc[DEC_R];
-#pragma unroll
-    for (int r = 0; r < DEC_R; r++) acc[r] = 0.0f;
-    float m = -INFINITY, l = 0.0f;
-    for (int j0 = 0; j0 <= last; j0 += 32) {
-        int j = j0 + lane;
-        float sc = -INFINITY;
-        if (j <= last) {
-            size_t slot = (size_t)bt[j / bs] * bs + (size_t)(j % bs);
-            const __nv_bfloat162 *k2 = (const __nv_bfloat162 *)(kc + slot * kvrow + (size_t)kvh * hd);
-            float s = 0.0f;
-            for (int d = 0; d < hd / 2; d++) {
-                float2 f = __bfloat1622float2(k2[d]);
-                s += qs[warp][2 * d] * f.x + qs[warp][2 * d + 1] * f.y;
-            }
-            sc = s;
-        }
-        float mn = fmaxf(m, warp_max(sc));
-        float corr = expf(m - mn);
-        float p = j <= last ? expf(sc - mn) : 0.0f;
-        l = l * corr + warp_sum(p);
-        m = mn;
-#pragma unroll
-        for (int r = 0; r < DEC_R; r++) acc[r] *= corr;
-        int nj = min(32, last - j0 + 1);
-        for (int jj = 0; jj < nj; jj++) {
-            float pj = __shfl_sync(0xffffffffu, p, jj);
-            int jp = j0 + jj;
-            const bf16 *v = vc + ((size_t)bt[jp / bs] * bs + (size_t)(jp % bs)) * kvrow + (size_t)kvh * hd;
-#pragma unroll
-            for (int r = 0; r < DEC_R; r++) {
-                int d = lane + 32 * r;
-                if (d < hd) acc[r] += pj * __bfloat162float(v[d]);
-            }
-        }
-    }
-    float inv = 1.0f / l;
-    bf16 *o = out + (size_t)t * nh * hd + (size_t)h * hd;
-#pragma unroll
-    for (int r = 0; r < DEC_R; r++) {
-        int d = lane + 32 * r;
-        if (d < hd) o[d] = __float2bfloat16_rn(acc[r] * inv);
-    }
+    // cached positions 0..pos[t], position j in slot bt[j / bs] * bs + j % bs
+    auto slot_row = [=](int j) { return ((size_t)bt[j / bs] * bs + (size_t)(j % bs)) * kvrow + (size_t)kvh * hd; };
+    auto key_at = [=](int j) { return kc + slot_row(j); };
+    auto val_at = [=](int j) { return vc + slot_row(j); };
+    float acc[DEC_R], m, l;
+    warp_attend<DEC_R>(qs[warp], hd, 0, pos[t], key_at, val_at, acc, m, l);
+    warp_store_row<DEC_R>(out + (size_t)t * nh * hd + (size_t)h * hd, acc, 1.0f / l, hd);
 }
 
 static void cu_kv_cache_write(s1c_backend *be, void *k_cache, void *v_cache, const void *qkv, const int32_t *slot,

@@ -8,22 +8,12 @@
 // head_dim must be even and <= 256.
 #include <math.h>
 
+#include "cuda_attn_warp.cuh"
 #include "cuda_common.cuh"
 
 #define ATT_WARPS 4
 #define ATT_MAX_HD 256
 #define ATT_R (ATT_MAX_HD / 32)
-
-// dot(a_shared_fp32[hd], b_global_bf16[hd]); hd even, b 4-byte aligned.
-__device__ __forceinline__ float dot_sh_bf16(const float *a, const bf16 *b, int hd) {
-    const __nv_bfloat162 *b2 = (const __nv_bfloat162 *)b;
-    float s = 0.0f;
-    for (int d = 0; d < hd / 2; d++) {
-        float2 f = __bfloat1622float2(b2[d]);
-        s += a[2 * d] * f.x + a[2 * d + 1] * f.y;
-    }
-    return s;
-}
 
 __global__ void __launch_bounds__(ATT_WARPS * 32)
 k_attn_fwd(bf16 *out, float *lse, const bf16 *qkv, const int32_t *cu, int T, int n_seq, int nh, int nkv, int hd,
@@ -42,39 +32,12 @@ k_attn_fwd(bf16 *out, float *lse, const bf16 *qkv, const int32_t *cu, int T, int
     __syncwarp();
     const bf16 *kbase = qkv + (size_t)(nh + kvh) * hd;
     const bf16 *vbase = qkv + (size_t)(nh + nkv + kvh) * hd;
-    float acc[ATT_R];
-#pragma unroll
-    for (int r = 0; r < ATT_R; r++) acc[r] = 0.0f;
-    float m = -INFINITY, l = 0.0f;
-    for (int j0 = j_start; j0 <= t; j0 += 32) {
-        int j = j0 + lane;
-        float sc = j <= t ? dot_sh_bf16(qs[warp], kbase + (size_t)j * rs, hd) : -INFINITY;
-        float mc = warp_max(sc);
-        float mn = fmaxf(m, mc);
-        float corr = expf(m - mn);
-        float p = j <= t ? expf(sc - mn) : 0.0f;
-        l = l * corr + warp_sum(p);
-        m = mn;
-#pragma unroll
-        for (int r = 0; r < ATT_R; r++) acc[r] *= corr;
-        int nj = min(32, t - j0 + 1);
-        for (int jj = 0; jj < nj; jj++) {
-            float pj = __shfl_sync(0xffffffffu, p, jj);
-            const bf16 *v = vbase + (size_t)(j0 + jj) * rs;
-#pragma unroll
-            for (int r = 0; r < ATT_R; r++) {
-                int d = lane + 32 * r;
-                if (d < hd) acc[r] += pj * __bfloat162float(v[d]);
-            }
-        }
-    }
-    float inv = 1.0f / l;
-    bf16 *o = out + (size_t)t * nh * hd + (size_t)h * hd;
-#pragma unroll
-    for (int r = 0; r < ATT_R; r++) {
-        int d = lane + 32 * r;
-        if (d < hd) o[d] = __float2bfloat16_rn(acc[r] * inv);
-    }
+    // keys j_start..t of the packed rows (causal, same sequence)
+    auto key_at = [=](int j) { return kbase + (size_t)j * rs; };
+    auto val_at = [=](int j) { return vbase + (size_t)j * rs; };
+    float acc[ATT_R], m, l;
+    warp_attend<ATT_R>(qs[warp], hd, j_start, t, key_at, val_at, acc, m, l);
+    warp_store_row<ATT_R>(out + (size_t)t * nh * hd + (size_t)h * hd, acc, 1.0f / l, hd);
     if (lane == 0) lse[(size_t)h * T + t] = m + logf(l);
 }
 
