@@ -1,11 +1,14 @@
 // bench_cuda_gemm.c — GEMM TFLOP/s of the CUDA backend's matmul ops at the Qwen2.5 shapes,
-// against cuBLAS's own default GEMM (cublasGemmEx, bf16 in/out, fp32 compute) on the same data.
+// against cuBLAS's own default GEMM (cublasGemmEx, bf16 in/out, fp32 compute) on the same data
+// and cuBLASLt's best plan for the forward layout (every heuristic candidate timed,
+// bench_gemm_peak.h). The last line gives the backend's forward as a share of that best.
 // Usage: bench_cuda_gemm [tokens=8192]. Exits 0 with a message when no GPU is present.
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "bench_gemm_peak.h"
 #include "ops.h"
 
 typedef struct { const char *name; int IC, OC; } shape;
@@ -35,8 +38,10 @@ int main(int argc, char **argv) {
     cudaEvent_t e0, e1;
     cudaEventCreate(&e0);
     cudaEventCreate(&e1);
-    printf("%-22s %6s %6s %6s | %9s %9s %9s | %9s\n", "shape", "T", "IC", "OC", "fwd TF/s", "dinp TF/s", "dW TF/s",
-           "cuBLAS fwd");
+    printf("%-22s %6s %6s %6s | %9s %9s %9s | %9s %9s\n", "shape", "T", "IC", "OC", "fwd TF/s", "dinp TF/s", "dW TF/s",
+           "cuBLAS fwd", "Lt best");
+    double worst = 1e30, sum_ratio = 0;
+    int n_ratio = 0;
     for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++) {
         const shape *s = &shapes[si];
         int t = s->OC > 100000 ? 512 : T;  // the LM head runs in token chunks
@@ -68,11 +73,21 @@ int main(int argc, char **argv) {
             cudaEventRecord(e1, 0);
             res[which] = flops * reps / (time_ms(0, e0, e1) * 1e-3) / 1e12;
         }
-        printf("%-22s %6d %6d %6d | %9.1f %9.1f %9.1f | %9.1f\n", s->name, t, s->IC, s->OC, res[0], res[1], res[2],
-               res[3]);
+        const double lt = s1c_bench_cublaslt_best_tflops(s->OC, t, s->IC, 10, NULL);
+        if (lt < 0) printf("(cuBLASLt best: %s)\n", s1c_err_msg());
+        printf("%-22s %6d %6d %6d | %9.1f %9.1f %9.1f | %9.1f %9.1f\n", s->name, t, s->IC, s->OC, res[0], res[1], res[2],
+               res[3], lt);
+        if (lt > 0) {
+            worst = res[0] / lt < worst ? res[0] / lt : worst;
+            sum_ratio += res[0] / lt;
+            n_ratio++;
+        }
         be->free(be, x), be->free(be, w), be->free(be, y), be->free(be, dx), be->free(be, dw);
     }
     printf("(backend ops run on the backend's own stream; timings bracket them with device-wide events)\n");
+    if (n_ratio)
+        printf("summary: gemm backend fwd / cuBLASLt best: mean %.1f%%, worst %.1f%% over %d shapes (T %d)\n",
+               100.0 * sum_ratio / n_ratio, 100.0 * worst, n_ratio, T);
     cublasDestroy(h);
     s1c_backend_destroy(be);
     return 0;
