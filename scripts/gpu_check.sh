@@ -142,6 +142,8 @@ else
     BUNDLE=0
 fi
 B=$ROOT/$BUILD/bin
+echo "libraries the binaries use:"
+ldd "$B/test_cuda_train" 2>/dev/null | grep -E 'cudart|cublas|cudnn|nccl|openblas|libmpi\.' | sed 's/^/  /'
 
 # run NAME SECONDS OUTFILE CMD... : bounded, output kept in OUTFILE (and the log), status into
 # the summary (77 = skipped). Not in a pipeline: the summary lives in this shell.
