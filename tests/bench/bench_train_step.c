@@ -172,6 +172,62 @@ static int run_steps(s1c_qwen2_model *m, float **master, float **adam_m, float *
     return ok;
 }
 
+typedef struct {
+    const s1c_qwen2_config *cfg;
+    const s1c_qwen2_layout *layout;
+    const char *shape, *device;
+    int cuda, recompute, steps, multi, peak_given;
+    double peak_tflops, ref;  // ref: the reference GEMM rate, GFLOP/s
+} report;
+
+// The figures of one token count, and one grep-able "summary:" line (scripts/gpu_check.sh builds
+// its table from those).
+static void print_report(const report *p, const run_result *r) {
+    const char *ref_name = p->cuda ? "cuBLASLt best bf16 8192^3" : "OpenBLAS sgemm 2048^3";
+    const char *unit = p->cuda ? "TFLOP/s" : "GFLOP/s";
+    const double scale = p->cuda ? 1e3 : 1.0;  // GFLOP/s per printed unit
+    const char *when = p->cuda ? "before the steps" : "best of before/after the steps";
+    if (!r->ok) {
+        printf("summary: shape %s device %s tokens %d (%d x %d) recompute %d: NOT RUN\n", p->shape, p->device,
+               r->tokens, r->n_seq, r->seq_len, p->recompute);
+        fflush(stdout);
+        return;
+    }
+    const double tokens = r->tokens, per_step = r->step, params = (double)p->layout->numel;
+    const double mm_params = s1c_matmul_params(p->cfg);
+    // Σ n(n+1) over the packed sequences: the causal attention term of train/flops.h.
+    const double flops = s1c_train_flops(p->cfg, tokens, (double)r->n_seq * r->seq_len * (r->seq_len + 1.0));
+    const double gf = flops / per_step / 1e9;
+    if (p->multi) printf("tokens %d (%d x %d), mean of %d steps:\n", r->tokens, r->n_seq, r->seq_len, p->steps);
+    printf("step time %.3f s (fwd+bwd %.3f, adamw %.3f), mean of %d steps\n", per_step, r->fb, r->opt, p->steps);
+    printf("tokens/s %.0f\n", tokens / per_step);
+    if (!p->cuda) {  // the lines docs/benchmarks.md quotes for the CPU
+        const double gflops = 6.0 * params * tokens / per_step / 1e9;
+        printf("model GFLOP/s %.1f (6 * %.1fM params * %.0f tokens / step time)\n", gflops, params / 1e6, tokens);
+        if (!p->cfg->tie_word_embeddings) {
+            // The embedding lookup does no multiply-adds; this figure counts only the GEMM parameters.
+            const double gemm_params = params - (double)p->layout->units[0].numel;
+            printf("  (counting non-embedding params only: %.1f GFLOP/s)\n", 6.0 * gemm_params * tokens / per_step / 1e9);
+        }
+        printf("OpenBLAS sgemm 2048^3 GFLOP/s %.1f (best of before/after the steps)\n", p->ref);
+        printf("model / sgemm %.1f%% (target >= 60%%)\n", 100.0 * gflops / p->ref);
+    }
+    printf("model FLOPs %.4g per step (train/flops.h: 6 * %.1fM matmul params * %.0f tokens + causal attention "
+           "%.1f%%)\n",
+           flops, mm_params / 1e6, tokens, 100.0 * (flops - 6.0 * mm_params * tokens) / flops);
+    printf("model %s %.2f (train/flops.h) = %.1f%% of %s (%.2f %s, %s)\n", unit, gf / scale, 100.0 * gf / p->ref,
+           ref_name, p->ref / scale, unit, when);
+    if (p->cuda || p->peak_given)
+        printf("MFU %.1f%% of peak %.1f TFLOP/s (--peak-tflops; default %.1f = H100 SXM dense bf16)\n",
+               100.0 * gf / 1e3 / p->peak_tflops, p->peak_tflops, DEFAULT_PEAK_TFLOPS);
+    printf("summary: shape %s device %s tokens %d (%d x %d) recompute %d: step %.4f s, %.0f tokens/s, %.2f %s, ",
+           p->shape, p->device, r->tokens, r->n_seq, r->seq_len, p->recompute, per_step, tokens / per_step, gf / scale,
+           unit);
+    if (p->cuda || p->peak_given) printf("MFU %.1f%% of %.1f, ", 100.0 * gf / 1e3 / p->peak_tflops, p->peak_tflops);
+    printf("%.1f%% of GEMM %.2f %s\n", 100.0 * gf / p->ref, p->ref / scale, unit);
+    fflush(stdout);
+}
+
 static void usage(const char *argv0) {
     fprintf(stderr,
             "usage: %s [--shape 55m|0.5b|1.5b] [--tokens N[,N...]] [--seqlen N] [--seqs N] [--steps N] [--warmup N]\n"
@@ -299,7 +355,6 @@ int main(int argc, char **argv) {
     if (s1c_qwen2_model_alloc_grads(&m) != S1C_OK) die("gradients");
 
     const size_t params = m.layout->numel;
-    const double mm_params = s1c_matmul_params(&m.cfg);
     if (n_runs == 1)
         printf("bench_train_step: Qwen2 %.1fM params (%s), %d x %d tokens, backend %s, recompute %d\n",
                (double)params / 1e6, shape_desc, run_seqs[0], run_len[0], be->name, recompute);
@@ -309,6 +364,13 @@ int main(int argc, char **argv) {
     fflush(stdout);
     const double ref_before = ref_gflops(cuda);
 
+    // On the GPU each token count is reported as soon as it is measured, against the reference
+    // taken before the steps: an op that runs out of device memory ends the process (ops cannot
+    // return errors), and the counts already measured must not be lost with it. On the CPU the
+    // report waits for the second reference measurement (best of before/after, as docs quote it).
+    report rep = {.cfg = &m.cfg, .layout = m.layout, .shape = shape, .device = device, .cuda = cuda,
+                  .recompute = recompute, .steps = steps, .multi = n_runs > 1, .peak_given = peak_given,
+                  .peak_tflops = peak_tflops, .ref = ref_before};
     run_result res[MAX_RUNS];
     int failed = 0;
     for (int i = 0; i < n_runs; i++) {
@@ -319,64 +381,19 @@ int main(int argc, char **argv) {
             fprintf(stderr, "bench_train_step: non-finite loss at %d tokens\n", res[i].tokens);
             failed = 1;
         }
+        if (cuda) print_report(&rep, &res[i]);
     }
     // Measured after the steps and compared with the one before them: on a shared machine (or a
     // GPU whose clocks settle) the faster of the two is the better estimate of what it can do.
     const double ref_after = ref_gflops(cuda);
-    const double ref = fmax(ref_before, ref_after);
-    const char *ref_name = cuda ? "cuBLASLt best bf16 8192^3" : "OpenBLAS sgemm 2048^3";
-    const char *unit = cuda ? "TFLOP/s" : "GFLOP/s";
-    const double scale = cuda ? 1e3 : 1.0;  // GFLOP/s per printed unit
-    if (!(ref > 0)) fprintf(stderr, "bench_train_step: reference GEMM not measured: %s\n", s1c_err_msg());
-
-    for (int i = 0; i < n_runs; i++) {
-        const run_result *r = &res[i];
-        if (!r->ok) continue;
-        const double tokens = r->tokens, per_step = r->step;
-        // Σ n(n+1) over the packed sequences: the causal attention term of train/flops.h.
-        const double attn_nn = (double)r->n_seq * r->seq_len * (r->seq_len + 1.0);
-        const double flops = s1c_train_flops(&m.cfg, tokens, attn_nn);
-        const double model_gflops = flops / per_step / 1e9;
-        if (n_runs > 1) printf("tokens %d (%d x %d), mean of %d steps:\n", r->tokens, r->n_seq, r->seq_len, steps);
-        printf("step time %.3f s (fwd+bwd %.3f, adamw %.3f), mean of %d steps\n", per_step, r->fb, r->opt, steps);
-        printf("tokens/s %.0f\n", tokens / per_step);
-        if (!cuda) {  // the lines docs/benchmarks.md quotes for the CPU
-            const double gflops = 6.0 * (double)params * tokens / per_step / 1e9;
-            printf("model GFLOP/s %.1f (6 * %.1fM params * %.0f tokens / step time)\n", gflops, (double)params / 1e6,
-                   tokens);
-            if (!m.cfg.tie_word_embeddings) {
-                // The embedding lookup does no multiply-adds; this figure counts only the GEMM parameters.
-                const double gemm_params = (double)(params - m.layout->units[0].numel);
-                printf("  (counting non-embedding params only: %.1f GFLOP/s)\n",
-                       6.0 * gemm_params * tokens / per_step / 1e9);
-            }
-            printf("OpenBLAS sgemm 2048^3 GFLOP/s %.1f (best of before/after the steps)\n", ref);
-            printf("model / sgemm %.1f%% (target >= 60%%)\n", 100.0 * gflops / ref);
-        }
-        printf("model FLOPs %.4g per step (train/flops.h: 6 * %.1fM matmul params * %.0f tokens + causal attention "
-               "%.1f%%)\n",
-               flops, mm_params / 1e6, tokens, 100.0 * (flops - 6.0 * mm_params * tokens) / flops);
-        printf("model %s %.2f (train/flops.h) = %.1f%% of %s (%.2f %s, best of before/after the steps)\n", unit,
-               model_gflops / scale, 100.0 * model_gflops / ref, ref_name, ref / scale, unit);
-        if (cuda || peak_given)
-            printf("MFU %.1f%% of peak %.1f TFLOP/s (--peak-tflops; default %.1f = H100 SXM dense bf16)\n",
-                   100.0 * model_gflops / 1e3 / peak_tflops, peak_tflops, DEFAULT_PEAK_TFLOPS);
-    }
-    // One grep-able line per token count (scripts/gpu_check.sh builds its table from these).
-    for (int i = 0; i < n_runs; i++) {
-        const run_result *r = &res[i];
-        if (!r->ok) {
-            printf("summary: shape %s device %s tokens %d (%d x %d) recompute %d: NOT RUN\n", shape, device, r->tokens,
-                   r->n_seq, r->seq_len, recompute);
-            continue;
-        }
-        const double flops = s1c_train_flops(&m.cfg, r->tokens, (double)r->n_seq * r->seq_len * (r->seq_len + 1.0));
-        const double gf = flops / r->step / 1e9;
-        printf("summary: shape %s device %s tokens %d (%d x %d) recompute %d: step %.4f s, %.0f tokens/s, %.2f %s, ",
-               shape, device, r->tokens, r->n_seq, r->seq_len, recompute, r->step, r->tokens / r->step, gf / scale,
-               unit);
-        if (cuda || peak_given) printf("MFU %.1f%% of %.1f, ", 100.0 * gf / 1e3 / peak_tflops, peak_tflops);
-        printf("%.1f%% of GEMM %.2f %s\n", 100.0 * gf / ref, ref / scale, unit);
+    if (!(fmax(ref_before, ref_after) > 0))
+        fprintf(stderr, "bench_train_step: reference GEMM not measured: %s\n", s1c_err_msg());
+    if (cuda) {
+        printf("cuBLASLt best bf16 8192^3: %.2f TFLOP/s before the steps (used above), %.2f after\n",
+               ref_before / 1e3, ref_after / 1e3);
+    } else {
+        rep.ref = fmax(ref_before, ref_after);
+        for (int i = 0; i < n_runs; i++) print_report(&rep, &res[i]);
     }
 
     for (int u = 0; u < U; u++) {
