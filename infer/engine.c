@@ -37,6 +37,8 @@ struct s1c_engine {
     seq_t *seqs;  // [max_batch]
     s1c_sample_ws sws;
     float *logits;  // [max_batch, V]
+    int32_t *choice;  // [max_batch] greedy ids chosen on the backend (all-greedy steps)
+    int32_t *banned;  // [max_batch, S1C_DECODE_MAX_BANNED] their banned ids, -1 padded
     int32_t *ids, *pos, *row_seq, *slot, *tables, *out_rows, *step_seq;
     s1c_engine_stats stats;
 };
@@ -79,6 +81,8 @@ s1c_engine *s1c_engine_create(s1c_qwen2_model *m, const s1c_engine_opts *o, s1c_
     e->seqs = s1c_xcalloc((size_t)B, sizeof(seq_t));
     s1c_sample_ws_init(&e->sws, V);
     e->logits = s1c_xmalloc((size_t)B * V * sizeof(float));
+    e->choice = s1c_xmalloc((size_t)B * sizeof(int32_t));
+    e->banned = s1c_xmalloc((size_t)B * S1C_DECODE_MAX_BANNED * sizeof(int32_t));
     e->ids = s1c_xmalloc((size_t)e->max_rows * sizeof(int32_t));
     e->pos = s1c_xmalloc((size_t)e->max_rows * sizeof(int32_t));
     e->row_seq = s1c_xmalloc((size_t)e->max_rows * sizeof(int32_t));
@@ -98,6 +102,8 @@ void s1c_engine_free(s1c_engine *e) {
     free(e->seqs);
     s1c_sample_ws_free(&e->sws);
     free(e->logits);
+    free(e->choice);
+    free(e->banned);
     free(e->ids);
     free(e->pos);
     free(e->row_seq);
@@ -199,11 +205,20 @@ static int has_stop_string(seq_t *s, const s1c_gen_request *r, const char *b, si
     return 0;
 }
 
-// Samples the next token of s from logits, runs budget forcing, applies the action.
-static void advance(s1c_engine *e, seq_t *s, const s1c_gen_request *r, const float *logits) {
-    int32_t banned[2 + 64];
-    int nb = r->bf->n_stop <= 64 ? s1c_bf_banned(r->bf, &s->bf, banned) : 0;
-    int32_t id = (int32_t)s1c_sample(logits, e->o.vocab_limit, &r->sampling, &s->rng, &e->sws, banned, nb);
+// Ids s must not sample next (min-thinking suppression); at most S1C_DECODE_MAX_BANNED.
+static int banned_ids(const s1c_gen_request *r, const seq_t *s, int32_t *out) {
+    return r->bf->n_stop <= S1C_DECODE_MAX_BANNED - 2 ? s1c_bf_banned(r->bf, &s->bf, out) : 0;
+}
+
+// Samples the next token of s from logits (or takes `chosen`, the backend's greedy pick under the
+// same rule, when logits is NULL), runs budget forcing, applies the action.
+static void advance(s1c_engine *e, seq_t *s, const s1c_gen_request *r, const float *logits, int32_t chosen) {
+    int32_t banned[S1C_DECODE_MAX_BANNED];
+    int32_t id = chosen;
+    if (logits) {
+        int nb = banned_ids(r, s, banned);
+        id = (int32_t)s1c_sample(logits, e->o.vocab_limit, &r->sampling, &s->rng, &e->sws, banned, nb);
+    }
     s1c_phase before = s->bf.phase;
     s1c_bf_action act;
     s1c_bf_step(r->bf, &s->bf, id, &act);
@@ -323,8 +338,32 @@ s1c_status s1c_engine_run(s1c_engine *e, const s1c_gen_request *reqs, int n_reqs
             break;
         }
         s1c_decode_batch b = {T, n_step, e->ids, e->pos, e->row_seq, e->slot, e->tables, e->max_blocks, n_step, e->out_rows};
+        // A step whose every row samples greedily (the paper's evaluation) lets the backend pick
+        // the tokens: n_step ints come back instead of n_step x V logits. Freshly prefilled
+        // prompts start their budget-forcing state only after the step, so they take the
+        // logits path (once per request).
+        int greedy = !e->o.host_sampling && e->m->be->argmax_rows != NULL;
+        for (int k = 0; k < n_step && greedy; k++) {
+            const seq_t *s = &e->seqs[e->step_seq[k]];
+            greedy = !s->parent && reqs[s->req].sampling.temperature <= 0.0f;
+        }
+        int max_nb = 0;
+        for (int k = 0; k < n_step && greedy; k++) {
+            const seq_t *s = &e->seqs[e->step_seq[k]];
+            int32_t *row = e->banned + (size_t)k * S1C_DECODE_MAX_BANNED;
+            int nb = banned_ids(&reqs[s->req], s, row);
+            for (int j = nb; j < S1C_DECODE_MAX_BANNED; j++) row[j] = -1;
+            if (nb > max_nb) max_nb = nb;
+        }
+        if (greedy && max_nb > 0 && max_nb < S1C_DECODE_MAX_BANNED)  // pack rows to the widest list
+            for (int k = 1; k < n_step; k++)
+                memmove(e->banned + (size_t)k * max_nb, e->banned + (size_t)k * S1C_DECODE_MAX_BANNED,
+                        (size_t)max_nb * sizeof(int32_t));
         double f0 = now_s();
-        st = s1c_qwen2_decode(e->m, &e->kv, e->ws, &b, e->logits);
+        if (greedy)
+            st = s1c_qwen2_decode_argmax(e->m, &e->kv, e->ws, &b, e->o.vocab_limit, e->banned, max_nb, e->choice);
+        else
+            st = s1c_qwen2_decode(e->m, &e->kv, e->ws, &b, e->logits);
         e->stats.forward_s += now_s() - f0;
         e->stats.steps++;
         if (st != S1C_OK) break;
@@ -339,7 +378,8 @@ s1c_status s1c_engine_run(s1c_engine *e, const s1c_gen_request *reqs, int n_reqs
         for (int k = 0; k < n_step; k++) {
             seq_t *s = &e->seqs[e->step_seq[k]];
             const s1c_gen_request *r = &reqs[s->req];
-            const float *lg = e->logits + (size_t)k * V;
+            const float *lg = greedy ? NULL : e->logits + (size_t)k * V;
+            const int32_t chosen = greedy ? e->choice[k] : -1;
             if (s->parent) {
                 s->parent = 0;
                 int group[1024];
@@ -377,7 +417,7 @@ s1c_status s1c_engine_run(s1c_engine *e, const s1c_gen_request *reqs, int n_reqs
                         seq_reserve(x, x->n_tok + act.n + 1);
                         for (int i = 0; i < act.n; i++) x->tok[x->n_tok++] = act.ids[i];
                     } else {
-                        advance(e, x, r, lg);
+                        advance(e, x, r, lg, chosen);
                     }
                     if (x->finish != S1C_FINISH_NONE) {
                         finish_seq(e, x, rs, &reserved, done, ctx);
@@ -385,7 +425,7 @@ s1c_status s1c_engine_run(s1c_engine *e, const s1c_gen_request *reqs, int n_reqs
                     }
                 }
             } else {
-                advance(e, s, r, lg);
+                advance(e, s, r, lg, chosen);
                 if (s->finish != S1C_FINISH_NONE) {
                     finish_seq(e, s, rs, &reserved, done, ctx);
                     active--;

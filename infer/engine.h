@@ -23,6 +23,8 @@ typedef struct {
     int max_context;  // 0: the model's max_position_embeddings
     int vocab_limit;  // sample only ids below this (the tokenizer's size: checkpoints pad their
                       // vocab past it, and those ids have no text); 0: the model's vocab_size
+    int host_sampling;  // 1: every step copies the logits to the host, greedy steps too (the
+                        // reference path the backend's argmax_rows is tested against)
 } s1c_engine_opts;
 
 typedef struct {

@@ -46,9 +46,11 @@ int s1c_sample(const float *logits, int V, const s1c_sampling *sp, s1c_rng *rng,
                const int32_t *banned, int n_banned) {
     S1C_ASSERT(ws->cap >= V && V > 0);
     if (sp->temperature <= 0.0f) {
+        // The rule of the backends' argmax_rows (kernels/ops.h), which the engine uses instead
+        // when a step is all greedy: lowest id on ties, NaN never wins, 0 when nothing is left.
         int best = -1;
         for (int i = 0; i < V; i++) {
-            if (n_banned && is_banned(i, banned, n_banned)) continue;
+            if (isnan(logits[i]) || (n_banned && is_banned(i, banned, n_banned))) continue;
             if (best < 0 || logits[i] > logits[best]) best = i;
         }
         return best < 0 ? 0 : best;

@@ -22,6 +22,8 @@ struct s1c_decode_ws {
     int32_t *tables;                            // [max_seq, max_blocks]
     int32_t *cu;                                // [max_seq + 1] cu_seqlens of the fresh prompts
     float *lse;                                 // [nh, T] log-sum-exp of the packed attention
+    int32_t *choice;                            // [max_out] greedy ids (argmax_rows)
+    int32_t *banned;                            // [max_out, S1C_DECODE_MAX_BANNED]
 };
 
 // Linear layer for the few rows of a decode step: the backend's weight-streaming variant when it
@@ -119,6 +121,8 @@ s1c_decode_ws *s1c_decode_ws_create(s1c_backend *be, const s1c_qwen2_config *cfg
     WS_ALLOC(tables, (size_t)max_seq * max_blocks * sizeof(int32_t));
     WS_ALLOC(cu, ((size_t)max_seq + 1) * sizeof(int32_t));
     WS_ALLOC(lse, (size_t)cfg->num_attention_heads * T * sizeof(float));
+    WS_ALLOC(choice, (size_t)max_out * sizeof(int32_t));
+    WS_ALLOC(banned, (size_t)max_out * S1C_DECODE_MAX_BANNED * sizeof(int32_t));
 #undef WS_ALLOC
     if (!ok) {
         s1c_decode_ws_free(be, ws);
@@ -137,14 +141,14 @@ void s1c_decode_ws_free(s1c_backend *be, s1c_decode_ws *ws) {
     if (!ws) return;
     void *bufs[] = {ws->x,    ws->ln,     ws->qkv,      ws->att,      ws->xmid, ws->gu,  ws->sw,
                     ws->rstd, ws->hsel,   ws->logits,   ws->logits_f32, ws->inv_freq, ws->ids, ws->pos,
-                    ws->row_seq, ws->slot, ws->tables, ws->cu, ws->lse};
+                    ws->row_seq, ws->slot, ws->tables, ws->cu, ws->lse, ws->choice, ws->banned};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         if (bufs[i]) be->free(be, bufs[i]);
     free(ws);
 }
 
-s1c_status s1c_qwen2_decode(const s1c_qwen2_model *m, s1c_kv_pool *kv, s1c_decode_ws *ws, const s1c_decode_batch *b,
-                            float *logits_host) {
+// The step up to fp32 logits of the requested rows in ws->logits_f32 [n_out, V] (backend memory).
+static s1c_status decode_logits(const s1c_qwen2_model *m, s1c_kv_pool *kv, s1c_decode_ws *ws, const s1c_decode_batch *b) {
     s1c_backend *be = m->be;
     const s1c_qwen2_config *cfg = &m->cfg;
     const int T = b->T, C = cfg->hidden_size, I = cfg->intermediate_size, V = cfg->vocab_size;
@@ -223,6 +227,30 @@ s1c_status s1c_qwen2_decode(const s1c_qwen2_model *m, s1c_kv_pool *kv, s1c_decod
     be->rmsnorm_fwd(be, ws->ln, ws->rstd, ws->hsel, head, b->n_out, C, cfg->rms_norm_eps);
     mm(be, ws->logits, ws->ln, s1c_qwen2_lm_weight(m), NULL, b->n_out, C, V);
     be->act_to_f32(be, ws->logits_f32, ws->logits, (size_t)b->n_out * V);
-    be->copy_d2h(be, logits_host, ws->logits_f32, (size_t)b->n_out * V * sizeof(float));
+    return S1C_OK;
+}
+
+s1c_status s1c_qwen2_decode(const s1c_qwen2_model *m, s1c_kv_pool *kv, s1c_decode_ws *ws, const s1c_decode_batch *b,
+                            float *logits_host) {
+    S1C_TRY(decode_logits(m, kv, ws, b));
+    m->be->copy_d2h(m->be, logits_host, ws->logits_f32, (size_t)b->n_out * m->cfg.vocab_size * sizeof(float));
+    return S1C_OK;
+}
+
+s1c_status s1c_qwen2_decode_argmax(const s1c_qwen2_model *m, s1c_kv_pool *kv, s1c_decode_ws *ws,
+                                   const s1c_decode_batch *b, int vocab_limit, const int32_t *banned_host,
+                                   int max_banned, int32_t *ids_host) {
+    s1c_backend *be = m->be;
+    const int V = m->cfg.vocab_size;
+    if (!be->argmax_rows) return s1c_err("backend '%s': no argmax_rows (greedy decoding on the device)", be->name);
+    if (vocab_limit <= 0 || vocab_limit > V) return s1c_err("decode step: vocab limit %d outside [1, %d]", vocab_limit, V);
+    if (max_banned < 0 || max_banned > S1C_DECODE_MAX_BANNED || (max_banned && !banned_host))
+        return s1c_err("decode step: %d banned ids per row (at most %d)", max_banned, S1C_DECODE_MAX_BANNED);
+    S1C_TRY(decode_logits(m, kv, ws, b));
+    if (max_banned)
+        be->copy_h2d(be, ws->banned, banned_host, (size_t)b->n_out * (size_t)max_banned * sizeof(int32_t));
+    be->argmax_rows(be, ws->choice, ws->logits_f32, b->n_out, vocab_limit, V, max_banned ? ws->banned : NULL,
+                    max_banned);
+    be->copy_d2h(be, ids_host, ws->choice, (size_t)b->n_out * sizeof(int32_t));
     return S1C_OK;
 }

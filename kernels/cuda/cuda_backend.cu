@@ -198,5 +198,6 @@ extern "C" s1c_backend *s1c_cuda_backend_create(int device) {
     cuda_install_lmhead_ops(be);
     cuda_install_decode_ops(be);
     cuda_install_trainer_ops(be);
+    cuda_install_sampling_ops(be);
     return be;
 }

@@ -102,6 +102,7 @@ void cuda_install_attention_ops(s1c_backend *be);
 void cuda_install_lmhead_ops(s1c_backend *be);
 void cuda_install_decode_ops(s1c_backend *be);  // paged KV cache (cuda_attn_decode.cu)
 void cuda_install_trainer_ops(s1c_backend *be);  // add_f32, stream (cuda_add_f32.cu)
+void cuda_install_sampling_ops(s1c_backend *be);  // argmax_rows (cuda_argmax.cu)
 
 // Own (non-cuDNN) attention kernels, used as the fallback path (cuda_attn_own.cu).
 void cuda_attn_own_fwd(cuda_impl *ci, bf16 *out, float *lse, const bf16 *qkv, const s1c_attn_shape *s);

@@ -400,6 +400,43 @@ static void test_decode(pair p) {
     free(o[0]), free(o[1]), free(qkv), free(zero);
 }
 
+// Greedy choice on the device: exact ids. Rows carry a repeated maximum (the lower index must win),
+// a NaN, banned ids (one of them the row's maximum), a row where every candidate is banned, and
+// candidates limited to n of ld columns (the tokenizer's vocabulary inside a padded LM head).
+static void test_argmax(pair p) {
+    const int rows = 6, n = 151936, ld = 151936 + 64, mb = 3;
+    float *x = host_rand((size_t)rows * ld, 4.0f, 0);
+    int32_t ban[6 * 3];
+    for (int i = 0; i < rows * mb; i++) ban[i] = -1;
+    x[(size_t)0 * ld + 777] = x[(size_t)0 * ld + 99999] = 50.0f;  // tie: 777
+    x[(size_t)1 * ld + 5] = NAN;
+    x[(size_t)1 * ld + 6] = 60.0f;
+    x[(size_t)2 * ld + 1234] = 70.0f;  // banned maximum: the runner-up wins
+    ban[2 * mb + 0] = 1234;
+    ban[2 * mb + 1] = 7;
+    x[(size_t)3 * ld + n + 3] = 99.0f;  // beyond n: not a candidate
+    for (int i = 0; i < 3; i++) ban[4 * mb + i] = i;  // row 4: n = 3 below makes all banned
+    s1c_backend *bes[2] = {p.cpu, p.gpu};
+    int32_t got[2][6];
+    for (int k = 0; k < 2; k++) {
+        s1c_backend *be = bes[k];
+        float *xd = raw_up(be, x, (size_t)rows * ld * sizeof(float));
+        int32_t *bd = raw_up(be, ban, sizeof ban), *id = raw_up(be, ban, rows * sizeof(int32_t));
+        be->argmax_rows(be, id, xd, 4, n, ld, bd, mb);                                      // rows 0..3
+        be->argmax_rows(be, id + 4, xd + (size_t)4 * ld, 1, 3, ld, bd + 4 * mb, mb);        // all banned
+        be->argmax_rows(be, id + 5, xd + (size_t)5 * ld, 1, n, ld, NULL, 0);                // no list
+        raw_down(be, got[k], id, rows * sizeof(int32_t));
+        be->free(be, xd), be->free(be, bd), be->free(be, id);
+    }
+    int ok = memcmp(got[0], got[1], sizeof got[0]) == 0 && got[0][0] == 777 && got[0][1] == 6 && got[0][2] != 1234 &&
+             got[0][3] < n && got[0][4] == 0;
+    printf("%-34s rows=%d  cpu %d %d %d %d %d %d  cuda %d %d %d %d %d %d  %s  [exact ids]\n", "argmax_rows", rows,
+           got[0][0], got[0][1], got[0][2], got[0][3], got[0][4], got[0][5], got[1][0], got[1][1], got[1][2], got[1][3],
+           got[1][4], got[1][5], ok ? "ok" : "FAIL");
+    if (!ok) check_failures++;
+    free(x);
+}
+
 int main(void) {
     s1c_backend *gpu = s1c_backend_create("cuda", 0);
     if (!gpu) {
@@ -423,6 +460,7 @@ int main(void) {
     test_lmhead(p);
     test_adamw_sumsq(p);
     test_decode(p);
+    test_argmax(p);
     const int lens_a[3] = {17, 1, 30}, lens_b[2] = {70, 129}, lens_c[1] = {200};
     test_attention(p, "[dispatch] 3 seq, GQA 4/2, hd 64", 3, lens_a, 4, 2, 64);
     test_attention(p, "[dispatch] 2 seq, MHA 2/2, hd 128", 2, lens_b, 2, 2, 128);

@@ -215,6 +215,65 @@ static void samples_and_forcing(const char *model_dir) {
     s1c_backend_destroy(be);
 }
 
+// Greedy steps choose on the backend (argmax_rows, only ids come back) unless host_sampling asks
+// for the logits: both paths must give the same tokens, also where budget forcing bans ids. The
+// delimiter is the token the model emits most often, so thinking keeps trying to end: with
+// min_thinking and an empty wait string every attempt is dropped and the next choice must skip
+// the banned ids (delimiter and stop id); a second case uses a real wait string and a cap.
+static void device_greedy_matches_host(const char *model_dir) {
+    s1c_backend *be = s1c_backend_create("cpu", 0);
+    s1c_qwen2_model m;
+    if (s1c_qwen2_model_load(be, model_dir, &m) != S1C_OK) exit(1);
+    const int32_t prompts[3][5] = {{3, 14, 15, 92, 65}, {35, 89, 79, 32, 38}, {46, 26, 43, 38, 32}};
+    static collect c, ref;
+    s1c_bf_config g = plain(48);
+    s1c_gen_request q[3];
+    for (int i = 0; i < 3; i++)
+        q[i] = (s1c_gen_request){.prompt = prompts[i], .n_prompt = 5, .n_samples = 1, .bf = &g, .max_new_tokens = 64};
+    s1c_engine_opts o = {.block_size = 4, .max_batch = 4, .host_sampling = 1};
+    s1c_engine *e = s1c_engine_create(&m, &o, fake_bytes, NULL);
+    memset(&c, 0, sizeof c);
+    c.stride = 1;
+    CHECK(s1c_engine_run(e, q, 3, on_done, &c) == S1C_OK);
+    s1c_engine_free(e);
+    int count[512] = {0}, top = 0;
+    for (int i = 0; i < 3; i++)
+        for (int t = 0; t < c.n[i]; t++)
+            if (c.ids[i][t] >= 0 && c.ids[i][t] < 512 && ++count[c.ids[i][t]] > count[top]) top = c.ids[i][t];
+    const int32_t delim[2] = {top, 2}, wait[1] = {7}, prefix[2] = {4, 5}, stops[1] = {0};
+    for (int variant = 0; variant < 2; variant++) {
+        s1c_bf_config f = {.max_thinking = variant ? 30 : -1, .min_thinking = variant ? 0 : 20, .ignore = variant ? 2 : 0,
+                           .max_answer = 8, .delim = delim, .n_delim = 2, .wait = wait, .n_wait = variant ? 1 : 0,
+                           .answer_prefix = prefix, .n_answer_prefix = 2, .newline_id = 10, .stop_ids = stops,
+                           .n_stop = 1, .early_trigger = 1, .token_bytes = fake_bytes};
+        CHECK(s1c_bf_config_check(&f) == S1C_OK);
+        for (int i = 0; i < 3; i++) q[i].bf = &f;
+        for (int host = 1; host >= 0; host--) {
+            collect *out = host ? &ref : &c;
+            memset(out, 0, sizeof *out);
+            out->stride = 1;
+            o.host_sampling = host;
+            e = s1c_engine_create(&m, &o, fake_bytes, NULL);
+            CHECK(s1c_engine_run(e, q, 3, on_done, out) == S1C_OK);
+            CHECK(s1c_engine_kv_free_blocks(e) == s1c_engine_kv_total_blocks(e));
+            s1c_engine_free(e);
+        }
+        int extensions = 0;
+        for (int i = 0; i < 3; i++) {
+            extensions += ref.bf[i].extensions + ref.bf[i].min_extensions;
+            CHECK(c.n[i] == ref.n[i] && c.n[i] > 0 && c.finish[i] == ref.finish[i]);
+            CHECK(memcmp(c.ids[i], ref.ids[i], (size_t)c.n[i] * sizeof(int32_t)) == 0);
+            CHECK(c.bf[i].think_tokens == ref.bf[i].think_tokens && c.bf[i].end == ref.bf[i].end &&
+                  c.bf[i].extensions == ref.bf[i].extensions && c.bf[i].min_extensions == ref.bf[i].min_extensions);
+        }
+        CHECK(extensions > 0);  // the suppression (and its banned ids) really happened
+        printf("%s: device greedy == host greedy, budget forcing variant %d (%d extensions)\n", model_dir, variant,
+               extensions);
+    }
+    s1c_qwen2_model_free(&m);
+    s1c_backend_destroy(be);
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) return 2;
     const char *root = argv[1];
@@ -227,5 +286,9 @@ int main(int argc, char **argv) {
     }
     snprintf(md, sizeof md, "%s/tests/fixtures/model/a", root);
     samples_and_forcing(md);
+    for (int k = 0; k < 2; k++) {
+        snprintf(md, sizeof md, "%s/tests/fixtures/model/%s", root, k ? "b" : "a");
+        device_greedy_matches_host(md);
+    }
     return check_exit("test_infer_engine");
 }

@@ -165,8 +165,52 @@ static void matmul_decode(void) {
     s1c_backend_destroy(be);
 }
 
+// The backend's greedy op (kernels/ops.h argmax_rows, what the engine uses on all-greedy steps)
+// against the host sampler's greedy path: same id on random rows with small-integer logits (many
+// ties), NaNs, banned ids (sometimes the maximum), rows with everything banned, and n < ld.
+static void argmax_rows_vs_sampler(void) {
+    s1c_backend *be = s1c_backend_create("cpu", 0);
+    enum { ROWS = 40, LD = 53, MB = 4 };
+    float x[ROWS * LD];
+    int32_t ban[ROWS * MB], ids[ROWS];
+    s1c_sample_ws ws;
+    s1c_sample_ws_init(&ws, LD);
+    s1c_rng r;
+    s1c_rng_seed(&r, 11);
+    const s1c_sampling greedy = {0};
+    int rounds = 0;
+    for (int round = 0; round < 50; round++) {
+        const int n = 1 + (int)(s1c_rng_next(&r) % LD);
+        for (int i = 0; i < ROWS * LD; i++) {
+            x[i] = (float)(s1c_rng_next(&r) % 5);
+            if (s1c_rng_next(&r) % 17 == 0) x[i] = NAN;
+        }
+        for (int i = 0; i < ROWS * MB; i++) ban[i] = s1c_rng_next(&r) % 3 ? -1 : (int32_t)(s1c_rng_next(&r) % (uint64_t)n);
+        for (int i = 0; i < MB && i < n; i++) ban[7 * MB + i] = i;  // row 7: all banned when n <= MB
+        float copy[ROWS * LD];
+        memcpy(copy, x, sizeof x);  // the op may overwrite banned positions
+        be->argmax_rows(be, ids, copy, ROWS, n, LD, ban, MB);
+        for (int row = 0; row < ROWS; row++) {
+            int32_t b[MB];
+            int nb = 0;
+            for (int j = 0; j < MB; j++)
+                if (ban[row * MB + j] >= 0) b[nb++] = ban[row * MB + j];
+            int want = s1c_sample(x + row * LD, n, &greedy, &r, &ws, b, nb);
+            if (ids[row] != want) {
+                fprintf(stderr, "argmax_rows: round %d row %d n %d: %d, sampler %d\n", round, row, n, ids[row], want);
+                check_failures++;
+            }
+        }
+        rounds++;
+    }
+    CHECK(rounds == 50);
+    s1c_sample_ws_free(&ws);
+    s1c_backend_destroy(be);
+}
+
 int main(void) {
     matmul_decode();
+    argmax_rows_vs_sampler();
     loaders();
     sampler();
     metrics();
