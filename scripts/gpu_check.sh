@@ -222,8 +222,12 @@ if [ $DO_BENCH = 1 ]; then
         f=$BL/train_$shape.txt
         run "bench_train_step $shape" 240 "$f" "$B/bench_train_step" --device cuda --shape "$shape" \
             --tokens 4096,8192,16384 --seqlen 4096 --steps 5 --warmup 2
-        # A token count that did not fit without recompute is measured again with it.
-        for t in $(sed -nE 's/^summary: .* tokens ([0-9]+) .*NOT RUN$/\1/p' "$f"); do
+        rc=$?
+        # A token count that did not fit without recompute (refused, or the process ended in an op
+        # that ran out of memory) is measured again with it.
+        for t in 4096 8192 16384; do
+            case $rc in 77 | 124 | 137) break ;; esac  # skipped or hung: no second try
+            grep -qE "^summary: .* tokens $t .*: step" "$f" && continue
             run "bench_train_step $shape $t recompute" 180 "$f.recompute_$t" "$B/bench_train_step" --device cuda \
                 --shape "$shape" --tokens "$t" --seqlen 4096 --steps 5 --warmup 2 --recompute
             cat "$f.recompute_$t" >>"$f"
