@@ -23,6 +23,7 @@ struct s1c_decode_ws {
     int32_t *cu;                                // [max_seq + 1] cu_seqlens of the fresh prompts
     float *lse;                                 // [nh, T] log-sum-exp of the packed attention
     int32_t *choice;                            // [max_out] greedy ids (argmax_rows)
+    int32_t *out_rows;                          // [max_out] rows of x that go through the LM head
     int32_t *banned;                            // [max_out, S1C_DECODE_MAX_BANNED]
 };
 
@@ -122,6 +123,7 @@ s1c_decode_ws *s1c_decode_ws_create(s1c_backend *be, const s1c_qwen2_config *cfg
     WS_ALLOC(cu, ((size_t)max_seq + 1) * sizeof(int32_t));
     WS_ALLOC(lse, (size_t)cfg->num_attention_heads * T * sizeof(float));
     WS_ALLOC(choice, (size_t)max_out * sizeof(int32_t));
+    WS_ALLOC(out_rows, (size_t)max_out * sizeof(int32_t));
     WS_ALLOC(banned, (size_t)max_out * S1C_DECODE_MAX_BANNED * sizeof(int32_t));
 #undef WS_ALLOC
     if (!ok) {
@@ -141,7 +143,7 @@ void s1c_decode_ws_free(s1c_backend *be, s1c_decode_ws *ws) {
     if (!ws) return;
     void *bufs[] = {ws->x,    ws->ln,     ws->qkv,      ws->att,      ws->xmid, ws->gu,  ws->sw,
                     ws->rstd, ws->hsel,   ws->logits,   ws->logits_f32, ws->inv_freq, ws->ids, ws->pos,
-                    ws->row_seq, ws->slot, ws->tables, ws->cu, ws->lse, ws->choice, ws->banned};
+                    ws->row_seq, ws->slot, ws->tables, ws->cu, ws->lse, ws->choice, ws->banned, ws->out_rows};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         if (bufs[i]) be->free(be, bufs[i]);
     free(ws);
@@ -219,10 +221,10 @@ static s1c_status decode_logits(const s1c_qwen2_model *m, s1c_kv_pool *kv, s1c_d
         mm(be, ws->x, ws->sw, act_at(blk, o.down_w, asz), NULL, T, I, C);
         be->add_inplace(be, ws->x, ws->xmid, (size_t)T * C);
     }
-    // Only the rows whose next token is sampled go through the final norm and the LM head.
-    for (int r = 0; r < b->n_out; r++)
-        be->copy_d2d(be, (char *)ws->hsel + (size_t)r * C * asz, (char *)ws->x + (size_t)b->out_rows[r] * C * asz,
-                     (size_t)C * asz);
+    // Only the rows whose next token is sampled go through the final norm and the LM head. The
+    // embedding lookup is a row gather: one launch instead of a copy per row.
+    be->copy_h2d(be, ws->out_rows, b->out_rows, (size_t)b->n_out * sizeof(int32_t));
+    be->embedding_fwd(be, ws->hsel, ws->out_rows, ws->x, b->n_out, C);
     const void *head = m->params[s1c_qwen2_unit_head(cfg)];
     be->rmsnorm_fwd(be, ws->ln, ws->rstd, ws->hsel, head, b->n_out, C, cfg->rms_norm_eps);
     mm(be, ws->logits, ws->ln, s1c_qwen2_lm_weight(m), NULL, b->n_out, C, V);
