@@ -7,18 +7,19 @@
 #                                   when one 10-minute call is not enough)
 #   scripts/gpu_check.sh --bundle   on a build machine: build the CUDA binaries (build-gpu/) and pack
 #                                   them with the shared libraries they need and Open MPI's runtime into
-#                                   build-gpu-carry/s1c-gpu-bundle.tar.gz (~30 MB), for a GPU machine
+#                                   build-gpu-carry/s1c-gpu-bundle.tar.gz (~26 MB), for a GPU machine
 #                                   whose image lacks OpenBLAS / MPI / HDF5 ... (the device tool's does,
 #                                   and nothing can be installed there). Carry build-gpu-carry.
 #
-# On the GPU machine: with a bundle (the tarball, unpacked into build-gpu/ on first use) it runs
-# the carried binaries (cuDNN, NCCL and cuBLASLt come from the machine: the CUDA toolkit or the
-# python nvidia-* wheels); otherwise (or with S1C_GPU_NO_BUNDLE=1) it configures and builds
-# build-gpu there (S1C_GPU_BUILD names another build folder). Then: the cuda tests (ctest -L cuda in a local build;
-# the same programs one by one with a bundle), the decode test's figures, and the benchmarks
-# (GEMM, attention, training-step MFU for 0.5B / 1.5B at 4K / 8K / 16K tokens, decode 0.5B batch 1
-# and 64). Every program runs under `timeout`, so a hang costs its bound, not the session; the
-# whole run is sized for ~8 minutes on an H100. Without a GPU it prints "no GPU: skipped" and exits 0.
+# On the GPU machine: with a bundle (the tarball, unpacked into build-gpu-bundle/ on first use) it
+# runs the carried binaries (cuDNN, NCCL and cuBLASLt come from the machine: the CUDA toolkit or
+# the python nvidia-* wheels); otherwise (or with S1C_GPU_NO_BUNDLE=1) it configures and builds
+# build-gpu there (S1C_GPU_BUILD names another build folder). Then: the cuda tests (ctest -L cuda
+# -V in a local build; the same programs one by one with a bundle, since ctest's files hold the
+# build machine's paths), and the benchmarks (GEMM, attention, training-step MFU for 0.5B / 1.5B
+# at 4K / 8K / 16K tokens, decode 0.5B batch 1 and 64). Every program runs under `timeout`, so a
+# hang costs its bound, not the session; the whole run is sized for ~8 minutes on an H100.
+# Without a GPU it prints "no GPU: skipped" and exits 0.
 # Exit status on a GPU: 0 when every test passed (or skipped) and every benchmark printed its figure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
