@@ -2,8 +2,9 @@
 // tokens/s (one prompt in one forward) and greedy decode tokens/s at each batch size of
 // --batches, for the 55M shape (hidden 512, 8 layers, 8 heads / 2 KV heads, intermediate 1408,
 // vocab 32000) or Qwen2.5-0.5B's shape (hidden 896, 24 layers, 14 / 2 heads, intermediate 4864,
-// vocab 151936, tied). Decode steps include the LM head, the logits' copy to the host and the host
-// argmax, as s1c-infer's generation loop does (model/qwen2_decode.h, the engine's path).
+// vocab 151936, tied). Decode steps include the LM head and the greedy choice on the backend with
+// only the chosen ids reaching the host (s1c_qwen2_decode_argmax), as s1c-infer's engine does for
+// greedy sampling (model/qwen2_decode.h).
 // --device cuda: weights (bf16), KV cache, workspace and activations in device memory; without a
 // GPU it prints a SKIP line and exits 77. With --peer (CPU only) it then runs
 // tests/bench/bench_decode_peer.py (plain PyTorch + transformers, KV cache, same shape and
@@ -30,13 +31,6 @@ static double now_s(void) {
 static uint64_t rs = 0x9e3779b97f4a7c15ull;
 static uint64_t rnext(void) { return s1c_splitmix64(&rs); }
 static float runif(void) { return (float)((rnext() >> 40) * (1.0 / 16777216.0)); }
-
-static int argmax(const float *x, int n) {
-    int b = 0;
-    for (int i = 1; i < n; i++)
-        if (x[i] > x[b]) b = i;
-    return b;
-}
 
 int main(int argc, char **argv) {
     const char *shape = "55m", *device = "cpu";
@@ -175,7 +169,7 @@ int main(int argc, char **argv) {
     int32_t *rsq = malloc(sizeof(int32_t) * (size_t)max_T), *slot = malloc(sizeof(int32_t) * (size_t)max_T);
     int32_t *tables = malloc(sizeof(int32_t) * (size_t)maxB * max_blocks), *outr = malloc(sizeof(int32_t) * (size_t)maxB);
     int32_t *last = malloc(sizeof(int32_t) * (size_t)maxB);
-    float *logits = malloc(sizeof(float) * (size_t)maxB * V);
+    float *logits = malloc(sizeof(float) * (size_t)V);  // [1, V]: the single prompt's last row
     if (!ids || !pos || !rsq || !slot || !tables || !outr || !last || !logits) {
         fprintf(stderr, "bench_decode: out of host memory for batch %d\n", maxB);
         return 1;
@@ -218,11 +212,10 @@ int main(int argc, char **argv) {
             outr[s] = T - 1;
         }
         s1c_decode_batch b = {T, B, ids, pos, rsq, slot, tables, max_blocks, B, outr};
-        if (s1c_qwen2_decode(&m, &kv, ws, &b, logits) != S1C_OK) {
+        if (s1c_qwen2_decode_argmax(&m, &kv, ws, &b, V, NULL, 0, last) != S1C_OK) {
             fprintf(stderr, "batch %d prompts: %s\n", B, s1c_err_msg());
             return 1;
         }
-        for (int s = 0; s < B; s++) last[s] = argmax(logits + (size_t)s * V, V);
         double t0 = now_s();
         for (int g = 0; g < gen; g++) {
             for (int s = 0; s < B; s++) {
@@ -234,11 +227,10 @@ int main(int argc, char **argv) {
                 outr[s] = s;
             }
             s1c_decode_batch d = {B, B, ids, pos, rsq, slot, tables, max_blocks, B, outr};
-            if (s1c_qwen2_decode(&m, &kv, ws, &d, logits) != S1C_OK) {
+            if (s1c_qwen2_decode_argmax(&m, &kv, ws, &d, V, NULL, 0, last) != S1C_OK) {
                 fprintf(stderr, "batch %d step %d: %s\n", B, g, s1c_err_msg());
                 return 1;
             }
-            for (int s = 0; s < B; s++) last[s] = argmax(logits + (size_t)s * V, V);
         }
         double t = now_s() - t0;
         printf("  decode   batch %2d x %3d steps   %9.1f tokens/s  (%.3f s/step)\n", B, gen, B * gen / t, t / gen);
