@@ -91,11 +91,18 @@ if ! command -v nvidia-smi >/dev/null || ! nvidia-smi -L 2>/dev/null | grep -q '
     exit 0
 fi
 
+# $OUT gets three files at most (the device tool returns at most 8, two folders deep): the log
+# (every program's output is copied into it), summary.txt and ctest's verbose log. Per-program
+# files and the tests' work folders (checkpoints) go to a scratch folder.
 OUTDIR=${OUT:-$ROOT/gpu-results}
 mkdir -p "$OUTDIR"
+SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/s1c_gpu_check.XXXXXX")
 LOG=$OUTDIR/gpu_check.log
 : >"$LOG"
 exec > >(tee -a "$LOG") 2>&1
+TEE_PID=$!
+# The log must be complete when the command returns (the device tool collects $OUT then).
+trap 'exec 1>&- 2>&-; wait $TEE_PID 2>/dev/null; rm -rf "$SCRATCH"' EXIT
 T_START=$(date +%s)
 echo "gpu_check: $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?'), $(uname -m)"
 nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.max.sm --format=csv,noheader
@@ -169,19 +176,19 @@ run() {
 
 # ---- tests ---------------------------------------------------------------------------------------
 export ASAN_OPTIONS=protect_shadow_gap=0:detect_leaks=0
-TL=$OUTDIR/tests
+TL=$SCRATCH/tests
 mkdir -p "$TL"
 if [ $DO_TESTS = 1 ] && [ "$BUNDLE" = 0 ]; then
     echo
-    echo "== ctest -L cuda (the np2 variants skip on one GPU); verbose output: $TL/ctest_cuda.log"
-    timeout --kill-after=10 420 ctest --test-dir "$BUILD" -L cuda -V --timeout 300 >"$TL/ctest_cuda.log" 2>&1
+    echo "== ctest -L cuda (the np2 variants skip on one GPU); verbose output: $OUTDIR/ctest_cuda.log"
+    timeout --kill-after=10 420 ctest --test-dir "$BUILD" -L cuda -V --timeout 300 >"$OUTDIR/ctest_cuda.log" 2>&1
     rc=$?
     # The figures the docs record (rel L2, worst differences) and any failure, then one row per test.
-    grep -E 'rel|worst|agreement|SKIP|FAIL|rror' "$TL/ctest_cuda.log" | grep -v '^[0-9]*: *$' | head -100
+    grep -E 'rel|worst|agreement|SKIP|FAIL|rror' "$OUTDIR/ctest_cuda.log" | grep -v '^[0-9]*: *$' | head -100
     while IFS='|' read -r n st; do add "test $n" "$st"; done < <(sed -nE \
         's/^ *[0-9]+\/[0-9]+ Test +#[0-9]+: ([^ ]+) \.+ *\**([A-Za-z][A-Za-z ]*[a-z]) +([0-9.]+ sec)$/\1|\2 (\3)/p' \
-        "$TL/ctest_cuda.log")
-    grep -E 'tests passed|Total Test' "$TL/ctest_cuda.log"
+        "$OUTDIR/ctest_cuda.log")
+    grep -E 'tests passed|Total Test' "$OUTDIR/ctest_cuda.log"
     [ $rc = 0 ] || { FAILED=1; add "ctest" "exit $rc"; }
 elif [ $DO_TESTS = 1 ]; then
     # The bundle cannot use ctest (its files hold the build machine's paths): the same programs
@@ -199,25 +206,25 @@ elif [ $DO_TESTS = 1 ]; then
 fi
 
 # ---- benchmarks ----------------------------------------------------------------------------------
-BL=$OUTDIR/bench
+BL=$SCRATCH/bench
 mkdir -p "$BL"
-# figures LABEL FILE: one summary row per line of stdin; none is a failure (the program ran but
+# figures LABEL: one summary row per line of stdin; none is a failure (the program ran but
 # measured nothing, e.g. its device was refused).
 figures() {
     local n=0
     while read -r l; do add "  $1" "$l"; n=$((n + 1)); done
-    [ $n -gt 0 ] || { add "  $1" "NO FIGURE (see $2)"; FAILED=1; }
+    [ $n -gt 0 ] || { add "  $1" "NO FIGURE (its output is in gpu_check.log)"; FAILED=1; }
 }
 # Rows of bench_cuda_attn's table: T n_seq | fwd ms bwd ms | fwd TF/s bwd TF/s.
 attn_rows() { awk -v p="$2" '$1 ~ /^[0-9]+$/ && $3 == "|" {printf "%sT %s x%s seq: fwd %s, bwd %s TFLOP/s\n", p, $1, $2, $7, $8}' "$1"; }
 if [ $DO_BENCH = 1 ]; then
     run "bench_cuda_gemm 8192" 150 "$BL/gemm.txt" "$B/bench_cuda_gemm" 8192
-    figures gemm "$BL/gemm.txt" < <(sed -nE 's/^summary: gemm //p' "$BL/gemm.txt")
+    figures gemm < <(sed -nE 's/^summary: gemm //p' "$BL/gemm.txt")
 
     run "bench_cuda_attn (auto: cuDNN)" 150 "$BL/attn.txt" "$B/bench_cuda_attn"
-    figures attn "$BL/attn.txt" < <(attn_rows "$BL/attn.txt" "")
+    figures attn < <(attn_rows "$BL/attn.txt" "")
     S1C_CUDA_ATTN=own run "bench_cuda_attn 4096 (own kernels)" 90 "$BL/attn_own.txt" "$B/bench_cuda_attn" 4096
-    figures attn "$BL/attn_own.txt" < <(attn_rows "$BL/attn_own.txt" "own ")
+    figures attn < <(attn_rows "$BL/attn_own.txt" "own ")
 
     for shape in 0.5b 1.5b; do
         f=$BL/train_$shape.txt
@@ -233,13 +240,13 @@ if [ $DO_BENCH = 1 ]; then
                 --shape "$shape" --tokens "$t" --seqlen 4096 --steps 5 --warmup 2 --recompute
             cat "$f.recompute_$t" >>"$f"
         done
-        figures "train $shape" "$f" < <(sed -nE 's/^summary: shape [^ ]+ device cuda //p' "$f" | grep -v 'NOT RUN$')
+        figures "train $shape" < <(sed -nE 's/^summary: shape [^ ]+ device cuda //p' "$f" | grep -v 'NOT RUN$')
     done
 
     f=$BL/decode.txt
     run "bench_decode 0.5b" 180 "$f" "$B/bench_decode" --device cuda --shape 0.5b --prompt 128 --gen 64 \
         --prefill 512 --batches 1,64
-    figures "decode 0.5b" "$f" < <(sed -nE 's/^summary: decode shape [^ ]+ device cuda //p' "$f")
+    figures "decode 0.5b" < <(sed -nE 's/^summary: decode shape [^ ]+ device cuda //p' "$f")
 fi
 
 # ---- summary -------------------------------------------------------------------------------------
