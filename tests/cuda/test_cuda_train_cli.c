@@ -10,17 +10,14 @@
 // usage: test_cuda_train_cli MPIEXEC S1C_TRAIN SOURCE_DIR WORK_DIR NP. Exits 77 when the node has
 // fewer than NP GPUs.
 #include <cuda_runtime.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "check.h"
+#include "cli_run.h"
 #include "fixture.h"
 #include "qwen2.h"
 #include "s1c_file.h"
@@ -48,83 +45,18 @@ static int train(int np, const char *out, ...) {
     argv[n] = NULL;
     char log[700];
     snprintf(log, sizeof log, "%s/last_run.log", WORK);
-    fflush(stdout);
-    pid_t pid = fork();
-    if (pid == 0) {
-        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        dup2(fd, 1);
-        dup2(fd, 2);
-        execvp(argv[0], (char *const *)argv);
-        _exit(127);
-    }
-    int status = 0;
-    waitpid(pid, &status, 0);
-    FILE *fp = fopen(log, "r");
-    size_t got = fp ? fread(out_text, 1, sizeof out_text - 1, fp) : 0;
-    out_text[got] = '\0';
-    if (fp) fclose(fp);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return cli_run(argv, NULL, log, out_text, sizeof out_text);
 }
 
-static int read_losses(const char *out, double *loss, int cap) {
-    char p[700], line[1024];
-    snprintf(p, sizeof p, "%s/metrics.jsonl", out);
-    FILE *fp = fopen(p, "r");
-    CHECK(fp != NULL, "%s missing", p);
-    if (!fp) return 0;
-    int n = 0;
-    while (fgets(line, sizeof line, fp) && n < cap) {
-        long step;
-        char *l = strstr(line, "\"loss\":");
-        if (sscanf(line, "{\"step\":%ld", &step) != 1 || !l) continue;
-        loss[n++] = strtod(l + 7, NULL);
-    }
-    fclose(fp);
-    return n;
-}
-
-static int exists(const char *fmt, ...) {
-    char p[800];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(p, sizeof p, fmt, ap);
-    va_end(ap);
-    struct stat sb;
-    return stat(p, &sb) == 0;
-}
-
+// Exported weights of the CUDA run against the CPU run's, unit by unit.
 static void compare_exports(const char *a, const char *b, double tol) {
-    char pa[720], pb[720], cfgp[800];
-    snprintf(pa, sizeof pa, "%s/hf", a);
-    snprintf(pb, sizeof pb, "%s/hf", b);
-    snprintf(cfgp, sizeof cfgp, "%s/config.json", pa);
-    s1c_qwen2_config cfg;
-    if (s1c_qwen2_config_load(cfgp, &cfg) != S1C_OK) {
-        CHECK(0, "%s", s1c_err_msg());
-        return;
+    double rel[64];
+    const int n = cli_export_rel_l2(a, b, rel, 64);
+    CHECK(n > 0, "comparing the exports of %s and %s: %s", a, b, s1c_err_msg());
+    for (int u = 0; u < n; u++) {
+        CHECK(rel[u] <= tol, "unit %d: %s vs %s relative difference %.3g", u, a, b, rel[u]);
+        printf("unit %d: exported weights cuda vs cpu rel L2 %.3g\n", u, rel[u]);
     }
-    s1c_qwen2_layout *lay = s1c_qwen2_layout_create(&cfg);
-    float **ua = calloc((size_t)lay->n_units, sizeof(float *)), **ub = calloc((size_t)lay->n_units, sizeof(float *));
-    CHECK(s1c_qwen2_weights_load(pa, &cfg, lay, ua) == S1C_OK, "%s", s1c_err_msg());
-    CHECK(s1c_qwen2_weights_load(pb, &cfg, lay, ub) == S1C_OK, "%s", s1c_err_msg());
-    for (int u = 0; u < lay->n_units && ua[u] && ub[u]; u++) {
-        double d = 0, r = 0;
-        int finite = 1;
-        for (size_t i = 0; i < lay->units[u].numel; i++) {
-            finite &= isfinite(ua[u][i]) != 0;
-            d += ((double)ua[u][i] - ub[u][i]) * ((double)ua[u][i] - ub[u][i]);
-            r += (double)ub[u][i] * ub[u][i];
-        }
-        CHECK(finite && sqrt(d) <= tol * sqrt(r), "unit %d: %s vs %s relative difference %.3g", u, a, b, sqrt(d / r));
-        printf("unit %d: exported weights cuda vs cpu rel L2 %.3g\n", u, sqrt(d / r));
-    }
-    for (int u = 0; u < lay->n_units; u++) {
-        free(ua[u]);
-        free(ub[u]);
-    }
-    free(ua);
-    free(ub);
-    s1c_qwen2_layout_free(lay);
 }
 
 int main(int argc, char **argv) {
@@ -159,7 +91,7 @@ int main(int argc, char **argv) {
     rc = train(np, gpu_out, "--device", "cuda", "--set", "train.precision=bf16", NULL);
     CHECK(rc == 0, "s1c-train --device cuda exited %d:\n%s", rc, out_text);
     double lc[8], lg[8];
-    const int nc = read_losses(cpu_out, lc, 8), ng = read_losses(gpu_out, lg, 8);
+    const int nc = cli_read_losses(cpu_out, lc, 8), ng = cli_read_losses(gpu_out, lg, 8);
     CHECK(nc == 3 && ng == 3, "%d and %d steps logged, expected 3", nc, ng);
     for (int i = 0; i < nc && i < ng; i++) {
         printf("step %d: loss cpu %.6f cuda %.6f\n", i + 1, lc[i], lg[i]);
@@ -167,8 +99,8 @@ int main(int argc, char **argv) {
               lg[i], lc[i]);
     }
     for (long s = 2; s <= 3; s++)
-        CHECK(exists("%s/checkpoints/step-%08ld/COMPLETE", gpu_out, s), "cuda run: checkpoint step %ld incomplete", s);
-    CHECK(exists("%s/hf/config.json", gpu_out), "cuda run: no export");
+        CHECK(cli_exists("%s/checkpoints/step-%08ld/COMPLETE", gpu_out, s), "cuda run: checkpoint step %ld incomplete", s);
+    CHECK(cli_exists("%s/hf/config.json", gpu_out), "cuda run: no export");
     compare_exports(gpu_out, cpu_out, 5e-2);
 
     // refusals before any work: tiny.yaml says precision fp32, which the CUDA backend lacks

@@ -8,17 +8,15 @@
 //             is complete and --resume finishes bit-identical to a straight run
 //   badconfig unknown key, wrong type, indivisible batch, missing file: clear error, nothing written
 // usage: test_train_e2e SCENARIO MPIEXEC S1C_TRAIN SOURCE_DIR WORK_DIR
-#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "check.h"
+#include "cli_run.h"
 #include "fixture.h"
 #include "qwen2.h"
 #include "s1c_file.h"
@@ -63,30 +61,11 @@ static int train(int np, int fault_step, const char *model, const char *data, co
     for (const char *a; (a = va_arg(ap, const char *)) && n < 62;) argv[n++] = a;
     va_end(ap);
     argv[n] = NULL;
-    char log[700];
+    char log[700], fs[16];
     snprintf(log, sizeof log, "%s/last_run.log", WORK);
-    fflush(stdout);
-    pid_t pid = fork();
-    if (pid == 0) {
-        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        dup2(fd, 1);
-        dup2(fd, 2);
-        if (fault_step > 0) {
-            char fs[16];
-            snprintf(fs, sizeof fs, "%d", fault_step);
-            setenv("S1C_FAULT_RANK", "1", 1);
-            setenv("S1C_FAULT_STEP", fs, 1);
-        }
-        execvp(argv[0], (char *const *)argv);
-        _exit(127);
-    }
-    int status = 0;
-    waitpid(pid, &status, 0);
-    FILE *fp = fopen(log, "r");
-    size_t got = fp ? fread(out_text, 1, sizeof out_text - 1, fp) : 0;
-    out_text[got] = '\0';
-    if (fp) fclose(fp);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    snprintf(fs, sizeof fs, "%d", fault_step);
+    const char *env[] = {"S1C_FAULT_RANK", "1", "S1C_FAULT_STEP", fs, NULL};
+    return cli_run(argv, fault_step > 0 ? env : NULL, log, out_text, sizeof out_text);
 }
 
 #define TRAIN_OK(...)                                                                              \
@@ -101,20 +80,9 @@ typedef struct {
 } curve;
 
 static void read_curve(const char *out, curve *c) {
-    char p[700], line[1024];
-    snprintf(p, sizeof p, "%s/metrics.jsonl", out);
-    c->n = 0;
-    FILE *fp = fopen(p, "r");
-    CHECK(fp != NULL, "%s missing", p);
-    if (!fp) return;
-    while (fgets(line, sizeof line, fp) && c->n < 256) {
-        long step;
-        char *l = strstr(line, "\"loss\":");
-        if (sscanf(line, "{\"step\":%ld", &step) != 1 || !l) continue;
-        CHECK(step == c->n + 1, "%s: step %ld out of order", p, step);
-        c->loss[c->n++] = strtod(l + 7, NULL);
-    }
-    fclose(fp);
+    c->n = cli_read_losses(out, c->loss, 256);
+    CHECK(c->n >= 0, "%s", s1c_err_msg());
+    if (c->n < 0) c->n = 0;
 }
 
 static void compare_curves(const char *a, const char *b, int steps, double tol) {
@@ -129,35 +97,10 @@ static void compare_curves(const char *a, const char *b, int steps, double tol) 
 
 // Exported fp32 weights of two runs: every unit within tol relative (L2).
 static void compare_exports(const char *a, const char *b, double tol) {
-    char pa[700], pb[700];
-    snprintf(pa, sizeof pa, "%s/hf", a);
-    snprintf(pb, sizeof pb, "%s/hf", b);
-    char cfgp[800];
-    snprintf(cfgp, sizeof cfgp, "%s/config.json", pa);
-    s1c_qwen2_config cfg;
-    if (s1c_qwen2_config_load(cfgp, &cfg) != S1C_OK) {
-        CHECK(0, "%s", s1c_err_msg());
-        return;
-    }
-    s1c_qwen2_layout *lay = s1c_qwen2_layout_create(&cfg);
-    float **ua = calloc((size_t)lay->n_units, sizeof(float *)), **ub = calloc((size_t)lay->n_units, sizeof(float *));
-    CHECK(s1c_qwen2_weights_load(pa, &cfg, lay, ua) == S1C_OK, "%s", s1c_err_msg());
-    CHECK(s1c_qwen2_weights_load(pb, &cfg, lay, ub) == S1C_OK, "%s", s1c_err_msg());
-    for (int u = 0; u < lay->n_units && ua[u] && ub[u]; u++) {
-        double d = 0, r = 0;
-        for (size_t i = 0; i < lay->units[u].numel; i++) {
-            d += ((double)ua[u][i] - ub[u][i]) * ((double)ua[u][i] - ub[u][i]);
-            r += (double)ub[u][i] * ub[u][i];
-        }
-        CHECK(sqrt(d) <= tol * sqrt(r), "unit %d: %s vs %s relative difference %.3g", u, a, b, sqrt(d / r));
-    }
-    for (int u = 0; u < lay->n_units; u++) {
-        free(ua[u]);
-        free(ub[u]);
-    }
-    free(ua);
-    free(ub);
-    s1c_qwen2_layout_free(lay);
+    double rel[64];
+    const int n = cli_export_rel_l2(a, b, rel, 64);
+    CHECK(n > 0, "comparing the exports of %s and %s: %s", a, b, s1c_err_msg());
+    for (int u = 0; u < n; u++) CHECK(rel[u] <= tol, "unit %d: %s vs %s relative difference %.3g", u, a, b, rel[u]);
 }
 
 static void compare_ckpt_bits(const char *a, const char *b, long step, int world) {
@@ -167,16 +110,6 @@ static void compare_ckpt_bits(const char *a, const char *b, long step, int world
         snprintf(pb, sizeof pb, "%s/checkpoints/step-%08ld/rank-%05d.bin", b, step, r);
         CHECK(check_same_file(pa, pb), "%s and %s differ (resume is not bit-exact)", pa, pb);
     }
-}
-
-static int exists(const char *fmt, ...) {
-    char p[800];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(p, sizeof p, fmt, ap);
-    va_end(ap);
-    struct stat st;
-    return stat(p, &st) == 0;
 }
 
 static void make_inputs(char *model, char *data, int n_samples, int tied) {
@@ -228,7 +161,7 @@ static void scenario_resume(void) {
     TRAIN_OK(2, 0, model, data, a, "--set", "train.epochs=1");
     TRAIN_OK(2, 0, model, data, b, "--set", "train.epochs=1", "--set", "train.max_steps=3", "--set",
              "output.export=false");
-    CHECK(exists("%s/checkpoints/step-00000003/COMPLETE", b), "no step-3 checkpoint");
+    CHECK(cli_exists("%s/checkpoints/step-00000003/COMPLETE", b), "no step-3 checkpoint");
     TRAIN_OK(2, 0, model, data, b, "--set", "train.epochs=1", "--resume");
     CHECK(strstr(out_text, "resuming from") != NULL, "resume not announced:\n%s", out_text);
     compare_ckpt_bits(a, b, 6, 2);
@@ -249,12 +182,12 @@ static void scenario_fault(void) {
                    "output.export=false", NULL);
     CHECK(rc != 0, "the job survived a dead rank");
     CHECK(strstr(out_text, "rank 1") != NULL, "the failure message does not name rank 1:\n%s", out_text);
-    CHECK(exists("%s/checkpoints/step-00000002/COMPLETE", f), "the step-2 checkpoint is not complete");
-    CHECK(!exists("%s/checkpoints/step-00000004/COMPLETE", f), "a step-4 checkpoint exists after death at step 4");
+    CHECK(cli_exists("%s/checkpoints/step-00000002/COMPLETE", f), "the step-2 checkpoint is not complete");
+    CHECK(!cli_exists("%s/checkpoints/step-00000004/COMPLETE", f), "a step-4 checkpoint exists after death at step 4");
     TRAIN_OK(2, 0, model, data, f, "--set", "train.epochs=1", "--set", "output.save_every=2", "--set",
              "output.export=false", "--set", "output.keep_last=2", "--resume");
     compare_ckpt_bits(a, f, 6, 2);
-    CHECK(!exists("%s/checkpoints/step-00000002", f) && exists("%s/checkpoints/step-00000004/COMPLETE", f),
+    CHECK(!cli_exists("%s/checkpoints/step-00000002", f) && cli_exists("%s/checkpoints/step-00000004/COMPLETE", f),
           "keep_last=2 should leave steps 4 and 6 only");
 }
 
@@ -263,7 +196,7 @@ static void expect_bad(int np, const char *needle, const char *model, const char
     int rc = train(np, 0, model, data, out, set1 ? "--set" : NULL, set1, set2 ? "--set" : NULL, set2, NULL);
     CHECK(rc != 0, "bad recipe (%s) accepted", needle);
     CHECK(strstr(out_text, needle) != NULL, "message lacks \"%s\":\n%s", needle, out_text);
-    CHECK(!exists("%s", out), "%s was created for a bad recipe", out);
+    CHECK(!cli_exists("%s", out), "%s was created for a bad recipe", out);
 }
 
 static void scenario_badconfig(void) {
