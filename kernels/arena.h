@@ -57,7 +57,7 @@ static inline void s1c_arena_init(s1c_arena *a, s1c_backend *be, const char *wha
     a->what = what;
     a->be = be;
 #ifdef S1C_ARENA_ASAN
-    if (be && strcmp(be->name, "cpu") == 0) a->redzone = S1C_ARENA_ALIGN;
+    if (be && !be->device_memory) a->redzone = S1C_ARENA_ALIGN;
 #endif
 }
 

@@ -5,6 +5,7 @@
 #include "ops.h"
 
 s1c_backend *s1c_cpu_backend_create(void);
+s1c_backend *s1c_cpu_bf16_backend_create(void);
 #ifdef S1C_HAVE_CUDA
 s1c_backend *s1c_cuda_backend_create(int device);
 #endif
@@ -21,6 +22,7 @@ int s1c_backend_has_cuda(void) {
 
 s1c_backend *s1c_backend_create(const char *name, int device) {
     if (strcmp(name, "cpu") == 0) return s1c_cpu_backend_create();
+    if (strcmp(name, "cpu-bf16") == 0) return s1c_cpu_bf16_backend_create();
     if (strcmp(name, "cuda") == 0) {
 #ifdef S1C_HAVE_CUDA
         return s1c_cuda_backend_create(device);
@@ -30,7 +32,7 @@ s1c_backend *s1c_backend_create(const char *name, int device) {
         return NULL;
 #endif
     }
-    s1c_err("unknown backend '%s' (expected 'cpu' or 'cuda')", name);
+    s1c_err("unknown backend '%s' (expected 'cpu', 'cuda' or 'cpu-bf16')", name);
     return NULL;
 }
 

@@ -2,6 +2,8 @@
 //
 // Model code calls ops through an s1c_backend (a table of function pointers plus a context), so
 // the same model code runs on the CPU reference backend or the CUDA backend, chosen at run time.
+// A third backend, "cpu-bf16", is the GPU's storage numerics on a CPU, for tests, not speed: host
+// memory, bf16 act buffers, the CPU ops with act operands widened in and rounded (RNE) out.
 //
 // Conventions (every backend honours them; the tests check them):
 // - Pointers are backend memory (host memory for CPU, device memory for CUDA), allocated with
@@ -59,8 +61,11 @@ typedef struct s1c_paged_shape {
 } s1c_paged_shape;
 
 struct s1c_backend {
-    const char *name;     // "cpu" or "cuda"
+    const char *name;     // "cpu", "cpu-bf16" or "cuda"
     s1c_dtype act_dtype;  // dtype of activations and gathered weights
+    // Buffers are not host-addressable (CUDA): callers decide "device or host" by this, never by
+    // the name (cpu-bf16 has host memory and bf16 acts; device collectives need device buffers).
+    int device_memory;
     void *impl;           // backend private state (threads, cuBLASLt handle, stream, workspaces)
 
     // ---- memory -------------------------------------------------------------------------------
@@ -196,7 +201,8 @@ struct s1c_backend {
     s1c_status (*mem_info)(s1c_backend *be, size_t *free_bytes, size_t *total_bytes);
 };
 
-// Backend construction. "cpu" always exists; "cuda" exists when built with CUDA (device = GPU index).
+// Backend construction. "cpu" and "cpu-bf16" always exist; "cuda" exists when built with CUDA
+// (device = GPU index; the CPU backends ignore it).
 // Returns NULL with an s1c_err message when the backend is unavailable.
 s1c_backend *s1c_backend_create(const char *name, int device);
 void s1c_backend_destroy(s1c_backend *be);

@@ -219,10 +219,10 @@ static s1c_status check_fit(const s1c_fsdp *f, const s1c_fsdp_mem *m, int recomp
 }
 
 s1c_fsdp *s1c_fsdp_create(s1c_backend *be, s1c_comm *comm, const s1c_qwen2_config *cfg, int max_T, int recompute) {
-    const int on_device = strcmp(be->name, "cpu") != 0;
+    const int on_device = be->device_memory;
     if (on_device != comm->device_buffers) {
         s1c_err("fsdp: compute backend \"%s\" and collective backend \"%s\" disagree on where buffers live "
-                "(cpu pairs with mpi, cuda with nccl)", be->name, comm->backend);
+                "(host-memory backends pair with mpi, cuda with nccl)", be->name, comm->backend);
         return NULL;
     }
     // Device collectives run on their own stream; ordering them against the ops' stream with

@@ -110,6 +110,7 @@ s1c_backend *s1c_cpu_backend_create(void) {
     cpu_threads_init();
     be->name = "cpu";
     be->act_dtype = S1C_F32;
+    be->device_memory = 0;
     be->impl = NULL;
     be->alloc = cpu_alloc;
     be->free = cpu_free;

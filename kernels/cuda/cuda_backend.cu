@@ -147,6 +147,7 @@ extern "C" s1c_backend *s1c_cuda_backend_create(int device) {
     ci->attn_mode = parse_attn_mode();
     be->name = "cuda";
     be->act_dtype = S1C_BF16;
+    be->device_memory = 1;
     be->impl = ci;
     be->destroy = cu_destroy;
 
