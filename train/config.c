@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <yaml.h>
 
+#include "jsonl.h"  // s1c_utf8_first_invalid
 #include "s1c_file.h"
 
 typedef enum { K_INT, K_DOUBLE, K_BOOL, K_STR, K_PATH } key_type;
@@ -160,13 +161,19 @@ static s1c_status assign(s1c_train_config *c, const char *where, const char *key
                 return s1c_err("%s: %s: expected true or false, got \"%s\"", where, key, val);
             return S1C_OK;
         case K_STR:
-        case K_PATH:
+        case K_PATH: {
+            // The recipe is written back as YAML (run dir, --print-config), and YAML holds only
+            // UTF-8 text: a value it cannot hold would make that copy unreadable.
+            size_t bad = s1c_utf8_first_invalid(val, strlen(val));
+            if (bad != strlen(val))
+                return s1c_err("%s: %s: value is not valid UTF-8 at byte offset %zu", where, key, bad);
             if (strlen(val) >= k->cap)
                 return s1c_err("%s: %s: value longer than %zu characters", where, key, k->cap - 1);
             if (k->choices && !in_choices(val, k->choices))
                 return s1c_err("%s: %s: expected one of %s, got \"%s\"", where, key, k->choices, val);
             memcpy(base, val, strlen(val) + 1);
             return S1C_OK;
+        }
     }
     return s1c_err("%s: %s: internal: bad key type", where, key);
 }
@@ -311,6 +318,35 @@ s1c_status s1c_train_config_validate(const s1c_train_config *c, int world, int c
     return S1C_OK;
 }
 
+// A YAML double-quoted scalar that reads back as the same bytes for any UTF-8 value (a path from
+// --set may hold quotes, backslashes, newlines): '"' and '\\' escaped, and so is every character
+// YAML does not allow raw (C0/C1 controls, U+FFFE/U+FFFF) or would fold as a line break or drop
+// as a byte-order mark (U+0085, U+2028, U+2029, U+FEFF).
+static void write_quoted(FILE *fp, const char *s) {
+    fputc('"', fp);
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        unsigned cp = *p;
+        int n = cp < 0x80 ? 1 : cp >= 0xf0 ? 4 : cp >= 0xe0 ? 3 : 2;
+        for (int i = 1; i < n; i++) {
+            if ((p[i] & 0xc0) != 0x80) {  // not UTF-8 (assign refuses it): copy the byte as is
+                n = 1;
+                break;
+            }
+        }
+        if (n > 1) {
+            cp &= 0xffu >> (n + 1);
+            for (int i = 1; i < n; i++) cp = (cp << 6) | (p[i] & 0x3fu);
+        }
+        if (cp == '"' || cp == '\\') fprintf(fp, "\\%c", (int)cp);
+        else if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0x2028 || cp == 0x2029 || cp == 0xfeff ||
+                 cp == 0xfffe || cp == 0xffff)
+            fprintf(fp, "\\u%04x", cp);
+        else fwrite(p, 1, (size_t)n, fp);
+        p += n;
+    }
+    fputc('"', fp);
+}
+
 static void write_value(FILE *fp, const s1c_train_config *c, const key_desc *k) {
     const char *base = (const char *)c + k->off;
     switch (k->type) {
@@ -318,7 +354,7 @@ static void write_value(FILE *fp, const s1c_train_config *c, const key_desc *k) 
         case K_DOUBLE: fprintf(fp, "%.17g", *(const double *)base); break;
         case K_BOOL: fprintf(fp, "%s", *(const int *)base ? "true" : "false"); break;
         case K_STR:
-        case K_PATH: fprintf(fp, "\"%s\"", base); break;
+        case K_PATH: write_quoted(fp, base); break;
     }
 }
 

@@ -100,6 +100,35 @@ static void test_config(void) {
           "round trip differs");
 }
 
+// Found by tests/fuzz/fuzz_train_config: --set values holding YAML syntax (quotes, backslashes,
+// line breaks) were written unescaped, so the run directory's recipe did not load back (or loaded
+// different values); bytes that are not UTF-8 cannot be written as YAML at all and are refused.
+static void test_config_roundtrip_fuzz(void) {
+    s1c_train_config c, d;
+    s1c_train_config_defaults(&c);
+    static const char *const sets[] = {
+        "output.dir=/tmp/a \"b\" \\c\\",       // quotes and backslashes
+        "model.path=m\nodel:\n  x: 1\t#",     // a line break that looks like YAML
+        "data.path=d\xc2\x85" "e\xe2\x80\xa8" "f\xef\xbb\xbf" "g\x7f\x01",  // NEL, LS, BOM, DEL, C0: escaped
+        "plan.model_config=\xe4\xb8\xad \xf0\x9f\x98\x80",  // ordinary UTF-8 stays as is
+    };
+    for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++)
+        CHECK(s1c_train_config_set(&c, sets[i]) == S1C_OK, "--set #%zu: %s", i, s1c_err_msg());
+    char path[300];
+    snprintf(path, sizeof path, "%s/fuzz_round.yaml", tmpdir);
+    CHECK(s1c_train_config_write(&c, path) == S1C_OK, "write: %s", s1c_err_msg());
+    s1c_train_config_defaults(&d);
+    CHECK(s1c_train_config_load(&d, path) == S1C_OK, "escaped recipe reloads: %s", s1c_err_msg());
+    CHECK(!strcmp(d.out_dir, c.out_dir) && !strcmp(d.model_path, c.model_path) && !strcmp(d.data_path, c.data_path) &&
+              !strcmp(d.plan_model_config, c.plan_model_config),
+          "escaped strings round trip: \"%s\" \"%s\" \"%s\"", d.out_dir, d.model_path, d.data_path);
+    // the crasher: a --set path with a stray byte (0xEC) that is not UTF-8
+    CHECK(s1c_train_config_set(&c, "output.dir=/tmp/m\xec" "del:\n  icl") != S1C_OK &&
+              strstr(s1c_err_msg(), "output.dir: value is not valid UTF-8 at byte offset 6"),
+          "non-UTF-8 value refused: %s", s1c_err_msg());
+    CHECK(!strcmp(c.out_dir, "/tmp/a \"b\" \\c\\"), "a refused value leaves the old one");
+}
+
 static void test_schedule(void) {
     // s1: 315 steps, warmup ratio 0.05
     CHECK(s1c_warmup_steps(0.05, 315) == 16, "warmup of 315 = %ld", s1c_warmup_steps(0.05, 315));
@@ -299,6 +328,7 @@ int main(int argc, char **argv) {
     snprintf(cmd, sizeof cmd, "mkdir -p %s", tmpdir);
     if (system(cmd) != 0) return 2;
     test_config();
+    test_config_roundtrip_fuzz();
     test_schedule();
     test_sampler();
     test_shard();
