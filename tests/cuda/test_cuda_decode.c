@@ -3,11 +3,17 @@
 // Two sequences batched together through scattered block tables with small blocks: a prefill,
 // then one token per step; both backends are fed the CPU's greedy token (teacher forcing), so a
 // near-tie cannot make the paths diverge and every step is compared:
-// - logits: max |cuda - cpu| <= 3e-2 * max |cpu| per step (bf16 activations and KV cache, fp32
-//   accumulation; the fixtures' weights are bf16 already, so only activations round);
+// - logits, r = max |cuda - cpu| / max |cpu| per step and sequence: r <= 6e-2 each, mean r <=
+//   2.5e-2 (bf16 activations, KV cache and weight copies, fp32 accumulation). Measured scale:
+//   Hugging Face's own bf16 forward against its fp32 one on these fixtures gives r median 0.9%,
+//   max 2.1% (a, bf16 weights) and median 1.5%, max 3.6% (b: fp32 weights, which round too) over
+//   124 positions; the cpu-bf16 emulation lands on the same figures (docs/cuda.md). A wrong
+//   cache slot, position or head mapping gives r of order 1;
 // - greedy: the CUDA argmax equals the CPU's wherever the CPU's top-2 margin exceeds twice the
 //   step's observed logit difference (a real tie may go either way; anything else must agree).
 // Exits 77 (ctest: skipped) with a SKIP line when no GPU is present.
+// The device backend is S1C_TEST_DEVICE (default "cuda"); "cpu-bf16" runs the same checks on the
+// host with the GPU's bf16 storage (bf16 KV cache and activations, weights' act copies), no GPU.
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +22,8 @@
 #include "check.h"
 #include "qwen2.h"
 #include "qwen2_decode.h"
+
+static const char *DEV = "cuda";  // the device backend under test (S1C_TEST_DEVICE)
 
 static int argmax(const float *x, int n, float *margin) {
     int best = 0;
@@ -78,7 +86,8 @@ static void run(s1c_backend *cpu, s1c_backend *gpu, const char *dir) {
             seq[s][t] = (int32_t)((st >> 33) % (uint64_t)V);
         }
     float *lc = malloc(2 * (size_t)V * sizeof(float)), *lg = malloc(2 * (size_t)V * sizeof(float));
-    double worst = 0;
+    double worst = 0, sum_r = 0;
+    int n_r = 0;
     int agree = 0, compared = 0;
     for (int step = 0; step < STEPS; step++) {
         int32_t ids[MAXT], pos[MAXT], rs[MAXT], slot[MAXT], outr[2];
@@ -107,27 +116,34 @@ static void run(s1c_backend *cpu, s1c_backend *gpu, const char *dir) {
                 md = fmax(md, fabs((double)y[v] - x[v]));
                 mr = fmax(mr, fabs((double)x[v]));
             }
-            if (!(md <= 3e-2 * mr)) {
-                fprintf(stderr, "%s: step %d seq %d: max |cuda - cpu| %.3g > 3e-2 * %.3g\n", dir, step, s, md, mr);
+            if (!(md <= 6e-2 * mr)) {
+                fprintf(stderr, "%s: step %d seq %d: max |%s - cpu| %.3g > 6e-2 * %.3g\n", dir, step, s, DEV, md, mr);
                 check_failures++;
             }
             worst = fmax(worst, md / (mr + 1e-30));
+            sum_r += md / (mr + 1e-30);
+            n_r++;
             float mc, mg;
             const int ac = argmax(x, V, &mc), ag = argmax(y, V, &mg);
             if (mc > 2 * md) {
                 compared++;
                 agree += ac == ag;
                 if (ac != ag) {
-                    fprintf(stderr, "%s: step %d seq %d: greedy token cuda %d cpu %d (cpu margin %.3g, diff %.3g)\n",
-                            dir, step, s, ag, ac, mc, md);
+                    fprintf(stderr, "%s: step %d seq %d: greedy token %s %d cpu %d (cpu margin %.3g, diff %.3g)\n",
+                            dir, step, s, DEV, ag, ac, mc, md);
                     check_failures++;
                 }
             }
             if (len[s] < MAXT) seq[s][len[s]++] = ac;  // both sides continue with the CPU's token
         }
     }
-    printf("%s: %d steps, worst max|cuda - cpu| / max|cpu| = %.3g, greedy agreement %d/%d (clear margins)\n", dir,
-           STEPS, worst, agree, compared);
+    const double mean_r = n_r ? sum_r / n_r : INFINITY;
+    printf("%s: %d steps, max|%s - cpu| / max|cpu| worst %.3g mean %.3g, greedy agreement %d/%d (clear margins)\n",
+           dir, STEPS, DEV, worst, mean_r, agree, compared);
+    if (!(mean_r <= 2.5e-2)) {
+        fprintf(stderr, "%s: mean max|%s - cpu| / max|cpu| %.3g > 2.5e-2\n", dir, DEV, mean_r);
+        check_failures++;
+    }
     if (compared < STEPS / 2) {  // most steps have a clear winner; otherwise the check proved nothing
         fprintf(stderr, "%s: only %d of %d greedy choices had a clear margin\n", dir, compared, 2 * STEPS);
         check_failures++;
@@ -143,10 +159,15 @@ int main(int argc, char **argv) {
         fprintf(stderr, "usage: %s MODEL_DIR...\n", argv[0]);
         return 2;
     }
-    s1c_backend *gpu = s1c_backend_create("cuda", 0);
-    if (!gpu) {
+    if (getenv("S1C_TEST_DEVICE") && *getenv("S1C_TEST_DEVICE")) DEV = getenv("S1C_TEST_DEVICE");
+    s1c_backend *gpu = s1c_backend_create(DEV, 0);
+    if (!gpu && strcmp(DEV, "cuda") == 0) {
         printf("SKIP: no CUDA device: %s\n", s1c_err_msg());
         return 77;
+    }
+    if (!gpu) {  // a CPU-hosted backend always exists: failing to create it is an error
+        fprintf(stderr, "backend %s: %s\n", DEV, s1c_err_msg());
+        return 1;
     }
     s1c_backend *cpu = s1c_backend_create("cpu", 0);
     for (int i = 1; i < argc; i++) run(cpu, gpu, argv[i]);
