@@ -1,6 +1,7 @@
 // engine.c — see engine.h.
 #include "engine.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,7 +40,9 @@ struct s1c_engine {
     float *logits;  // [max_batch, V]
     int32_t *choice;  // [max_batch] greedy ids chosen on the backend (all-greedy steps)
     int32_t *banned;  // [max_batch, S1C_DECODE_MAX_BANNED] their banned ids, -1 padded
-    int32_t *ids, *pos, *row_seq, *slot, *tables, *out_rows, *step_seq;
+    int32_t *ids, *pos, *row_seq, *slot, *tables;  // [max_rows] x 4, [max_batch, max_blocks]
+    int32_t *step_seq, *step_fed;                   // [max_batch]: sequences fed this step, rows each
+    int32_t *out_rows, *out_seq;                    // [max_batch]: rows sampled this step, their sequences
     s1c_engine_stats stats;
 };
 
@@ -64,16 +67,46 @@ s1c_engine *s1c_engine_create(s1c_qwen2_model *m, const s1c_engine_opts *o, s1c_
         e->o.max_context = m->cfg.max_position_embeddings;
     const int bs = e->o.block_size, B = e->o.max_batch, V = m->cfg.vocab_size;
     e->max_blocks = (e->o.max_context + bs - 1) / bs + 1;
-    if (e->o.kv_blocks <= 0) e->o.kv_blocks = B * e->max_blocks;
-    // One step holds a whole prompt plus one decode row per other sequence.
-    e->max_rows = e->o.max_context + B + S1C_BF_MAX_APPEND * B;
-    if (s1c_decode_ops_check(m->be) != S1C_OK || s1c_kv_pool_create(m->be, &m->cfg, e->o.kv_blocks, bs, &e->kv) != S1C_OK) {
+    // Rows per forward step: long prompts are prefilled in chunks of at most this many rows, so
+    // the step's activations stay small (a 40K-token step of a 32B model would need ~9 GB).
+    const int all_rows = e->o.max_context + B * (1 + S1C_BF_MAX_APPEND);
+    if (e->o.step_tokens <= 0) e->o.step_tokens = 2048 + B;
+    if (e->o.step_tokens > all_rows) e->o.step_tokens = all_rows;
+    e->max_rows = e->o.step_tokens;
+    if (s1c_decode_ops_check(m->be) != S1C_OK) {
         free(e);
         return NULL;
     }
     e->ws = s1c_decode_ws_create(m->be, &m->cfg, e->max_rows, B, e->max_blocks, B);
     if (!e->ws) {
-        s1c_kv_pool_free(m->be, &e->kv);
+        free(e);
+        return NULL;
+    }
+    // The KV pool takes what it needs for every sequence at full context, or, when the backend
+    // can tell its free memory and that is less, 90 % of what is free after the weights and the
+    // step workspace (admission then runs fewer sequences at once).
+    if (e->o.kv_blocks <= 0) {
+        const size_t block_bytes = 2 * (size_t)m->cfg.num_hidden_layers * (size_t)bs *
+                                   (size_t)m->cfg.num_key_value_heads * (size_t)m->cfg.head_dim *
+                                   s1c_dtype_size(m->be->act_dtype);
+        size_t want = (size_t)B * (size_t)e->max_blocks, free_b = 0, total_b = 0;
+        if (m->be->mem_info && m->be->mem_info(m->be, &free_b, &total_b) == S1C_OK) {
+            const size_t fit = (size_t)(0.9 * (double)free_b) / block_bytes;
+            if (fit < (size_t)e->max_blocks) {
+                s1c_err("KV cache: %.2f GB free on %s after the weights and the step workspace holds %zu tokens; one "
+                        "context of %d tokens needs %.2f GB (lower --max-context, or use a device with more memory)",
+                        (double)free_b / 1e9, m->be->name, fit * (size_t)bs, e->o.max_context,
+                        (double)e->max_blocks * (double)block_bytes / 1e9);
+                s1c_decode_ws_free(m->be, e->ws);
+                free(e);
+                return NULL;
+            }
+            if (fit < want) want = fit;
+        }
+        e->o.kv_blocks = (int)(want < (size_t)INT_MAX ? want : (size_t)INT_MAX);
+    }
+    if (s1c_kv_pool_create(m->be, &m->cfg, e->o.kv_blocks, bs, &e->kv) != S1C_OK) {
+        s1c_decode_ws_free(m->be, e->ws);
         free(e);
         return NULL;
     }
@@ -89,7 +122,9 @@ s1c_engine *s1c_engine_create(s1c_qwen2_model *m, const s1c_engine_opts *o, s1c_
     e->slot = s1c_xmalloc((size_t)e->max_rows * sizeof(int32_t));
     e->tables = s1c_xmalloc((size_t)B * e->max_blocks * sizeof(int32_t));
     e->out_rows = s1c_xmalloc((size_t)B * sizeof(int32_t));
+    e->out_seq = s1c_xmalloc((size_t)B * sizeof(int32_t));
     e->step_seq = s1c_xmalloc((size_t)B * sizeof(int32_t));
+    e->step_fed = s1c_xmalloc((size_t)B * sizeof(int32_t));
     return e;
 }
 
@@ -110,7 +145,9 @@ void s1c_engine_free(s1c_engine *e) {
     free(e->slot);
     free(e->tables);
     free(e->out_rows);
+    free(e->out_seq);
     free(e->step_seq);
+    free(e->step_fed);
     s1c_kv_blocks_free(&e->kb);
     s1c_decode_ws_free(e->m->be, e->ws);
     s1c_kv_pool_free(e->m->be, &e->kv);
@@ -275,8 +312,8 @@ s1c_status s1c_engine_run(s1c_engine *e, const s1c_gen_request *reqs, int n_reqs
                 snprintf(msg, sizeof msg, "%d samples per prompt; the batch holds %d (raise --max-batch)", r->n_samples, B);
                 why = msg;
             } else if (request_blocks(e, r) > e->o.kv_blocks) {
-                snprintf(msg, sizeof msg, "needs %d KV blocks, the cache has %d (raise --kv-blocks)", request_blocks(e, r),
-                         e->o.kv_blocks);
+                snprintf(msg, sizeof msg, "needs %d KV blocks, the cache has %d (raise --kv-blocks, or lower --max-context "
+                         "or --max-new)", request_blocks(e, r), e->o.kv_blocks);
                 why = msg;
             }
             if (why) {
@@ -289,7 +326,7 @@ s1c_status s1c_engine_run(s1c_engine *e, const s1c_gen_request *reqs, int n_reqs
             }
             int need = request_blocks(e, r);
             if (active + r->n_samples > B || reserved + need > e->o.kv_blocks) break;
-            if (rows > 0 && rows + r->n_prompt > e->max_rows) break;
+            if (rows >= e->max_rows) break;  // enough prefill queued for the next step
             int si = free_slot(e);
             seq_t *s = &e->seqs[si];
             s->req = next;
@@ -313,15 +350,18 @@ s1c_status s1c_engine_run(s1c_engine *e, const s1c_gen_request *reqs, int n_reqs
             rows += r->n_prompt;
             next++;
         }
-        // ---- one packed forward over every sequence's pending tokens ----
-        int T = 0, n_step = 0;
+        // ---- one packed forward over the pending tokens, at most max_rows of them ----
+        // A sequence whose pending tokens do not all fit is fed a prefix (chunked prefill) and
+        // sampled only in the step that feeds its last pending token.
+        int T = 0, n_step = 0, n_out = 0;
         // Fresh prompts first: the decode step runs them through packed flash attention.
-        for (int pass = 0; pass < 2 * B; pass++) {
+        for (int pass = 0; pass < 2 * B && T < e->max_rows; pass++) {
             const int i = pass % B;
             seq_t *s = &e->seqs[i];
             if (!s->active || s->n_tok <= s->n_cached || (pass < B) != (s->n_cached == 0)) continue;
-            seq_prepare_blocks(e, s, s->n_cached, s->n_tok);
-            for (int p = s->n_cached; p < s->n_tok; p++) {
+            const int to = s->n_tok - s->n_cached <= e->max_rows - T ? s->n_tok : s->n_cached + (e->max_rows - T);
+            seq_prepare_blocks(e, s, s->n_cached, to);
+            for (int p = s->n_cached; p < to; p++) {
                 e->ids[T] = s->tok[p];
                 e->pos[T] = p;
                 e->row_seq[T] = n_step;
@@ -329,7 +369,11 @@ s1c_status s1c_engine_run(s1c_engine *e, const s1c_gen_request *reqs, int n_reqs
                 T++;
             }
             memcpy(e->tables + (size_t)n_step * e->max_blocks, s->table, (size_t)s->n_table * sizeof(int32_t));
-            e->out_rows[n_step] = T - 1;
+            if (to == s->n_tok) {
+                e->out_rows[n_out] = T - 1;
+                e->out_seq[n_out++] = i;
+            }
+            e->step_fed[n_step] = to - s->n_cached;
             e->step_seq[n_step++] = i;
         }
         if (n_step == 0) {
@@ -337,26 +381,26 @@ s1c_status s1c_engine_run(s1c_engine *e, const s1c_gen_request *reqs, int n_reqs
             st = s1c_err("engine: request %d could not be admitted (internal accounting error)", next);
             break;
         }
-        s1c_decode_batch b = {T, n_step, e->ids, e->pos, e->row_seq, e->slot, e->tables, e->max_blocks, n_step, e->out_rows};
+        s1c_decode_batch b = {T, n_step, e->ids, e->pos, e->row_seq, e->slot, e->tables, e->max_blocks, n_out, e->out_rows};
         // A step whose every row samples greedily (the paper's evaluation) lets the backend pick
         // the tokens: n_step ints come back instead of n_step x V logits. Freshly prefilled
         // prompts start their budget-forcing state only after the step, so they take the
         // logits path (once per request).
         int greedy = !e->o.host_sampling && e->m->be->argmax_rows != NULL;
-        for (int k = 0; k < n_step && greedy; k++) {
-            const seq_t *s = &e->seqs[e->step_seq[k]];
+        for (int k = 0; k < n_out && greedy; k++) {
+            const seq_t *s = &e->seqs[e->out_seq[k]];
             greedy = !s->parent && reqs[s->req].sampling.temperature <= 0.0f;
         }
         int max_nb = 0;
-        for (int k = 0; k < n_step && greedy; k++) {
-            const seq_t *s = &e->seqs[e->step_seq[k]];
+        for (int k = 0; k < n_out && greedy; k++) {
+            const seq_t *s = &e->seqs[e->out_seq[k]];
             int32_t *row = e->banned + (size_t)k * S1C_DECODE_MAX_BANNED;
             int nb = banned_ids(&reqs[s->req], s, row);
             for (int j = nb; j < S1C_DECODE_MAX_BANNED; j++) row[j] = -1;
             if (nb > max_nb) max_nb = nb;
         }
         if (greedy && max_nb > 0 && max_nb < S1C_DECODE_MAX_BANNED)  // pack rows to the widest list
-            for (int k = 1; k < n_step; k++)
+            for (int k = 1; k < n_out; k++)
                 memmove(e->banned + (size_t)k * max_nb, e->banned + (size_t)k * S1C_DECODE_MAX_BANNED,
                         (size_t)max_nb * sizeof(int32_t));
         double f0 = now_s();
@@ -369,14 +413,14 @@ s1c_status s1c_engine_run(s1c_engine *e, const s1c_gen_request *reqs, int n_reqs
         if (st != S1C_OK) break;
         for (int k = 0; k < n_step; k++) {
             seq_t *s = &e->seqs[e->step_seq[k]];
-            int fed = s->n_tok - s->n_cached;
+            const int fed = e->step_fed[k];
             if (s->parent) e->stats.prefill_tokens += fed;
             else e->stats.decode_tokens += fed;
-            s->n_cached = s->n_tok;
+            s->n_cached += fed;
         }
         // ---- sample, fork the samples of freshly prefilled prompts, finish ----
-        for (int k = 0; k < n_step; k++) {
-            seq_t *s = &e->seqs[e->step_seq[k]];
+        for (int k = 0; k < n_out; k++) {
+            seq_t *s = &e->seqs[e->out_seq[k]];
             const s1c_gen_request *r = &reqs[s->req];
             const float *lg = greedy ? NULL : e->logits + (size_t)k * V;
             const int32_t chosen = greedy ? e->choice[k] : -1;
@@ -384,7 +428,7 @@ s1c_status s1c_engine_run(s1c_engine *e, const s1c_gen_request *reqs, int n_reqs
                 s->parent = 0;
                 int group[1024];
                 int ng = 0;
-                group[ng++] = e->step_seq[k];
+                group[ng++] = e->out_seq[k];
                 for (int j = 1; j < r->n_samples && ng < 1024; j++) {
                     int ci = free_slot(e);
                     S1C_ASSERT(ci >= 0);

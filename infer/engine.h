@@ -1,9 +1,9 @@
 // engine.h — batched generation over a paged KV cache with continuous batching.
 //
 // Requests wait in order; one is admitted as soon as its worst-case KV blocks can be reserved
-// and its samples fit in the batch, so new prompts join while others decode. A prompt is
-// prefilled in one forward (one packed step, together with the decode rows of the running
-// sequences); its n samples then fork from it, sharing the prompt's blocks by reference count,
+// and its samples fit in the batch, so new prompts join while others decode. A step packs at most
+// step_tokens rows: the decode rows of the running sequences and prompt tokens, a long prompt
+// in chunks over several steps (chunked prefill); once a prompt is cached its n samples fork from it, sharing the prompt's blocks by reference count,
 // and the partially filled last block is copied on the first write (copy-on-write). Each sample
 // draws from its own generator seeded with seed + sample index, and runs its own budget-forcing
 // state machine (budget.h).
@@ -19,10 +19,13 @@
 typedef struct {
     int block_size;   // positions per KV block (default 16)
     int max_batch;    // sequences decoding together (default 32)
-    int kv_blocks;    // blocks in the pool (0: enough for max_batch full contexts)
+    int kv_blocks;    // blocks in the pool (0: enough for max_batch full contexts, or 90 % of the
+                      // free memory the backend reports (mem_info) when that is less)
     int max_context;  // 0: the model's max_position_embeddings
     int vocab_limit;  // sample only ids below this (the tokenizer's size: checkpoints pad their
                       // vocab past it, and those ids have no text); 0: the model's vocab_size
+    int step_tokens;    // rows per forward step; longer prompts are prefilled in chunks
+                        // (0: 2048 + max_batch)
     int host_sampling;  // 1: every step copies the logits to the host, greedy steps too (the
                         // reference path the backend's argmax_rows is tested against)
 } s1c_engine_opts;

@@ -541,9 +541,11 @@ s1c_status s1c_eval_run(s1c_infer_ctx *c, const s1c_eval_opts *o, const char *be
         // Throughput of this rank, kept out of the merged results so they stay rank-independent.
         const s1c_engine_stats *es = s1c_engine_stats_get(c->eng);
         if (!o->quiet && c->rank == 0)
-            fprintf(stderr, "[s1c-infer] rank 0: %ld prefill + %ld decode tokens, %.1f s in forward, %.1f tok/s generated\n",
-                    es->prefill_tokens, es->decode_tokens, es->forward_s,
-                    es->forward_s > 0 ? (double)col.gen_tokens / (now_s() - col.t0) : 0.0);
+            fprintf(stderr, "[s1c-infer] rank 0: %ld prefill + %ld decode tokens in %ld steps, %.1f s in forward, "
+                            "%.1f tok/s generated, KV cache of %d blocks\n",
+                    es->prefill_tokens, es->decode_tokens, es->steps, es->forward_s,
+                    es->forward_s > 0 ? (double)col.gen_tokens / (now_s() - col.t0) : 0.0,
+                    s1c_engine_kv_total_blocks(c->eng));
     } else if (st == S1C_OK) {
         st = s1c_err("another rank failed");
     }

@@ -41,7 +41,9 @@ static void usage(void) {
             "  --rejection-tries K  resampling cap of --control rejection (default 16)\n"
             "  --max-answer N    answer tokens (default 2048)   --max-new N  all generated tokens (default 32768)\n"
             "  --limit N         first N problems only\n"
-            "  --max-batch N --kv-blocks N --block-size N --max-context N   engine sizes\n"
+            "  --max-batch N --kv-blocks N --block-size N --max-context N   engine sizes (KV blocks default:\n"
+            "                   every sequence at full context, or 90%% of free device memory if less)\n"
+            "  --step-tokens N  rows per forward step; longer prompts are prefilled in chunks (default 2048 + max-batch)\n"
             "  --quiet\n");
 }
 
@@ -190,6 +192,8 @@ static int parse(int argc, char **argv, cli *c) {
             if (!parse_int(a, v, 1, 1024, &c->o.engine.max_batch)) return 0;
         } else if (FLAG("--kv-blocks")) {
             if (!parse_int(a, v, 1, 100000000, &c->o.engine.kv_blocks)) return 0;
+        } else if (FLAG("--step-tokens")) {
+            if (!parse_int(a, v, 1, 100000000, &c->o.engine.step_tokens)) return 0;
         } else if (FLAG("--block-size")) {
             if (!parse_int(a, v, 1, 4096, &c->o.engine.block_size)) return 0;
         } else if (FLAG("--max-context")) {

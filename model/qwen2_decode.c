@@ -158,7 +158,7 @@ static s1c_status decode_logits(const s1c_qwen2_model *m, s1c_kv_pool *kv, s1c_d
     const int Q = nh * hd, QKV = (nh + 2 * nkv) * hd, L = cfg->num_hidden_layers;
     S1C_TRY(s1c_decode_ops_check(be));
     if (T <= 0 || T > ws->max_T || b->n_seq <= 0 || b->n_seq > ws->max_seq || b->max_blocks > ws->max_blocks ||
-        b->n_out <= 0 || b->n_out > ws->max_out)
+        b->n_out < 0 || b->n_out > ws->max_out)
         return s1c_err("decode step: %d rows / %d sequences / %d blocks / %d outputs exceed the workspace "
                        "(%d / %d / %d / %d)", T, b->n_seq, b->max_blocks, b->n_out, ws->max_T, ws->max_seq,
                        ws->max_blocks, ws->max_out);
@@ -221,8 +221,10 @@ static s1c_status decode_logits(const s1c_qwen2_model *m, s1c_kv_pool *kv, s1c_d
         mm(be, ws->x, ws->sw, act_at(blk, o.down_w, asz), NULL, T, I, C);
         be->add_inplace(be, ws->x, ws->xmid, (size_t)T * C);
     }
-    // Only the rows whose next token is sampled go through the final norm and the LM head. The
+    // Only the rows whose next token is sampled go through the final norm and the LM head (none in
+    // a step that only prefills part of a prompt). The
     // embedding lookup is a row gather: one launch instead of a copy per row.
+    if (b->n_out == 0) return S1C_OK;
     be->copy_h2d(be, ws->out_rows, b->out_rows, (size_t)b->n_out * sizeof(int32_t));
     be->embedding_fwd(be, ws->hsel, ws->out_rows, ws->x, b->n_out, C);
     const void *head = m->params[s1c_qwen2_unit_head(cfg)];
@@ -235,6 +237,7 @@ static s1c_status decode_logits(const s1c_qwen2_model *m, s1c_kv_pool *kv, s1c_d
 s1c_status s1c_qwen2_decode(const s1c_qwen2_model *m, s1c_kv_pool *kv, s1c_decode_ws *ws, const s1c_decode_batch *b,
                             float *logits_host) {
     S1C_TRY(decode_logits(m, kv, ws, b));
+    if (b->n_out == 0) return S1C_OK;
     m->be->copy_d2h(m->be, logits_host, ws->logits_f32, (size_t)b->n_out * m->cfg.vocab_size * sizeof(float));
     return S1C_OK;
 }
@@ -249,6 +252,7 @@ s1c_status s1c_qwen2_decode_argmax(const s1c_qwen2_model *m, s1c_kv_pool *kv, s1
     if (max_banned < 0 || max_banned > S1C_DECODE_MAX_BANNED || (max_banned && !banned_host))
         return s1c_err("decode step: %d banned ids per row (at most %d)", max_banned, S1C_DECODE_MAX_BANNED);
     S1C_TRY(decode_logits(m, kv, ws, b));
+    if (b->n_out == 0) return S1C_OK;
     if (max_banned)
         be->copy_h2d(be, ws->banned, banned_host, (size_t)b->n_out * (size_t)max_banned * sizeof(int32_t));
     be->argmax_rows(be, ws->choice, ws->logits_f32, b->n_out, vocab_limit, V, max_banned ? ws->banned : NULL,

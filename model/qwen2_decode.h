@@ -33,7 +33,7 @@ typedef struct {
     const int32_t *slot;          // [T] cache slot for the row's K/V (block * block_size + offset)
     const int32_t *block_tables;  // [n_seq, max_blocks]
     int max_blocks;
-    int n_out;                    // rows whose logits are wanted
+    int n_out;                    // rows whose logits are wanted (0: the step only fills the cache)
     const int32_t *out_rows;      // [n_out]
 } s1c_decode_batch;
 

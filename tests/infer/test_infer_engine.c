@@ -81,11 +81,14 @@ static void greedy_parity(const char *model_dir, const char *fixture) {
                                     .max_new_tokens = new_tokens + 8};
     }
     // batch 1: one prompt at a time; 2: prompts join while others decode (mixed prefill/decode
-    // steps); 4: all at once; 4 with a 60-block cache: admission waits for freed blocks.
-    const int batches[4] = {1, 2, 4, 4}, blocks[4] = {0, 0, 0, 60};
-    for (int v = 0; v < 4; v++) {
+    // steps); 4: all at once; 4 with a 60-block cache: admission waits for freed blocks. Then
+    // chunked prefill: at most 5, 1 or 3 rows a step, so prompts are cached over several steps
+    // (first chunk through the packed attention, the rest through the paged one), and decode
+    // rows wait their turn.
+    const int batches[7] = {1, 2, 4, 4, 4, 2, 4}, blocks[7] = {0, 0, 0, 60, 0, 0, 60}, steps[7] = {0, 0, 0, 0, 5, 1, 3};
+    for (int v = 0; v < 7; v++) {
         const int batch = batches[v];
-        s1c_engine_opts o = {.block_size = 4, .max_batch = batch, .kv_blocks = blocks[v]};
+        s1c_engine_opts o = {.block_size = 4, .max_batch = batch, .kv_blocks = blocks[v], .step_tokens = steps[v]};
         s1c_engine *e = s1c_engine_create(&m, &o, fake_bytes, NULL);
         CHECK(e != NULL);
         static collect c;
@@ -103,8 +106,9 @@ static void greedy_parity(const char *model_dir, const char *fixture) {
             }
         }
         CHECK(s1c_engine_kv_free_blocks(e) == s1c_engine_kv_total_blocks(e));
-        printf("%s: batch %d, kv blocks %d: %d prompts x %d greedy tokens compared\n", model_dir, batch,
-               s1c_engine_kv_total_blocks(e), np, new_tokens);
+        printf("%s: batch %d, kv blocks %d, step rows %s: %d prompts x %d greedy tokens compared (%ld steps)\n",
+               model_dir, batch, s1c_engine_kv_total_blocks(e), steps[v] ? (steps[v] == 1 ? "1" : steps[v] == 3 ? "3" : "5") : "all",
+               np, new_tokens, s1c_engine_stats_get(e)->steps);
         s1c_engine_free(e);
     }
     cJSON_Delete(j);
@@ -274,6 +278,64 @@ static void device_greedy_matches_host(const char *model_dir) {
     s1c_backend_destroy(be);
 }
 
+// The KV pool sized from the backend's free memory: mem_info is replaced by one that reports a
+// chosen amount. Enough for everything: the full pool; less: 90 % of it, and generation still
+// matches; less than one context: creation fails with a message that names the sizes.
+static size_t fake_free;
+static s1c_status fake_mem_info(s1c_backend *be, size_t *free_bytes, size_t *total_bytes) {
+    (void)be;
+    *free_bytes = fake_free;
+    *total_bytes = fake_free;
+    return S1C_OK;
+}
+
+static void kv_pool_from_free_memory(const char *model_dir) {
+    s1c_backend *be = s1c_backend_create("cpu", 0);
+    s1c_qwen2_model m;
+    if (s1c_qwen2_model_load(be, model_dir, &m) != S1C_OK) exit(1);
+    be->mem_info = fake_mem_info;
+    const s1c_qwen2_config *cfg = &m.cfg;
+    const size_t block_bytes = 2 * (size_t)cfg->num_hidden_layers * 4 * cfg->num_key_value_heads * cfg->head_dim * 4;
+    s1c_engine_opts o = {.block_size = 4, .max_batch = 4, .max_context = 64};
+    const int per_ctx = 64 / 4 + 1, full = 4 * per_ctx;
+    fake_free = (size_t)1 << 40;
+    s1c_engine *e = s1c_engine_create(&m, &o, fake_bytes, NULL);
+    CHECK(e && s1c_engine_kv_total_blocks(e) == full);
+    s1c_engine_free(e);
+    fake_free = (size_t)(2.5 * per_ctx) * block_bytes;  // two and a half contexts
+    e = s1c_engine_create(&m, &o, fake_bytes, NULL);
+    const int want = (int)((size_t)(0.9 * (double)fake_free) / block_bytes);
+    CHECK(e && s1c_engine_kv_total_blocks(e) == want, "%d blocks, expected %d", e ? s1c_engine_kv_total_blocks(e) : -1,
+          want);
+    const int32_t prompts[4][5] = {{3, 14, 15, 92, 65}, {35, 89, 79, 32, 38}, {46, 26, 43, 38, 32}, {7, 9, 5, 1, 8}};
+    s1c_bf_config g = plain(40);
+    s1c_gen_request q[4];
+    for (int i = 0; i < 4; i++)
+        q[i] = (s1c_gen_request){.prompt = prompts[i], .n_prompt = 5, .n_samples = 1, .bf = &g, .max_new_tokens = 40};
+    static collect c, ref;
+    memset(&c, 0, sizeof c);
+    c.stride = 1;
+    CHECK(e && s1c_engine_run(e, q, 4, on_done, &c) == S1C_OK && c.errors == 0);
+    s1c_engine_free(e);
+    fake_free = (size_t)1 << 40;
+    e = s1c_engine_create(&m, &o, fake_bytes, NULL);
+    memset(&ref, 0, sizeof ref);
+    ref.stride = 1;
+    CHECK(e && s1c_engine_run(e, q, 4, on_done, &ref) == S1C_OK);
+    s1c_engine_free(e);
+    for (int i = 0; i < 4; i++)
+        CHECK(c.n[i] == 40 && ref.n[i] == 40 && memcmp(c.ids[i], ref.ids[i], 40 * sizeof(int32_t)) == 0,
+              "prompt %d: a smaller pool changed the output", i);
+    fake_free = (size_t)(0.5 * per_ctx) * block_bytes;
+    e = s1c_engine_create(&m, &o, fake_bytes, NULL);
+    CHECK(e == NULL && strstr(s1c_err_msg(), "KV cache") && strstr(s1c_err_msg(), "--max-context"), "%s",
+          e ? "created" : s1c_err_msg());
+    s1c_engine_free(e);
+    printf("%s: KV pool from free memory: %d blocks at full size, %d with 2.5 contexts free\n", model_dir, full, want);
+    s1c_qwen2_model_free(&m);
+    s1c_backend_destroy(be);
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) return 2;
     const char *root = argv[1];
@@ -290,5 +352,6 @@ int main(int argc, char **argv) {
         snprintf(md, sizeof md, "%s/tests/fixtures/model/%s", root, k ? "b" : "a");
         device_greedy_matches_host(md);
     }
+    kv_pool_from_free_memory(md);
     return check_exit("test_infer_engine");
 }
