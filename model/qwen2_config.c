@@ -49,11 +49,15 @@ static int get_float(const cfg_src *c, const char *field, double lo, double hi, 
         s1c_err("%s: field \"%s\" must be a number", c->path, field);
         return -1;
     }
-    if (!(j->valuedouble > lo && j->valuedouble <= hi)) {
-        s1c_err("%s: field \"%s\" = %g is out of range (%g, %g]", c->path, field, j->valuedouble, lo, hi);
+    // The range holds for the float the model computes with: 1e-46 is > 0 as a double but 0 as a
+    // float (an rms_norm_eps of 0 divides by zero on an all-zero row).
+    float f = (float)j->valuedouble;
+    if (!(j->valuedouble > lo && j->valuedouble <= hi) || !((double)f > lo && (double)f <= hi)) {
+        s1c_err("%s: field \"%s\" = %g is out of range (%g, %g] as a 32-bit float", c->path, field, j->valuedouble, lo,
+                hi);
         return -1;
     }
-    *out = (float)j->valuedouble;
+    *out = f;
     return 1;
 }
 
@@ -140,6 +144,19 @@ static s1c_status parse(const cfg_src *c, s1c_qwen2_config *cfg) {
     if (cfg->num_attention_heads % cfg->num_key_value_heads != 0)
         return s1c_err("%s: field \"num_key_value_heads\" = %d does not divide num_attention_heads = %d", c->path,
                        cfg->num_key_value_heads, cfg->num_attention_heads);
+
+    // Every size downstream is derived from these in int (fused q|k|v rows: (nh + 2 nkv) hd) or size_t
+    // (a unit's element count): a config whose counts cannot be represented is refused here rather
+    // than wrapping around there. 2^48 parameters is ~10^5 times the largest Qwen2.
+    double C = cfg->hidden_size, I = cfg->intermediate_size, V = cfg->vocab_size;
+    double KV = (double)cfg->num_key_value_heads * cfg->head_dim;
+    double block = 2 * C + 2 * C * C + 2 * KV * C + C + 2 * KV + 3 * I * C;
+    double params = V * C * (cfg->tie_word_embeddings ? 1 : 2) + C + cfg->num_hidden_layers * block;
+    if (3 * C > 2147483647.0 || 2 * I > 2147483647.0 || params > 281474976710656.0)
+        return s1c_err("%s: hidden_size %d, intermediate_size %d, %d layers, vocab_size %d: %.3g parameters is more "
+                       "than s1c can address (at most 2^48 parameters, 3 x hidden_size and 2 x intermediate_size "
+                       "below 2^31)",
+                       c->path, cfg->hidden_size, cfg->intermediate_size, cfg->num_hidden_layers, cfg->vocab_size, params);
 
     int sliding = 0;
     if (get_bool(c, "use_sliding_window", &sliding) < 0) return S1C_ERR;

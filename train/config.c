@@ -41,7 +41,7 @@ static const key_desc KEYS[] = {
     KS("train.loss_norm", loss_norm, "seq_mean|token_mean"),
     KI("train.seed", seed),
     KI("train.max_steps", max_steps),
-    KS("train.device", device, "cpu|cuda"),
+    KS("train.device", device, "cpu|cuda|cpu-bf16"),
     KS("train.comm", comm, "mpi|nccl"),
     KD("optim.lr", lr),
     KD("optim.warmup_ratio", warmup_ratio),
@@ -296,9 +296,9 @@ s1c_status s1c_train_config_validate(const s1c_train_config *c, int world, int c
     NEED((strcmp(c->device, "cuda") == 0) == (strcmp(c->comm, "nccl") == 0),
          "train.device %s needs train.comm %s (got %s): device buffers move over NCCL, host buffers over MPI "
          "(s1c-train --device sets both)", c->device, strcmp(c->device, "cuda") == 0 ? "nccl" : "mpi", c->comm);
-    NEED(strcmp(c->device, "cuda") != 0 || strcmp(c->precision, "bf16") == 0,
-         "train.precision %s: the CUDA backend computes in bf16 only (master weights and optimizer state are fp32 "
-         "either way)", c->precision);
+    NEED((strcmp(c->device, "cuda") != 0 && strcmp(c->device, "cpu-bf16") != 0) || strcmp(c->precision, "bf16") == 0,
+         "train.precision %s: the %s backend computes in bf16 only (master weights and optimizer state are fp32 "
+         "either way)", c->precision, strcmp(c->device, "cuda") == 0 ? "CUDA" : "cpu-bf16");
     NEED(c->out_dir[0], "output.dir: must be set");
     NEED(c->model_path[0], "model.path: must be set (a Hugging Face model directory)");
     NEED(c->data_path[0], "data.path: must be set (a packed HDF5 file from s1c-data pack)");

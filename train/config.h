@@ -25,7 +25,7 @@ typedef struct {
     char loss_norm[16];     // "seq_mean" (s1's objective) | "token_mean"
     int seed;               // data order (per-epoch shuffle)
     int max_steps;          // stop after this step (0: the whole schedule); the LR schedule is unchanged
-    char device[8];         // "cpu" | "cuda"
+    char device[16];        // "cpu" | "cuda" | "cpu-bf16" (the GPU's bf16 storage on the CPU, for tests)
     char comm[8];           // "mpi" | "nccl"
     // optim:
     double lr, warmup_ratio;

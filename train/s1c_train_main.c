@@ -13,13 +13,14 @@
 #include "trainer.h"
 
 static void usage(FILE *fp) {
-    fputs("usage: mpirun -np N s1c-train --config FILE [--device cpu|cuda] [--set section.key=value ...]\n"
+    fputs("usage: mpirun -np N s1c-train --config FILE [--device cpu|cuda|cpu-bf16] [--set section.key=value ...]\n"
           "                 [--resume | --resume-from DIR]\n"
           "       s1c-train --plan --config FILE [--gpus N] [--gpu-tflops T] [--gpu-mem-gb M] [--link-gbps B]\n"
           "                 [--mfu F] [--set ...]\n"
           "       s1c-train --print-config --config FILE [--set ...]\n"
           "  --device        cpu (MPI collectives) or cuda (one GPU per rank by local rank, NCCL collectives):\n"
-          "                  sets train.device and train.comm\n"
+          "                  sets train.device and train.comm; cpu-bf16 (MPI) emulates the GPU's bf16 storage\n"
+          "                  on the CPU, for tests (needs train.precision bf16)\n"
           "  --resume        continue from the newest complete checkpoint under output.dir\n"
           "  --plan          per-rank memory breakdown and predicted step / run time on N GPUs\n"
           "                  (link: per-GPU Gbit/s of the slowest link the collectives cross)\n",
@@ -100,8 +101,8 @@ int main(int argc, char **argv) {
             sets[n_sets++] = v;
         } else if (!strcmp(a, "--device")) {
             VAL(a);
-            if (strcmp(v, "cpu") != 0 && strcmp(v, "cuda") != 0) {
-                fprintf(stderr, "s1c-train: --device: expected cpu or cuda, got \"%s\"\n", v);
+            if (strcmp(v, "cpu") != 0 && strcmp(v, "cuda") != 0 && strcmp(v, "cpu-bf16") != 0) {
+                fprintf(stderr, "s1c-train: --device: expected cpu, cuda or cpu-bf16, got \"%s\"\n", v);
                 return 2;
             }
             device = v;
@@ -148,7 +149,9 @@ int main(int argc, char **argv) {
     free(sets);
     if (st == S1C_OK && device) {
         const int cuda = strcmp(device, "cuda") == 0;
-        st = s1c_train_config_set(&tc, cuda ? "train.device=cuda" : "train.device=cpu");
+        char set[64];
+        snprintf(set, sizeof set, "train.device=%s", device);
+        st = s1c_train_config_set(&tc, set);
         if (st == S1C_OK) st = s1c_train_config_set(&tc, cuda ? "train.comm=nccl" : "train.comm=mpi");
     }
     if (st != S1C_OK) {

@@ -108,6 +108,17 @@ int main(int argc, char **argv) {
     expect_refused("act", "{" BASE ",\"hidden_act\":\"gelu\"}", "hidden_act");
     expect_refused("headdim", "{" BASE ",\"head_dim\":16}", "head_dim");
     expect_refused("notobject", "[1,2]", "not a JSON object");
+    // Found by tests/fuzz/fuzz_qwen2_config: 1e-46 passed the "> 0" check as a double but is 0 as
+    // the float the model uses, and the saved config then failed to load.
+    expect_refused("eps_underflow", "{" BASE ",\"rms_norm_eps\":1e-46}", "rms_norm_eps");
+    expect_refused("theta_underflow", "{" BASE ",\"rope_theta\":1e-50}", "32-bit float");
+    // Counts whose layout would wrap size_t (or int for the fused q|k|v rows) are refused up front.
+    expect_refused("huge", "{\"model_type\":\"qwen2\",\"hidden_size\":1073741824,\"intermediate_size\":1073741824,"
+                   "\"num_hidden_layers\":100000,\"num_attention_heads\":16,\"vocab_size\":1073741824}",
+                   "more than s1c can address");
+    expect_refused("wide", "{\"model_type\":\"qwen2\",\"hidden_size\":1073741824,\"intermediate_size\":64,"
+                   "\"num_hidden_layers\":1,\"num_attention_heads\":16,\"vocab_size\":2}",
+                   "3 x hidden_size");
     snprintf(p, sizeof(p), "%s/absent.json", g_tmp);
     CHECK(s1c_qwen2_config_load(p, &d) != S1C_OK && mt_contains(s1c_err_msg(), p), "absent file named: %s",
           s1c_err_msg());
