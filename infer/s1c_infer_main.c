@@ -14,6 +14,7 @@
 
 #include "eval.h"
 #include "grade.h"
+#include "prompts.h"
 #include "s1c_file.h"
 
 static void usage(void) {
@@ -216,44 +217,20 @@ static int parse(int argc, char **argv, cli *c) {
     return 1;
 }
 
-// Prompts file: one prompt per line, either plain text or a JSON object with a "prompt" (or
-// "question" / "problem") string. The returned buffer owns the texts.
+// Prompts file: see prompts.h. The returned buffer owns the texts.
 static int load_prompts(const char *path, cli *c, char **keep) {
-    char *text;
+    char *text = NULL;
     size_t len;
-    if (s1c_read_file(path, &text, &len) != S1C_OK) {
+    const char **lines = NULL;
+    int n = 0;
+    if (s1c_read_file(path, &text, &len) != S1C_OK || s1c_prompts_parse(path, text, len, &lines, &n) != S1C_OK) {
         fprintf(stderr, "s1c-infer: %s\n", s1c_err_msg());
+        free(text);
         return 0;
     }
     *keep = text;
-    int line_no = 0;
-    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
-        line_no++;
-        if (!*line) continue;
-        if (line[0] == '{') {
-            cJSON *j = cJSON_Parse(line);
-            const cJSON *f = NULL;
-            static const char *const keys[] = {"prompt", "question", "problem", "Question", "Problem"};
-            for (int k = 0; j && !f && k < 5; k++) {
-                f = cJSON_GetObjectItemCaseSensitive(j, keys[k]);
-                if (!cJSON_IsString(f)) f = NULL;
-            }
-            if (!f) {
-                fprintf(stderr, "s1c-infer: %s:%d: a JSON line needs a \"prompt\" string\n", path, line_no);
-                cJSON_Delete(j);
-                return 0;
-            }
-            // The decoded text is never longer than its JSON spelling: write it over the line.
-            size_t n = strlen(f->valuestring);
-            memcpy(line, f->valuestring, n + 1);
-            cJSON_Delete(j);
-        }
-        add_prompt(c, line);
-    }
-    if (!c->n_prompts) {
-        fprintf(stderr, "s1c-infer: %s: no prompts\n", path);
-        return 0;
-    }
+    for (int i = 0; i < n; i++) add_prompt(c, lines[i]);
+    free(lines);
     return 1;
 }
 
