@@ -6,7 +6,8 @@
 // - the exported weights within 5e-2 relative L2 of the CPU run's (initial weights ~0.08 per
 //   element, three AdamW steps of at most ~lr = 3e-3 each, so even many sign flips of near-zero
 //   gradients stay well inside; a broken gather or export gives O(1));
-// - checkpoints step 2 and 3 complete; --device with a bad value and precision fp32 on cuda refused.
+// - checkpoints step 2 and 3 complete; --device with a bad value and precision fp32 on cuda refused;
+// - 2 steps + --resume == 3 steps straight on the device, losses and export bit for bit.
 // usage: test_cuda_train_cli MPIEXEC S1C_TRAIN SOURCE_DIR WORK_DIR NP. Exits 77 when the node has
 // fewer than NP GPUs.
 // The device is S1C_TEST_DEVICE (default "cuda"); with "cpu-bf16" (the GPU's bf16 storage on the
@@ -53,14 +54,14 @@ static int train(int np, const char *out, ...) {
     return cli_run(argv, NULL, log, out_text, sizeof out_text);
 }
 
-// Exported weights of the CUDA run against the CPU run's, unit by unit.
-static void compare_exports(const char *a, const char *b, double tol) {
+// Exported weights of run a against run b's, unit by unit (what: the pair, for the printed figures).
+static void compare_exports(const char *a, const char *b, double tol, const char *what) {
     double rel[64];
     const int n = cli_export_rel_l2(a, b, rel, 64);
     CHECK(n > 0, "comparing the exports of %s and %s: %s", a, b, s1c_err_msg());
     for (int u = 0; u < n; u++) {
         CHECK(rel[u] <= tol, "unit %d: %s vs %s relative difference %.3g", u, a, b, rel[u]);
-        printf("unit %d: exported weights %s vs cpu rel L2 %.3g\n", u, DEV, rel[u]);
+        printf("unit %d: exported weights %s rel L2 %.3g\n", u, what, rel[u]);
     }
 }
 
@@ -113,7 +114,33 @@ int main(int argc, char **argv) {
         CHECK(cli_exists("%s/checkpoints/step-%08ld/COMPLETE", gpu_out, s), "%s run: checkpoint step %ld incomplete",
               DEV, s);
     CHECK(cli_exists("%s/hf/config.json", gpu_out), "%s run: no export", DEV);
-    compare_exports(gpu_out, cpu_out, 5e-2);
+    char what[64];
+    snprintf(what, sizeof what, "%s vs cpu", DEV);
+    compare_exports(gpu_out, cpu_out, 5e-2, what);
+
+    // resume on the device: 2 steps, then --resume to step 3 gives the straight run's losses and
+    // export bit for bit (the step-2 checkpoint's fp32 masters must reproduce the bf16 act copies,
+    // s1c_fsdp_sync_act, exactly as AdamW wrote them)
+    char res_out[700];
+    snprintf(res_out, sizeof res_out, "%s/run-%s-resumed", WORK, DEV);
+    {  // a checkpoint left by an earlier run of this test would be resumed from instead
+        char log[700];
+        const char *rm[] = {"rm", "-rf", res_out, NULL};
+        snprintf(log, sizeof log, "%s/rm.log", WORK);
+        CHECK(cli_run(rm, NULL, log, out_text, sizeof out_text) == 0, "rm -rf %s: %s", res_out, out_text);
+    }
+    rc = train(np, res_out, "--device", DEV, "--set", "train.precision=bf16", "--set", "train.max_steps=2", NULL);
+    CHECK(rc == 0, "s1c-train --device %s, 2 steps, exited %d:\n%s", DEV, rc, out_text);
+    rc = train(np, res_out, "--device", DEV, "--set", "train.precision=bf16", "--resume", NULL);
+    CHECK(rc == 0 && strstr(out_text, "resuming from"), "s1c-train --device %s --resume exited %d:\n%s", DEV, rc,
+          out_text);
+    double lr_[8];
+    const int nr = cli_read_losses(res_out, lr_, 8);
+    CHECK(nr == 3 && ng == 3, "resumed run: %d steps logged, expected 3", nr);
+    for (int i = 0; i < nr && i < ng; i++)
+        CHECK(lr_[i] == lg[i], "step %d: loss resumed %.9g straight %.9g (resume is not exact)", i + 1, lr_[i], lg[i]);
+    snprintf(what, sizeof what, "%s resumed vs straight", DEV);
+    compare_exports(res_out, gpu_out, 0.0, what);
 
     // refusals before any work: tiny.yaml says precision fp32, which the bf16 backends lack
     snprintf(p, sizeof p, "%s/run-refused", WORK);
