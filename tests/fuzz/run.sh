@@ -26,6 +26,13 @@ case $name in
   packed)           seed "$src"/tests/data/fixtures/h5py_packed.h5 ;;
 esac
 
+# Dictionaries: JSON syntax and the keys the JSON parsers look up; YAML for the recipe.
+dict=
+case $name in
+  safetensors|st_index|qwen2_config|tokenizer_load|pool|bench|prompts|rules) dict=-dict=$src/tests/fuzz/json.dict ;;
+  train_config) dict=-dict=$src/tests/fuzz/yaml.dict ;;
+esac
+
 # One thread for OpenMP regions inside the parsers: the machine's cores are shared.
 OMP_NUM_THREADS=1 exec "$bin" "$corpus" -artifact_prefix="$crashes/" -max_total_time="$secs" \
-  -rss_limit_mb=2048 -timeout=20 -print_final_stats=1 "$@"
+  -rss_limit_mb=2048 -timeout=20 -print_final_stats=1 $dict "$@"
