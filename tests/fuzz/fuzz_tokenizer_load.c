@@ -1,6 +1,7 @@
 // fuzz_tokenizer_load — tokenizer.json loading (s1c_tokenizer_load) on mutations of a small
 // valid file (seeds: the byte-level toy tokenizers in the repository). An accepted tokenizer
 // must also encode and decode a fixed text, and the streaming decoder must agree with decode.
+// Input: tokenizer.json, optionally followed by a NUL and a tokenizer_config.json (eos/pad roles).
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,12 +12,19 @@
 static const char kText[] = "Hello, world! 12345 <|im_start|>user\n\xc3\xa9t\xc3\xa9 \xe4\xb8\xad\xe6\x96\x87 \xf0\x9f\x98\x80<|im_end|>";
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    const char *path = fuzz_path("tokenizer.json");
-    fuzz_write(path, data, size);
+    const uint8_t *nul = memchr(data, 0, size);
+    size_t tok_len = nul ? (size_t)(nul - data) : size;
+    if (nul) fuzz_write(fuzz_path("tokenizer_config.json"), nul + 1, size - tok_len - 1);
+    else unlink(fuzz_path("tokenizer_config.json"));
+    char path[256];
+    snprintf(path, sizeof path, "%s", fuzz_path("tokenizer.json"));
+    fuzz_write(path, data, tok_len);
     s1c_tokenizer *tok = s1c_tokenizer_load(path);
     if (!tok) return 0;
     int V = s1c_tokenizer_vocab_size(tok);
     FUZZ_CHECK(V >= 0);
+    FUZZ_CHECK(s1c_tokenizer_eos_id(tok) >= -1 && s1c_tokenizer_eos_id(tok) < V);
+    FUZZ_CHECK(s1c_tokenizer_pad_id(tok) >= -1 && s1c_tokenizer_pad_id(tok) < V);
     s1c_ids ids = {0};
     if (s1c_tokenizer_encode(tok, kText, sizeof kText - 1, 1, &ids) == S1C_OK) {
         for (size_t i = 0; i < ids.n; i++) FUZZ_CHECK(ids.ids[i] >= 0 && ids.ids[i] < V);
