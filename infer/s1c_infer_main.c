@@ -26,7 +26,7 @@ static void usage(void) {
             "  s1c-infer sweep --model DIR --benchmark FILE --format F --out DIR (--budgets LIST | --ignores LIST) [options]\n"
             "options:\n"
             "  --tokenizer DIR   tokenizer.json location (default: the model dir)\n"
-            "  --device cpu|cuda\n"
+            "  --device cpu|cuda|cpu-bf16   (cpu-bf16: the GPU's bf16 storage emulated on the CPU, for tests)\n"
             "  --max-thinking B  cap thinking at B tokens, then force the answer (0 = answer at once; default none)\n"
             "  --min-thinking M  suppress the end of thinking before M tokens\n"
             "  --ignore N        replace the first N attempts to end thinking by --wait (default 0)\n"
