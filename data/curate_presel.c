@@ -49,8 +49,9 @@ static s1c_status parse_cond(const char *s, cond *c, const char *rule_text) {
         c->field = strndup(s, (size_t)(tilde - s));
         char what[300];
         snprintf(what, sizeof what, "--preselect '%s'", rule_text);
+        if (!c->field[0]) return s1c_err("--preselect '%s': no field name before '~' in '%s'", rule_text, s);
         c->re = s1c_regex_compile(tilde + 1, what);
-        return c->re && c->field[0] ? S1C_OK : s1c_err("--preselect '%s': bad condition '%s'", rule_text, s);
+        return c->re ? S1C_OK : S1C_ERR;  // the message names the pattern, offset and PCRE2's reason
     }
     c->kind = s[0] == '!' ? C_FALSE : C_TRUE;
     c->field = s1c_xstrdup(s + (s[0] == '!'));
@@ -70,8 +71,18 @@ s1c_status s1c_presel_add(s1c_presel *p, const char *text) {
     }
     free(copy);
     if (st == S1C_OK && r.n == 0) st = s1c_err("--preselect: empty rule");
+    if (st != S1C_OK) {
+        // A refused rule is dropped whole: keeping its conditions would leave one with no compiled
+        // pattern for s1c_presel_match to run (found by fuzz_rules: a NULL regex dereferenced).
+        for (size_t j = 0; j < r.n; j++) {
+            free(r.c[j].field);
+            s1c_regex_free(r.c[j].re);
+        }
+        free(r.c);
+        return st;
+    }
     p->r = s1c_xrealloc(p->r, (p->n + 1) * sizeof *p->r);
-    p->r[p->n++] = r;  // kept even on failure so free releases it
+    p->r[p->n++] = r;
     return st;
 }
 

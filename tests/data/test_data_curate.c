@@ -7,6 +7,7 @@
 
 #include "curate.h"
 #include "curate_decontam.h"
+#include "curate_presel.h"
 #include "curate_rules.h"
 #include "dp_test.h"
 #include "jsonl.h"
@@ -334,8 +335,37 @@ static void test_bad(const char *dir) {
     CHECK_ERR_HAS("/nonexistent/pool.jsonl: cannot open");
 }
 
+// Found by tests/fuzz/fuzz_rules: a refused --preselect rule (here a pattern that does not
+// compile after a valid condition) stayed in the set with no compiled pattern, and the next match
+// dereferenced NULL. A refused rule must leave the set as it was.
+static void test_presel_refused(void) {
+    s1c_presel *p = s1c_presel_new();
+    CHECK(s1c_presel_add(p, "tokens>5600&source_type~(?type~(?i)math&!bad") != S1C_OK);
+    CHECK_ERR_HAS("bad pattern");
+    CHECK(s1c_presel_empty(p));
+    CHECK(s1c_presel_add(p, "tokens<=10&") == S1C_OK);  // strtok skips the empty tail
+    CHECK(s1c_presel_add(p, "source_type~(?i)aime&") == S1C_OK);
+    CHECK(s1c_presel_add(p, "!") != S1C_OK);
+    CHECK_ERR_HAS("empty condition");
+    CHECK(s1c_presel_add(p, "tokens>x") != S1C_OK);
+    CHECK_ERR_HAS("bad number");
+    CHECK(s1c_presel_add(p, "~aime") != S1C_OK);
+    CHECK_ERR_HAS("no field name");
+    const char *line = "{\"source_type\": \"AIME\"}";
+    cJSON *rec = s1c_jsonl_parse("t", 1, line, strlen(line));
+    CHECK(rec != NULL);
+    CHECK(s1c_presel_match(p, rec, 100) == 1);  // the aime rule; the refused ones are gone
+    cJSON_Delete(rec);
+    line = "{\"source_type\": \"math\"}";
+    rec = s1c_jsonl_parse("t", 1, line, strlen(line));
+    CHECK(s1c_presel_match(p, rec, 100) == 0 && s1c_presel_match(p, rec, 10) == 1);
+    cJSON_Delete(rec);
+    s1c_presel_free(p);
+}
+
 int main(void) {
     const char *dir = dp_tmpdir("curate");
+    test_presel_refused();
     test_rules();
     test_decontam();
     test_select_stats();
