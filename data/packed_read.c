@@ -7,6 +7,7 @@
 #include "h5_zstd_filter.h"
 #include "packed.h"
 #include "packed_h5.h"
+#include "packed_seal.h"
 
 typedef struct {
     char *name, *value;
@@ -119,6 +120,11 @@ s1c_packed *s1c_packed_open(const char *path) {
     int ok = 0;
     uint64_t n_mask = 0, n_off = 0, n_len = 0;
     hid_t off_ds = -1, len_ds = -1;
+    // Damaged files must be refused before libhdf5 parses them (packed_seal.h).
+    if (s1c_packed_verify(path) != S1C_OK) {
+        p->file = -1;
+        goto done;
+    }
     htri_t is_h5 = H5Fis_hdf5(path);
     if (is_h5 <= 0) {
         s1c_h5_err("%s: not an HDF5 file (or unreadable)", path);

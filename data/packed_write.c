@@ -7,6 +7,7 @@
 
 #include "h5_zstd_filter.h"
 #include "packed_h5.h"
+#include "packed_seal.h"
 #include "s1c_file.h"
 
 #define FLUSH_TOKENS ((size_t)S1C_PACKED_CHUNK * 16)
@@ -64,7 +65,13 @@ s1c_packed_writer *s1c_packed_writer_create(const char *path, int level) {
     w->ids_ds = w->mask_ds = -1;
     s1c_h5_quiet q;
     s1c_h5_quiet_begin(&q);
-    w->file = H5Fcreate(w->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    // The user block holds the seal (packed_seal.h), written after the file is closed.
+    hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
+    if (fcpl >= 0 && H5Pset_userblock(fcpl, S1C_PACKED_USERBLOCK) >= 0)
+        w->file = H5Fcreate(w->tmp, H5F_ACC_TRUNC, fcpl, H5P_DEFAULT);
+    else
+        w->file = -1;
+    if (fcpl >= 0) H5Pclose(fcpl);
     if (w->file < 0) s1c_h5_err("%s: cannot create %s", path, w->tmp);
     else {
         w->ids_ds = make_dataset(w->file, "input_ids", H5T_STD_U32LE, 0, S1C_PACKED_CHUNK, level);
@@ -197,6 +204,7 @@ s1c_status s1c_packed_writer_commit(s1c_packed_writer *w) {
     if (H5Fclose(w->file) < 0 && st == S1C_OK) st = s1c_h5_err("%s: cannot close", w->path);
     s1c_h5_quiet_end(&q);
     w->file = -1;
+    if (st == S1C_OK) st = s1c_packed_seal(w->tmp);
     if (st == S1C_OK) st = s1c_commit_tmp(w->tmp, w->path);
     else unlink(w->tmp);
     writer_free(w);
