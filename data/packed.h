@@ -7,6 +7,8 @@
 //   /lengths    uint32 [n_samples]  tokens of each sample
 // Root attributes (strings): s1c_version, tokenizer_hash, template, source_sha256, format = "s1c-packed-v1";
 // (int) truncated (samples cut by --max-length), max_length.
+// The first 512 bytes are HDF5's user block, holding the seal (packed_seal.h: size + SHA-256 of the
+// rest), checked before the HDF5 library reads the file. h5py opens sealed files unchanged.
 #ifndef S1C_PACKED_H
 #define S1C_PACKED_H
 
