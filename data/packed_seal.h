@@ -18,7 +18,7 @@
 // of S1C_PACKED_USERBLOCK bytes) and fsyncs it.
 s1c_status s1c_packed_seal(const char *path);
 // OK when path carries no seal, or its size and SHA-256 match the seal. S1C_PACKED_VERIFY=0 in
-// the environment skips the hash (the size is still checked): for very large pools read often.
+// the environment skips the check (a file edited on purpose with h5py, or a huge pool read often).
 s1c_status s1c_packed_verify(const char *path);
 
 #endif

@@ -77,7 +77,7 @@ static void test_roundtrip(const char *dir) {
 
     // The seal (packed_seal.h) refuses damage before libhdf5, which crashes on some damaged
     // files, reads them: one flipped bit anywhere after the user block, bytes appended, a
-    // damaged seal. S1C_PACKED_VERIFY=0 skips only the hash.
+    // damaged seal. S1C_PACKED_VERIFY=0 skips the check.
     CHECK(s1c_read_file(path, &data, &len) == S1C_OK);
     CHECK(len > 4096 && memcmp(data, "s1c-packed-seal v1\n", 19) == 0);
     char bad[512];
@@ -107,7 +107,7 @@ static void test_roundtrip(const char *dir) {
     CHECK(s1c_packed_open(bad) == NULL);
     CHECK_ERR_HAS("checksum block");
     setenv("S1C_PACKED_VERIFY", "0", 1);
-    p = s1c_packed_open(path);  // intact file, hash skipped
+    p = s1c_packed_open(path);  // intact file, check skipped
     CHECK(p != NULL);
     s1c_packed_close(p);
     unsetenv("S1C_PACKED_VERIFY");
