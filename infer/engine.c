@@ -383,7 +383,7 @@ s1c_status s1c_engine_run(s1c_engine *e, const s1c_gen_request *reqs, int n_reqs
         }
         s1c_decode_batch b = {T, n_step, e->ids, e->pos, e->row_seq, e->slot, e->tables, e->max_blocks, n_out, e->out_rows};
         // A step whose every row samples greedily (the paper's evaluation) lets the backend pick
-        // the tokens: n_step ints come back instead of n_step x V logits. Freshly prefilled
+        // the tokens: n_out ints come back instead of n_out x V logits. Freshly prefilled
         // prompts start their budget-forcing state only after the step, so they take the
         // logits path (once per request).
         int greedy = !e->o.host_sampling && e->m->be->argmax_rows != NULL;

@@ -222,8 +222,8 @@ static s1c_status decode_logits(const s1c_qwen2_model *m, s1c_kv_pool *kv, s1c_d
         be->add_inplace(be, ws->x, ws->xmid, (size_t)T * C);
     }
     // Only the rows whose next token is sampled go through the final norm and the LM head (none in
-    // a step that only prefills part of a prompt). The
-    // embedding lookup is a row gather: one launch instead of a copy per row.
+    // a step that only prefills part of a prompt). The embedding lookup is a row gather: one
+    // launch instead of a copy per row.
     if (b->n_out == 0) return S1C_OK;
     be->copy_h2d(be, ws->out_rows, b->out_rows, (size_t)b->n_out * sizeof(int32_t));
     be->embedding_fwd(be, ws->hsel, ws->out_rows, ws->x, b->n_out, C);

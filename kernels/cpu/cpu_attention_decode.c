@@ -11,17 +11,22 @@
 
 #include "ops.h"
 
+void s1c_cpu_kv_rows_copy(void *k_cache, void *v_cache, const void *qkv, const int32_t *slot, int T, int n_head,
+                          int n_kv_head, int head_dim, size_t esz) {
+    const size_t kv = (size_t)n_kv_head * head_dim * esz, row = (size_t)(n_head + 2 * n_kv_head) * head_dim * esz;
+    const char *src = qkv;                 // [T, (nh + 2 nkv) hd] elements of esz bytes
+    char *kc = k_cache, *vc = v_cache;     // [n_blocks * block_size, nkv, hd]
+    for (int t = 0; t < T; t++) {
+        const char *r = src + (size_t)t * row + (size_t)n_head * head_dim * esz;
+        memcpy(kc + (size_t)slot[t] * kv, r, kv);
+        memcpy(vc + (size_t)slot[t] * kv, r + kv, kv);
+    }
+}
+
 void s1c_cpu_kv_cache_write(s1c_backend *be, void *k_cache, void *v_cache, const void *qkv, const int32_t *slot,
                             int T, int n_head, int n_kv_head, int head_dim) {
     (void)be;
-    const size_t kv = (size_t)n_kv_head * head_dim, row = (size_t)(n_head + 2 * n_kv_head) * head_dim;
-    const float *src = qkv;  // [T, (nh + 2 nkv) hd]
-    float *kc = k_cache, *vc = v_cache;  // [n_blocks * block_size, nkv, hd]
-    for (int t = 0; t < T; t++) {
-        const float *r = src + (size_t)t * row + (size_t)n_head * head_dim;
-        memcpy(kc + (size_t)slot[t] * kv, r, kv * sizeof(float));
-        memcpy(vc + (size_t)slot[t] * kv, r + kv, kv * sizeof(float));
-    }
+    s1c_cpu_kv_rows_copy(k_cache, v_cache, qkv, slot, T, n_head, n_kv_head, head_dim, sizeof(float));
 }
 
 #if defined(__AVX512F__)

@@ -3,18 +3,12 @@
 #include <stdlib.h>
 
 #include "cpu_bf16.h"
+#include "cpu_internal.h"
 
 void bf16_kv_cache_write(s1c_backend *be, void *k_cache, void *v_cache, const void *qkv, const int32_t *slot, int T,
                          int n_head, int n_kv_head, int head_dim) {
     (void)be;
-    const size_t kv = (size_t)n_kv_head * head_dim, row = (size_t)(n_head + 2 * n_kv_head) * head_dim;
-    const uint16_t *src = qkv;                 // [T, (nh + 2 nkv) hd]
-    uint16_t *kc = k_cache, *vc = v_cache;     // [n_blocks * block_size, nkv, hd]
-    for (int t = 0; t < T; t++) {
-        const uint16_t *r = src + (size_t)t * row + (size_t)n_head * head_dim;
-        memcpy(kc + (size_t)slot[t] * kv, r, kv * sizeof(uint16_t));
-        memcpy(vc + (size_t)slot[t] * kv, r + kv, kv * sizeof(uint16_t));
-    }
+    s1c_cpu_kv_rows_copy(k_cache, v_cache, qkv, slot, T, n_head, n_kv_head, head_dim, sizeof(uint16_t));
 }
 
 // The cache's size is not in the arguments, so the pools cannot be widened whole: the blocks the

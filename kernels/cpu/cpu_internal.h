@@ -60,6 +60,9 @@ void s1c_cpu_attention_decode(s1c_backend *be, void *out, const void *qkv, const
 void s1c_cpu_matmul_decode(s1c_backend *be, void *out, const void *inp, const void *w, const void *bias, int T, int IC,
                            int OC);
 void s1c_cpu_add_f32(s1c_backend *be, float *x, const float *y, size_t n);
+// The k and v heads of each qkv row into its cache slot, elements of esz bytes (fp32 and bf16 caches).
+void s1c_cpu_kv_rows_copy(void *k_cache, void *v_cache, const void *qkv, const int32_t *slot, int T, int n_head,
+                          int n_kv_head, int head_dim, size_t esz);
 void s1c_cpu_argmax_rows(s1c_backend *be, int32_t *ids, float *x, int rows, int n, int ld, const int32_t *banned,
                          int max_banned);
 
