@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "eval.h"
-#include "grade.h"
+#include "grade/grade.h"
 #include "prompts.h"
 #include "s1c_file.h"
 

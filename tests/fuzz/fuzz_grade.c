@@ -6,9 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "extract.h"
 #include "fuzz_util.h"
-#include "grade.h"
+#include "grade/grade.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size < 1 || size > 4096) return 0;

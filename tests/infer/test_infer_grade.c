@@ -4,8 +4,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "extract.h"
-#include "grade.h"
+#include "grade/grade.h"
 
 static void check_extract(const char *gen, s1c_bench_format fmt, const char *want) {
     char *got = s1c_extract_answer(gen, "<|im_start|>answer", fmt);

@@ -13,6 +13,7 @@
 #define S1C_INFER_GRADE_H
 
 #include "bench_load.h"
+#include "extract.h"
 
 // 1 correct, 0 not. pred == NULL (unextractable) is never correct.
 int s1c_grade(s1c_bench_format fmt, const char *gold, const char *pred);

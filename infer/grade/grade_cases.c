@@ -158,7 +158,7 @@ int s1c_grade_selftest(int verbose) {
         if (got != c->expected) {
             fails++;
             fprintf(stderr, "grader selftest case %d FAILED: format=%s gold=[%s] pred=[%s] extracted=[%s] expected %d got %d\n",
-                    i, s1c_bench_format_name(c->fmt), c->gold, c->pred, pred ? pred : "(none)", c->expected, got);
+                    i, c->fmt == S1C_BENCH_AIME ? "aime" : c->fmt == S1C_BENCH_GPQA ? "gpqa" : "math", c->gold, c->pred, pred ? pred : "(none)", c->expected, got);
         } else if (verbose) {
             fprintf(stderr, "ok %d: [%s] vs [%s]\n", i, c->gold, pred ? pred : "(none)");
         }
