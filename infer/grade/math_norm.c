@@ -1,364 +1,425 @@
-// math_norm.c — the MATH answer normalisation (tier 1 of the checker, and the input of tiers 2–3).
-#include <ctype.h>
-#include <stdio.h>
+// math_norm.c — normalisation of a LaTeX answer before it is parsed (see grade_internal.h).
+//
+// Order matters: spacing commands go before words are looked at ("\!" and the spaces after it,
+// so "11,\! 111" becomes the number 11,111); \text groups are resolved before spaces collapse
+// ("10\text{ units}" is 10, "12\text{ and }13" is the list 12, 13); percent words become '%'
+// before units are dropped ("28 percent" is 28%); a "\\" row break is never taken for "\ ".
 #include <stdlib.h>
 #include <string.h>
 
-#include "grade.h"
+#include "grade_internal.h"
 #include "s1c_err.h"
 
 // Replaces every occurrence of `from` (frees s, returns the new string).
 static char *replace_all(char *s, const char *from, const char *to) {
-    size_t nf = strlen(from), nt = strlen(to), cnt = 0;
-    for (const char *p = strstr(s, from); p; p = strstr(p + nf, from)) cnt++;
-    if (!cnt) return s;
-    size_t len = strlen(s) + cnt * nt + 1;
-    char *o = s1c_xmalloc(len), *w = o;
+    size_t nf = strlen(from), nt = strlen(to);
+    if (!strstr(s, from)) return s;
+    gr_buf b = {0};
     const char *r = s;
     for (const char *p = strstr(r, from); p; p = strstr(r, from)) {
-        memcpy(w, r, (size_t)(p - r));
-        w += p - r;
-        memcpy(w, to, nt);
-        w += nt;
+        gr_buf_put(&b, r, (size_t)(p - r));
+        gr_buf_put(&b, to, nt);
         r = p + nf;
     }
-    strcpy(w, r);
+    gr_buf_puts(&b, r);
     free(s);
-    return o;
+    return gr_buf_take(&b);
 }
 
-// Removes a LaTeX command only where it is a whole command name (\left but not \leftarrow).
-static char *remove_cmd(char *s, const char *cmd) {
-    size_t n = strlen(cmd);
-    char *w = s;
+// Replaces the command `cmd` where it is a whole command name (\le but not \left).
+static char *replace_cmd(char *s, const char *cmd, const char *to) {
+    size_t nc = strlen(cmd);
+    if (!strstr(s, cmd)) return s;
+    gr_buf b = {0};
     for (const char *r = s; *r;) {
-        if (strncmp(r, cmd, n) == 0 && !isalpha((unsigned char)r[n])) {
-            r += n;
-            continue;
+        if (strncmp(r, cmd, nc) == 0 && !gr_alpha(r[nc])) {
+            gr_buf_puts(&b, to);
+            r += nc;
+        } else {
+            gr_buf_putc(&b, *r++);
         }
-        *w++ = *r++;
     }
-    *w = '\0';
-    return s;
+    free(s);
+    return gr_buf_take(&b);
 }
 
-// Index of the brace closing the one at s[open] (or -1).
-static long match_brace(const char *s, long open) {
-    int depth = 0;
-    for (long i = open; s[i]; i++) {
-        if (s[i] == '\\' && s[i + 1] && s[i + 1] != '\\') {
-            i++;
+// "\\frac" typed with a doubled backslash (double-escaped JSON) becomes "\frac". A pair before
+// a letter is kept inside matrices (a row break before a variable) except before \begin / \end.
+static char *undouble_backslashes(char *s) {
+    int matrix = strstr(s, "matrix") || strstr(s, "array");
+    gr_buf b = {0};
+    for (const char *r = s; *r;) {
+        if (r[0] == '\\') {
+            size_t k = 0;
+            while (r[k] == '\\') k++;
+            int cmd = gr_alpha(r[k]);
+            int always = strncmp(r + k, "begin", 5) == 0 || strncmp(r + k, "end", 3) == 0 || strncmp(r + k, "frac", 4) == 0;
+            size_t keep = (k == 2 && cmd && (!matrix || always)) ? 1 : k;
+            for (size_t i = 0; i < keep; i++) gr_buf_putc(&b, '\\');
+            r += k;
             continue;
         }
-        if (s[i] == '{') depth++;
-        else if (s[i] == '}' && --depth == 0) return i;
+        gr_buf_putc(&b, *r++);
     }
-    return -1;
+    free(s);
+    return gr_buf_take(&b);
+}
+
+// Spacing and sizing commands, scanned left to right so that "\\" (a row break) stays whole.
+static char *drop_spacing(char *s) {
+    static const char *const sized[] = {"\\left", "\\right", "\\middle", "\\bigl", "\\bigr", "\\Bigl", "\\Bigr",
+                                        "\\biggl", "\\biggr", "\\big", "\\Big", "\\bigg", "\\Bigg", NULL};
+    static const char *const gone[] = {"\\displaystyle", "\\textstyle", "\\scriptstyle", "\\limits", "\\nolimits", NULL};
+    gr_buf b = {0};
+    for (const char *r = s; *r;) {
+        if (r[0] == '\\' && r[1] == '\\') {  // row break
+            gr_buf_put(&b, r, 2);
+            r += 2;
+            continue;
+        }
+        if (r[0] == '\\' && r[1] == '!') {  // negative thin space, and the spaces after it
+            r += 2;
+            while (*r == ' ') r++;
+            continue;
+        }
+        if (r[0] == '\\' && (r[1] == ',' || r[1] == ';' || r[1] == ':' || r[1] == '>' || r[1] == ' ')) {
+            gr_buf_putc(&b, ' ');
+            r += 2;
+            continue;
+        }
+        if (r[0] == '~') {
+            gr_buf_putc(&b, ' ');
+            r++;
+            continue;
+        }
+        if (strncmp(r, "\\qquad", 6) == 0 || strncmp(r, "\\quad", 5) == 0) {  // "\quadx_2" too
+            gr_buf_putc(&b, ' ');
+            r += r[2] == 'q' ? 6 : 5;
+            continue;
+        }
+        int hit = 0;
+        for (int k = 0; sized[k] && !hit; k++) {
+            size_t len = strlen(sized[k]);
+            if (strncmp(r, sized[k], len) == 0 && !gr_alpha(r[len])) {
+                r += len;
+                if (*r == '.') r++;  // \left. — an invisible bracket
+                hit = 1;
+            }
+        }
+        for (int k = 0; gone[k] && !hit; k++) {
+            size_t len = strlen(gone[k]);
+            if (strncmp(r, gone[k], len) == 0 && !gr_alpha(r[len])) {
+                r += len;
+                hit = 1;
+            }
+        }
+        if (!hit) gr_buf_putc(&b, *r++);
+    }
+    free(s);
+    return gr_buf_take(&b);
 }
 
 static int wordish(const char *a, const char *b) {  // letters, spaces, dots only, at least one letter
     int letters = 0;
     for (; a < b; a++) {
-        if (isalpha((unsigned char)*a)) letters++;
+        if (gr_alpha(*a)) letters++;
         else if (*a != ' ' && *a != '.') return 0;
     }
     return letters > 0;
 }
 
-static int only_space(const char *a, const char *b) {
-    for (; a < b; a++)
-        if (!isspace((unsigned char)*a)) return 0;
-    return 1;
+static int is_word(const char *a, const char *b, const char *w) {
+    while (a < b && *a == ' ') a++;
+    while (b > a && b[-1] == ' ') b--;
+    return (size_t)(b - a) == strlen(w) && strncmp(a, w, strlen(w)) == 0;
 }
 
-// \text{…}-like groups: a unit after a value is dropped (with a following ^2 / ^3); "and"/"or"
-// become a comma; anything else is replaced by its content.
+// \text{…}-like groups: "and" / "or" become ","; a percent word '%'; a unit after a value is
+// dropped (with a following ^2 / ^{3}); anything else is replaced by its content.
 static char *text_groups(char *s) {
-    static const char *const cmds[] = {"\\textnormal{", "\\textbf{", "\\textit{", "\\text{", "\\mbox{",
-                                       "\\mathrm{", "\\mathbf{", "\\operatorname{", NULL};
+    static const char *const cmds[] = {"\\textnormal{", "\\textbf{", "\\textit{", "\\textrm{", "\\textsf{",
+                                       "\\texttt{", "\\text{", "\\mbox{", "\\mathrm{", "\\mathbf{", "\\mathit{",
+                                       "\\mathsf{", "\\mathbb{", "\\mathcal{", "\\operatorname{", "\\hbox{", NULL};
     for (int again = 1; again;) {
         again = 0;
         for (int c = 0; cmds[c]; c++) {
             char *p = strstr(s, cmds[c]);
             if (!p) continue;
+            size_t n = strlen(s);
             long open = (long)(p - s) + (long)strlen(cmds[c]) - 1;
-            long close = match_brace(s, open);
+            long close = gr_close_brace(s, n, (size_t)open);
             if (close < 0) continue;
             const char *ca = s + open + 1, *cb = s + close;
-            long tail = close + 1;
-            char *rep;
-            int unit = wordish(ca, cb) && !only_space(s, p) && strcmp(cmds[c], "\\mathbf{") != 0;
-            while (ca < cb && *ca == ' ') ca++;
-            while (cb > ca && cb[-1] == ' ') cb--;
-            if (unit && ((cb - ca == 3 && strncmp(ca, "and", 3) == 0) || (cb - ca == 2 && strncmp(ca, "or", 2) == 0))) {
-                rep = s1c_xstrdup(",");
-            } else if (unit) {
-                rep = s1c_xstrdup("");
-                if (s[tail] == '^' && (isdigit((unsigned char)s[tail + 1]))) tail += 2;
+            size_t tail = (size_t)close + 1;
+            const char *rep = NULL;
+            char *own = NULL;
+            // A unit follows a value ("10\text{ cm}", "\frac{1}{3}\textbf{ m}"), not an argument brace.
+            const char *prev = p;
+            while (prev > s && prev[-1] == ' ') prev--;
+            int after_value = prev > s && (gr_digit(prev[-1]) || prev[-1] == '}' || prev[-1] == ')' || prev[-1] == '%') &&
+                              (strncmp(cmds[c], "\\text", 5) == 0 || !strcmp(cmds[c], "\\mbox{") ||
+                               !strcmp(cmds[c], "\\hbox{") || !strcmp(cmds[c], "\\mathrm{"));
+            if (is_word(ca, cb, "and") || is_word(ca, cb, "or")) {
+                rep = ",";
+            } else if (is_word(ca, cb, "percent") || is_word(ca, cb, "percentage") || is_word(ca, cb, "pct")) {
+                rep = "%";
+            } else if (after_value && wordish(ca, cb)) {
+                rep = " ";
+                if (s[tail] == '^' && gr_digit(s[tail + 1])) tail += 2;
                 else if (s[tail] == '^' && s[tail + 1] == '{') {
-                    long cl = match_brace(s, tail + 1);
-                    if (cl > 0) tail = cl + 1;
+                    long cl = gr_close_brace(s, n, tail + 1);
+                    if (cl > 0) tail = (size_t)cl + 1;
                 }
             } else {
-                rep = s1c_xmalloc((size_t)(cb - ca) + 1);
-                memcpy(rep, ca, (size_t)(cb - ca));
-                rep[cb - ca] = '\0';
+                own = s1c_xmalloc((size_t)(cb - ca) + 3);
+                own[0] = ' ';
+                memcpy(own + 1, ca, (size_t)(cb - ca));
+                own[cb - ca + 1] = ' ';
+                own[cb - ca + 2] = '\0';
+                rep = own;
             }
-            size_t head = (size_t)(p - s), nrep = strlen(rep), ntail = strlen(s + tail);
-            char *o = s1c_xmalloc(head + nrep + ntail + 1);
-            memcpy(o, s, head);
-            memcpy(o + head, rep, nrep);
-            memcpy(o + head + nrep, s + tail, ntail + 1);
-            free(rep);
+            gr_buf b = {0};
+            gr_buf_put(&b, s, (size_t)(p - s));
+            gr_buf_puts(&b, rep);
+            gr_buf_puts(&b, s + tail);
+            free(own);
             free(s);
-            s = o;
+            s = gr_buf_take(&b);
             again = 1;
         }
     }
     return s;
 }
 
-// "\\frac" typed with a doubled backslash (double-escaped JSON) becomes "\frac"; a run of three
-// (a matrix row break followed by a command) and a pair before a non-letter (a row break) stay.
-static char *undouble_backslashes(char *s) {
-    char *w = s;
+// \boxed{X} / \fbox{X} anywhere left in an answer: the content.
+static char *unbox(char *s) {
+    for (;;) {
+        char *p = strstr(s, "\\boxed{");
+        size_t cl = 7;
+        char *f = strstr(s, "\\fbox{");
+        if (!p || (f && f < p)) p = f, cl = 6;
+        if (!p) return s;
+        size_t n = strlen(s);
+        long close = gr_close_brace(s, n, (size_t)(p - s) + cl - 1);
+        if (close < 0) return s;
+        gr_buf b = {0};
+        gr_buf_put(&b, s, (size_t)(p - s));
+        gr_buf_put(&b, p + cl, (size_t)(s + close - (p + cl)));
+        gr_buf_puts(&b, s + close + 1);
+        free(s);
+        s = gr_buf_take(&b);
+    }
+}
+
+// Standalone "and" / "or" (not inside a word), with a comma before them, become ",".
+static char *and_or(char *s) {
+    gr_buf b = {0};
     for (const char *r = s; *r;) {
-        if (r[0] == '\\') {
-            size_t n = 0;
-            while (r[n] == '\\') n++;
-            size_t keep = (n == 2 && isalpha((unsigned char)r[2])) ? 1 : n;
-            for (size_t i = 0; i < keep; i++) *w++ = '\\';
-            r += n;
+        size_t wl = strncmp(r, "and", 3) == 0 ? 3 : strncmp(r, "or", 2) == 0 ? 2 : 0;
+        if (wl && (r == s || !gr_alpha(r[-1])) && !gr_alpha(r[wl]) && !(r > s && r[-1] == '\\')) {
+            while (b.n && (b.p[b.n - 1] == ' ' || b.p[b.n - 1] == ',')) b.p[--b.n] = '\0';
+            gr_buf_puts(&b, ", ");
+            r += wl;
             continue;
         }
-        *w++ = *r++;
+        gr_buf_putc(&b, *r++);
     }
-    *w = '\0';
-    return s;
+    free(s);
+    return gr_buf_take(&b);
+}
+
+// Percent spellings become '%' right after the value.
+static char *percent_marks(char *s) {
+    s = replace_all(s, "\\%", "%");
+    gr_buf b = {0};
+    for (const char *r = s; *r;) {
+        static const char *const words[] = {"percentage", "percent", "pct", NULL};
+        int hit = 0;
+        for (int w = 0; words[w] && !hit; w++) {
+            size_t len = strlen(words[w]);
+            if (strncmp(r, words[w], len) == 0 && (r == s || !gr_alpha(r[-1])) && !gr_alpha(r[len])) {
+                while (b.n && b.p[b.n - 1] == ' ') b.p[--b.n] = '\0';
+                gr_buf_putc(&b, '%');
+                r += len;
+                hit = 1;
+            }
+        }
+        if (hit) continue;
+        if (*r == '%') {
+            while (b.n && b.p[b.n - 1] == ' ') b.p[--b.n] = '\0';
+        }
+        gr_buf_putc(&b, *r++);
+    }
+    free(s);
+    return gr_buf_take(&b);
 }
 
 // \sqrt3 → \sqrt{3}; \frac12 → \frac{1}{2}; \frac1{72} → \frac{1}{72}; \frac{3}4 → \frac{3}{4}.
 static char *fix_short_args(char *s) {
-    size_t cap = strlen(s) * 3 + 16;
-    char *o = s1c_xmalloc(cap), *w = o;
+    gr_buf b = {0};
     for (const char *r = s; *r;) {
         int nargs = 0;
-        size_t cl = 0;
-        if (strncmp(r, "\\sqrt", 5) == 0 && !isalpha((unsigned char)r[5])) nargs = 1, cl = 5;
-        else if (strncmp(r, "\\frac", 5) == 0 && !isalpha((unsigned char)r[5])) nargs = 2, cl = 5;
+        if (gr_cmd_at(r, "\\sqrt")) nargs = 1;
+        else if (gr_cmd_at(r, "\\frac") || gr_cmd_at(r, "\\binom")) nargs = 2;
         if (!nargs) {
-            *w++ = *r++;
+            gr_buf_putc(&b, *r++);
             continue;
         }
-        memcpy(w, r, cl);
-        w += cl;
+        size_t cl = r[1] == 'b' ? 6 : 5;
+        gr_buf_put(&b, r, cl);
         r += cl;
-        if (nargs == 1 && *r == '[') {  // \sqrt[n]{x}: copy the index unchanged
-            while (*r && *r != ']') *w++ = *r++;
-            if (*r) *w++ = *r++;
+        if (nargs == 1 && *r == '[') {  // \sqrt[n]{x}: the index as written
+            while (*r && *r != ']') gr_buf_putc(&b, *r++);
+            if (*r) gr_buf_putc(&b, *r++);
         }
         for (int a = 0; a < nargs; a++) {
+            while (*r == ' ') r++;
             if (*r == '{') {
-                long cls = match_brace(r, 0);
+                long cls = gr_close_brace(r, strlen(r), 0);
                 if (cls < 0) break;
-                memcpy(w, r, (size_t)cls + 1);
-                w += cls + 1;
+                gr_buf_put(&b, r, (size_t)cls + 1);
                 r += cls + 1;
-            } else if (*r == '\\' && isalpha((unsigned char)r[1])) {  // \sqrt\pi
-                *w++ = '{';
-                *w++ = *r++;
-                while (isalpha((unsigned char)*r)) *w++ = *r++;
-                *w++ = '}';
-            } else if (*r && *r != '}' && *r != '^' && *r != '_') {
-                *w++ = '{';
-                *w++ = *r++;
-                *w++ = '}';
+            } else if (*r == '\\' && gr_alpha(r[1])) {  // \sqrt\pi
+                gr_buf_putc(&b, '{');
+                gr_buf_putc(&b, *r++);
+                while (gr_alpha(*r)) gr_buf_putc(&b, *r++);
+                gr_buf_putc(&b, '}');
+            } else if (*r && *r != '}' && *r != '^' && *r != '_' && *r != '\\') {
+                gr_buf_putc(&b, '{');
+                gr_buf_putc(&b, *r++);
+                gr_buf_putc(&b, '}');
             } else {
                 break;
             }
         }
     }
-    *w = '\0';
     free(s);
-    return o;
+    return gr_buf_take(&b);
 }
 
-static int all_digits(const char *a, const char *b) {
-    if (a >= b) return 0;
-    for (; a < b; a++)
-        if (!isdigit((unsigned char)*a)) return 0;
-    return 1;
-}
-
-// "7,425,000" → "7425000" when the whole string is one number with thousands separators.
-static void drop_thousands(char *s) {
-    const char *p = s;
-    if (*p == '-') p++;
-    const char *c = strchr(p, ',');
-    if (!c) return;
-    const char *end = p + strcspn(p, ".");
-    if (*end && !all_digits(end + 1, end + 1 + strlen(end + 1))) return;
-    if (c - p < 1 || c - p > 3 || !all_digits(p, c)) return;
-    for (const char *g = c; g < end; g += 4)
-        if (g[0] != ',' || end - g < 4 || !all_digits(g + 1, g + 4)) return;
-    char *w = s;
-    for (const char *r = s; *r; r++)
-        if (*r != ',') *w++ = *r;
-    *w = '\0';
-}
-
-// A lone relation "x \geq 5" style: is s a simple variable name (a letter, optional subscript)?
-static int simple_var(const char *a, const char *b) {
-    if (a >= b || !isalpha((unsigned char)*a)) return 0;
-    a++;
-    if (a < b && *a == '_') {
-        a++;
-        if (a < b && *a == '{') return b[-1] == '}';
-        return b - a == 1 && isalnum((unsigned char)*a);
+// Collapses whitespace to single spaces; ".5" → "0.5"; "1 000 000" → "1000000" (groups of three).
+static char *tidy(char *s) {
+    gr_buf b = {0};
+    for (const char *r = s; *r; r++) {
+        if (gr_space(*r)) {
+            if (b.n && b.p[b.n - 1] != ' ') gr_buf_putc(&b, ' ');
+            continue;
+        }
+        if (*r == '.' && gr_digit(r[1]) && !(b.n && gr_digit(b.p[b.n - 1]))) gr_buf_putc(&b, '0');
+        gr_buf_putc(&b, *r);
     }
-    if (a < b && *a == '(') return b[-1] == ')';  // f(x)
-    return a == b;
+    char *t = gr_buf_take(&b);
+    for (char *p = t; *p; p++) {  // digit SPACE three digits (then not a digit): a thousands gap
+        if (p > t && *p == ' ' && gr_digit(p[-1]) && gr_digit(p[1]) && gr_digit(p[2]) && gr_digit(p[3]) &&
+            !gr_digit(p[4]))
+            memmove(p, p + 1, strlen(p));
+    }
+    size_t n = strlen(t);
+    while (n && (t[n - 1] == ' ' || t[n - 1] == '.' || t[n - 1] == ',' || t[n - 1] == ';')) t[--n] = '\0';
+    size_t lead = 0;
+    while (t[lead] == ' ') lead++;
+    if (lead) memmove(t, t + lead, n - lead + 1);
+    free(s);
+    return t;
 }
 
-char *s1c_math_normalize(const char *in, int *percent) {
-    int pct = 0;
+// A trailing plain-word unit after a value ("125 miles", "15 cm^2") goes.
+static void drop_trailing_unit(char *s) {
+    size_t n = strlen(s);
+    char *end = s + n;
+    char *w = end;
+    if (w > s && gr_digit(w[-1]) && w - s >= 2 && w[-2] == '^') w -= 2;  // cm^2
+    char *unit_end = w;
+    while (w > s && gr_alpha(w[-1])) w--;
+    if (unit_end - w < 2 || w == s || w[-1] != ' ') return;
+    char *q = w - 1;
+    while (q > s && q[-1] == ' ') q--;
+    if (q > s && (gr_digit(q[-1]) || q[-1] == '}' || q[-1] == '%')) *q = '\0';
+}
+
+char *gr_normalize(const char *in) {
     char *s = s1c_xstrdup(in ? in : "");
     // Unicode spellings of common symbols.
-    s = replace_all(s, "\xe2\x88\x92", "-");         // U+2212 minus
-    s = replace_all(s, "\xcf\x80", "\\pi");          // π
-    s = replace_all(s, "\xe2\x88\x9a", "\\sqrt");    // √
-    s = replace_all(s, "\xc2\xb0", "");              // °
-    s = replace_all(s, "\xc3\x97", "\\times");       // ×
-    s = replace_all(s, "\xe2\x88\x9e", "\\infty");   // ∞
-    s = replace_all(s, "\xc2\xb2", "^2");            // ²
+    static const char *const uni[][2] = {
+        {"\xe2\x88\x92", "-"},        {"\xcf\x80", "\\pi "},        {"\xe2\x88\x9a", "\\sqrt"},
+        {"\xc2\xb0", ""},             {"\xc3\x97", "\\times "},     {"\xc3\xb7", "\\div "},
+        {"\xe2\x88\x9e", "\\infty "}, {"\xc2\xb2", "^2"},           {"\xc2\xb3", "^3"},
+        {"\xe2\x89\xa4", "<="},       {"\xe2\x89\xa5", ">="},       {"\xe2\x89\xa0", "!="},
+        {"\xe2\x88\x88", "\\in "},    {"\xe2\x88\xaa", "\\cup "},   {"\xc2\xb1", "\\pm "},
+        {"\xe2\x88\x85", "\\emptyset "}, {"\xe2\x8b\x85", "\\cdot "},
+    };
+    for (size_t k = 0; k < sizeof uni / sizeof uni[0]; k++) s = replace_all(s, uni[k][0], uni[k][1]);
     for (char *p = s; *p; p++)
-        if (*p == '\n' || *p == '\r' || *p == '\t') *p = ' ';
+        if (gr_space(*p)) *p = ' ';
     s = undouble_backslashes(s);
-    s = replace_all(s, "\\!", "");
-    s = replace_all(s, "\\,", "");
-    s = replace_all(s, "\\;", "");
-    s = replace_all(s, "\\:", "");
-    s = replace_all(s, "\\ ", " ");
-    s = replace_all(s, "{,}", "");
-    s = remove_cmd(s, "\\qquad");
-    s = remove_cmd(s, "\\quad");
-    s = remove_cmd(s, "\\displaystyle");
-    s = replace_all(s, "\\tfrac", "\\frac");
-    s = replace_all(s, "\\dfrac", "\\frac");
-    s = replace_all(s, "\\cfrac", "\\frac");
-    s = remove_cmd(s, "\\left");
-    s = remove_cmd(s, "\\right");
-    s = replace_all(s, "\\bigl", "");
-    s = replace_all(s, "\\bigr", "");
+    s = drop_spacing(s);
+    s = replace_cmd(s, "\\dfrac", "\\frac");
+    s = replace_cmd(s, "\\tfrac", "\\frac");
+    s = replace_cmd(s, "\\cfrac", "\\frac");
+    s = replace_cmd(s, "\\dbinom", "\\binom");
+    s = replace_cmd(s, "\\tbinom", "\\binom");
     s = replace_all(s, "^{\\circ}", "");
     s = replace_all(s, "^\\circ", "");
-    s = replace_all(s, "\\circ", "");
-    s = replace_all(s, "\\$", "");
-    s = replace_all(s, "$", "");
-    s = replace_all(s, "\\(", "");
-    s = replace_all(s, "\\)", "");
-    s = replace_all(s, "\\[", "");
-    s = replace_all(s, "\\]", "");
-    // Unwrap a boxed answer handed over whole.
+    s = replace_cmd(s, "\\circ", "");
+    s = replace_all(s, "^{\\degree}", "");
+    s = replace_all(s, "^\\degree", "");
+    s = replace_cmd(s, "\\degree", "");
+    s = replace_all(s, "\\$", " ");
+    s = replace_all(s, "$", " ");
+    s = replace_all(s, "\\(", " ");
+    s = replace_all(s, "\\)", " ");
+    s = replace_all(s, "\\[", " ");
+    s = replace_all(s, "\\]", " ");
+    s = unbox(s);
+    // "14{,}916", "14 {, }916": a thousands comma.
     {
-        char *b = s;
-        while (*b == ' ') b++;
-        if (strncmp(b, "\\boxed{", 7) == 0) {
-            long cl = match_brace(b, 6);
-            if (cl > 0 && only_space(b + cl + 1, b + strlen(b))) {
-                memmove(s, b + 7, (size_t)(cl - 7));
-                s[cl - 7] = '\0';
+        gr_buf b = {0};
+        for (const char *r = s; *r;) {
+            if (*r == '{') {
+                const char *q = r + 1;
+                while (*q == ' ') q++;
+                if (*q == ',') {
+                    q++;
+                    while (*q == ' ') q++;
+                    if (*q == '}') {
+                        while (b.n && b.p[b.n - 1] == ' ') b.p[--b.n] = '\0';
+                        gr_buf_putc(&b, ',');
+                        r = q + 1;
+                        continue;
+                    }
+                }
             }
+            gr_buf_putc(&b, *r++);
         }
+        free(s);
+        s = gr_buf_take(&b);
     }
     s = text_groups(s);
-    // Percent in any spelling: removed, remembered (10\% equals 10, and also 0.1).
-    size_t before = strlen(s);
-    s = replace_all(s, "\\%", "");
-    s = replace_all(s, "%", "");
-    s = replace_all(s, " percent", "");
-    s = replace_all(s, " pct", "");
-    if (strlen(s) != before) pct = 1;
+    s = percent_marks(s);
+    s = and_or(s);
     // Relations in one spelling.
-    s = replace_all(s, "\\geqslant", ">=");
-    s = replace_all(s, "\\leqslant", "<=");
-    s = remove_cmd(s, "\\displaystyle");
-    s = replace_all(s, "\\geq", ">=");
-    s = replace_all(s, "\\leq", "<=");
-    s = replace_all(s, "\\neq", "!=");
-    s = replace_all(s, "\\ne ", "!=");
-    s = replace_all(s, "\\ge ", ">=");
-    s = replace_all(s, "\\le ", "<=");
-    s = replace_all(s, "\\gt", ">");
-    s = replace_all(s, "\\lt", "<");
-    s = replace_all(s, "\\approx", "=");
-    s = replace_all(s, "\\dots", "\\ldots");
-    s = replace_all(s, "\\cdots", "\\ldots");
-    s = replace_all(s, "bmatrix", "pmatrix");
-    // "x \in [0,1)" → the set itself.
-    char *in_op = strstr(s, "\\in");
-    if (in_op && !isalpha((unsigned char)in_op[3])) memmove(s, in_op + 3, strlen(in_op + 3) + 1);
-    // Spaces go (after the word-level replacements above that needed them), except that a
-    // trailing plain-word unit ("125 miles") goes first.
-    {
-        size_t n = strlen(s);
-        while (n && s[n - 1] == ' ') s[--n] = '\0';
-        char *sp = strrchr(s, ' ');
-        if (sp && sp > s && wordish(sp + 1, s + n) && strlen(sp + 1) >= 2 && !strchr(sp + 1, '\\')) {
-            char *q = sp;
-            while (q > s && q[-1] == ' ') q--;
-            if (q > s && (isdigit((unsigned char)q[-1]) || q[-1] == '}')) *sp = '\0';
-        }
-    }
-    s = replace_all(s, " ", "");
+    s = replace_cmd(s, "\\geqslant", ">=");
+    s = replace_cmd(s, "\\leqslant", "<=");
+    s = replace_cmd(s, "\\geq", ">=");
+    s = replace_cmd(s, "\\leq", "<=");
+    s = replace_cmd(s, "\\ge", ">=");
+    s = replace_cmd(s, "\\le", "<=");
+    s = replace_cmd(s, "\\neq", "!=");
+    s = replace_cmd(s, "\\ne", "!=");
+    s = replace_cmd(s, "\\gt", ">");
+    s = replace_cmd(s, "\\lt", "<");
+    s = replace_all(s, "=<", "<=");
+    s = replace_all(s, "=>", ">=");
+    // Dots of a list ("1, 2, \ldots") say nothing about its value.
+    s = replace_all(s, ", \\ldots", "");
+    s = replace_all(s, ",\\ldots", "");
+    s = replace_cmd(s, "\\ldots", "");
+    s = replace_cmd(s, "\\dots", "");
+    s = replace_cmd(s, "\\cdots", "");
+    s = replace_all(s, "infinity", "\\infty");
+    s = tidy(s);
+    drop_trailing_unit(s);
+    s = tidy(s);
     s = fix_short_args(s);
-    // Leading-zero decimals: ".5" → "0.5" wherever a '.' starts a number.
-    {
-        size_t n = strlen(s);
-        char *o = s1c_xmalloc(2 * n + 1), *w = o;
-        for (size_t i = 0; i < n; i++) {
-            if (s[i] == '.' && isdigit((unsigned char)s[i + 1]) && (i == 0 || !isdigit((unsigned char)s[i - 1])))
-                *w++ = '0';
-            *w++ = s[i];
-        }
-        *w = '\0';
-        free(s);
-        s = o;
-    }
-    // Trailing full stop of a sentence.
-    for (size_t n = strlen(s); n && s[n - 1] == '.'; n--) s[n - 1] = '\0';
-    // "x=5", "k = 1": a plain variable on the left of the (first) '=' is dropped; the value is the
-    // part after the last '=' (intermediate steps "x=5+5+1=11" keep the last).
-    {
-        char *eq = strchr(s, '=');
-        if (eq && eq > s && eq[-1] != '<' && eq[-1] != '>' && eq[-1] != '!' && simple_var(s, eq)) {
-            char *last = strrchr(s, '=');
-            memmove(s, last + 1, strlen(last + 1) + 1);
-        }
-    }
-    drop_thousands(s);
-    // Trailing zeros of a decimal integer: "10.0" → "10", "2.50" → "2.5".
-    {
-        char *dot = strchr(s, '.');
-        const char *p = s[0] == '-' ? s + 1 : s;
-        if (dot && all_digits(p, dot) && all_digits(dot + 1, dot + strlen(dot)) && strlen(dot + 1) > 0) {
-            size_t n = strlen(s);
-            while (s[n - 1] == '0') s[--n] = '\0';
-            if (s[n - 1] == '.') s[--n] = '\0';
-        }
-    }
-    // "a/b" of two integers → \frac{a}{b}.
-    {
-        char *sl = strchr(s, '/');
-        const char *p = s[0] == '-' ? s + 1 : s;
-        if (sl && strchr(sl + 1, '/') == NULL && all_digits(p, sl) && all_digits(sl + 1, sl + strlen(sl))) {
-            size_t n = strlen(s) + 16;
-            char *o = s1c_xmalloc(n);
-            snprintf(o, n, "%s\\frac{%.*s}{%s}", s[0] == '-' ? "-" : "", (int)(sl - p), p, sl + 1);
-            free(s);
-            s = o;
-        }
-    }
-    if (percent) *percent = pct;
     return s;
 }
