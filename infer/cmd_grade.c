@@ -254,7 +254,8 @@ int s1c_cmd_grade(int argc, char **argv) {
     s1c_status st = run(&g, in, &out);
     if (!st && out.file) st = s1c_out_commit(out.file);
     else if (out.file) s1c_out_abort(out.file);
-    if (!st && !out.file && out.n && fwrite(out.mem, 1, out.n, stdout) != out.n) st = s1c_err("stdout: write error");
+    if (!st && !out.file && ((out.n && fwrite(out.mem, 1, out.n, stdout) != out.n) || fflush(stdout) != 0))
+        st = s1c_err("stdout: write error");
     free(out.mem);
     if (st) {
         fprintf(stderr, "s1c-infer grade: %s\n", s1c_err_msg());
