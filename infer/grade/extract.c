@@ -48,6 +48,32 @@ static void clear(cand_list *l) {
 
 // ---- math spans ----
 
+// The first occurrence of a closer at or after a position, remembered: the scans move left to
+// right, so a text with many openers and no closer ("\\[ \\[ \\[ …") stays linear.
+typedef struct {
+    const char *needle;
+    size_t from, found;  // no occurrence in [from, found); found == n: none at all
+    int valid;
+} closer;
+
+typedef struct {
+    const char *t;
+    size_t n;
+    int latex, expr;
+    cand_list list;
+    closer dd, br, pa, nl;  // "$$", "\\]", "\\)", newline
+} scan;
+
+static size_t next_of(scan *s, closer *c, size_t q) {
+    if (c->valid && q >= c->from && q <= c->found) return c->found;
+    size_t nl = strlen(c->needle);
+    const char *f = q < s->n ? memmem(s->t + q, s->n - q, c->needle, nl) : NULL;
+    c->from = q;
+    c->found = f ? (size_t)(f - s->t) : s->n;
+    c->valid = 1;
+    return c->found;
+}
+
 static int escaped(const char *t, size_t i) { return i > 0 && t[i - 1] == '\\'; }
 
 static size_t percent_suffix(const char *t, size_t n, size_t i, unsigned char *pct) {
@@ -99,25 +125,25 @@ static int bare_frac(const char *t, size_t n, size_t i, size_t *end) {
 
 // A math span starting exactly at i. boxed: only spans holding \boxed count; plain: a bare
 // \frac{p}{q} counts too.
-static int span_at(const char *t, size_t n, size_t i, int boxed, int plain, span *sp, size_t *end) {
-    size_t a = 0, b = 0, e = 0;
+static int span_at(scan *sc, size_t i, int boxed, int plain, span *sp, size_t *end) {
+    const char *t = sc->t;
+    size_t n = sc->n, a = 0, b = 0, e = 0;
     if (t[i] == '$' && i + 1 < n && t[i + 1] == '$' && !escaped(t, i)) {
-        const char *c = i + 2 < n ? memmem(t + i + 2, n - i - 2, "$$", 2) : NULL;
-        if (!c || c == t + i + 2 || c[-1] == '\\') return 0;
-        a = i + 2, b = (size_t)(c - t), e = b + 2;
+        size_t c = next_of(sc, &sc->dd, i + 2);
+        if (c >= n || c == i + 2 || t[c - 1] == '\\') return 0;
+        a = i + 2, b = c, e = b + 2;
     } else if (t[i] == '\\' && i + 1 < n && t[i + 1] == '[' && !escaped(t, i)) {
-        const char *c = i + 2 < n ? memmem(t + i + 2, n - i - 2, "\\]", 2) : NULL;
-        if (!c || c == t + i + 2 || c[-1] == '\\') return 0;
-        a = i + 2, b = (size_t)(c - t), e = b + 2;
+        size_t c = next_of(sc, &sc->br, i + 2);
+        if (c >= n || c == i + 2 || t[c - 1] == '\\') return 0;
+        a = i + 2, b = c, e = b + 2;
     } else if (t[i] == '$' && !(i > 0 && (t[i - 1] == '\\' || gr_digit(t[i - 1])))) {
         size_t k = i + 1;
         while (k < n && t[k] != '$' && t[k] != '\n') k += (t[k] == '\\' && k + 1 < n && t[k + 1] == '$') ? 2 : 1;
         if (k >= n || t[k] != '$' || k == i + 1) return 0;
         a = i + 1, b = k, e = k + 1;
     } else if (t[i] == '\\' && i + 1 < n && t[i + 1] == '(' && !escaped(t, i)) {
-        size_t k = i + 2;
-        while (k + 1 < n && !(t[k] == '\\' && t[k + 1] == ')') && t[k] != '\n') k++;
-        if (k + 1 >= n || t[k] != '\\' || k == i + 2 || t[k - 1] == '\\') return 0;
+        size_t k = next_of(sc, &sc->pa, i + 2);
+        if (k >= n || k == i + 2 || t[k - 1] == '\\' || next_of(sc, &sc->nl, i + 2) < k) return 0;
         a = i + 2, b = k, e = k + 2;
     } else if (gr_space(t[i]) && i + 1 < n && t[i + 1] == '[') {
         size_t k = i + 2;
@@ -137,10 +163,11 @@ static int span_at(const char *t, size_t n, size_t i, int boxed, int plain, span
 }
 
 // A span at i and up to five more joined by "," / ";" / "and" / "or".
-static int chain_at(const char *t, size_t n, size_t i, int boxed, int plain, cand *c) {
-    size_t end;
+static int chain_at(scan *sc, size_t i, int boxed, int plain, cand *c) {
+    const char *t = sc->t;
+    size_t n = sc->n, end;
     memset(c, 0, sizeof *c);
-    if (!span_at(t, n, i, boxed, plain, &c->s[0], &end)) return 0;
+    if (!span_at(sc, i, boxed, plain, &c->s[0], &end)) return 0;
     c->n = 1;
     c->start = i;
     while (c->n < MAX_SPANS) {
@@ -157,7 +184,7 @@ static int chain_at(const char *t, size_t n, size_t i, int boxed, int plain, can
         if (!sep) break;
         while (k < n && gr_space(t[k])) k++;
         size_t e2;
-        if (k >= n || !span_at(t, n, k, boxed, plain, &c->s[c->n], &e2)) break;
+        if (k >= n || !span_at(sc, k, boxed, plain, &c->s[c->n], &e2)) break;
         c->n++;
         end = e2;
     }
@@ -168,7 +195,7 @@ static int chain_at(const char *t, size_t n, size_t i, int boxed, int plain, can
 // ---- candidate text ----
 
 static char *cand_text(const char *t, const cand *c) {
-    if (!c->n) return s1c_xstrdup(c->text);
+    if (!c->n) return gr_dup_range(c->text, c->text + strlen(c->text));
     gr_buf b = {0};
     for (int k = 0; k < c->n; k++) {
         const span *s = &c->s[k];
@@ -179,22 +206,18 @@ static char *cand_text(const char *t, const cand *c) {
         if (s->pct) gr_buf_puts(&b, "\\%");
         free(boxes);
     }
-    return gr_buf_take(&b);
+    char *raw = gr_buf_take(&b), *out = gr_dup_range(raw, raw + strlen(raw));
+    free(raw);
+    return out;
 }
 
 // ---- tiers ----
 
-typedef struct {
-    const char *t;
-    size_t n;
-    int latex, expr;
-    cand_list list;
-} scan;
 
 // Latex chain after an anchor within `gap` bytes (lazy: the nearest).
 static int latex_after(scan *s, size_t from, size_t gap, cand *c) {
     for (size_t d = 0; d <= gap && from + d < s->n; d++)
-        if (chain_at(s->t, s->n, from + d, 0, 0, c)) return 1;
+        if (chain_at(s, from + d, 0, 0, c)) return 1;
     return 0;
 }
 
@@ -257,7 +280,7 @@ static void tier_boxed(scan *s) {
     if (s->latex) {
         for (size_t i = 0; i < n;) {
             cand c;
-            if (chain_at(t, n, i, 1, 0, &c)) {
+            if (chain_at(s, i, 1, 0, &c)) {
                 add(&s->list, &c);
                 i = c.end > i ? c.end : i + 1;
             } else {
@@ -281,7 +304,7 @@ static void tier_boxed(scan *s) {
         while (r2 < n && gr_space(t[r2])) r2++;
         cand c;
         size_t e;
-        if (s->latex && chain_at(t, n, r2, 0, 0, &c) && (e = c.end, i_hope(s, &e))) {
+        if (s->latex && chain_at(s, r2, 0, 0, &c) && (e = c.end, i_hope(s, &e))) {
             c.start = i;
             c.end = e;
             add(&s->list, &c);
@@ -326,7 +349,7 @@ static void tier_final_is(scan *s) {
                 if (latex) {
                     while (r < n && gr_space(t[r])) r++;
                     cand c;
-                    if (chain_at(t, n, r, 0, 0, &c)) {
+                    if (chain_at(s, r, 0, 0, &c)) {
                         c.start = i;
                         add(&s->list, &c);
                         found = 1;
@@ -372,7 +395,7 @@ static void tier_plain(scan *s) {
     if (s->latex) {
         for (size_t i = 0; i < n;) {
             cand c;
-            if (chain_at(t, n, i, 0, 1, &c)) {
+            if (chain_at(s, i, 0, 1, &c)) {
                 add(&s->list, &c);
                 i = c.end > i ? c.end : i + 1;
             } else {
@@ -405,6 +428,10 @@ static int by_end_desc(const void *pa, const void *pb) {
 
 char *gr_extract_math(const char *text, size_t n, int targets, gr_accept_fn accept, void *ctx, char **fallback) {
     scan s = {.t = text, .n = n, .latex = (targets & S1C_GRADE_LATEX) != 0, .expr = (targets & S1C_GRADE_EXPR) != 0};
+    s.dd.needle = "$$";
+    s.br.needle = "\\]";
+    s.pa.needle = "\\)";
+    s.nl.needle = "\n";
     char *found = NULL, *first = NULL;
     if (fallback) *fallback = NULL;
     for (int tier = 0; tier < 5 && !found; tier++) {
@@ -415,11 +442,11 @@ char *gr_extract_math(const char *text, size_t n, int targets, gr_accept_fn acce
         case 3: tier_answer(&s, 0); break;
         default: tier_plain(&s); break;
         }
-        qsort(s.list.c, (size_t)s.list.n, sizeof *s.list.c, by_end_desc);
+        if (s.list.n) qsort(s.list.c, (size_t)s.list.n, sizeof *s.list.c, by_end_desc);
         for (int k = 0; k < s.list.n && !found; k++) {
             char *txt = cand_text(text, &s.list.c[k]);
             if (accept(txt, ctx)) found = txt;
-            else if (!first) first = txt;
+            else if (!first && txt[0]) first = txt;
             else free(txt);
         }
         clear(&s.list);

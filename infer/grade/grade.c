@@ -88,9 +88,13 @@ static int read_math(const char *text, const s1c_grade_opts *o, char **latex, gr
     }
     if (!first && bare) first = gr_dup_range(text, text + strlen(text));
     if (!first) return 0;
-    *latex = first;
     *node = parse_bare(first, 1);
-    return *node != NULL;
+    if (!*node) {  // nothing left after normalisation
+        free(first);
+        return 0;
+    }
+    *latex = first;
+    return 1;
 }
 
 char *s1c_extract_answer(const char *generation, const char *delim, s1c_bench_format fmt) {
@@ -101,6 +105,14 @@ char *s1c_extract_answer(const char *generation, const char *delim, s1c_bench_fo
     char *first = NULL;
     char *ans = gr_extract_math(text, strlen(text), S1C_GRADE_LATEX | S1C_GRADE_EXPR, accept_math, &a, &first);
     gr_node_free(a.node);
+    if (!ans && first) {  // unread text is an answer only if something is left of it
+        char *norm = gr_normalize(first);
+        if (!norm[0]) {
+            free(first);
+            first = NULL;
+        }
+        free(norm);
+    }
     return ans ? ans : first;
 }
 

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "check.h"
 #include "grade/grade.h"
@@ -48,6 +49,28 @@ int main(void) {
     check_extract("answer: c", S1C_BENCH_GPQA, "C");
     check_extract("<|im_start|>answer\nFinal Answer: The final answer is $28 \\%$. I hope it is correct.",
                   S1C_BENCH_MATH, "28 \\%");
+    // fuzz_grade findings: no candidate at all in a tier (qsort of an empty list), a gold whose
+    // only candidate normalises to nothing (leaked), a blank or ',' span given as the answer.
+    check_extract("-5", S1C_BENCH_AIME, "-5");
+    CHECK(s1c_grade(S1C_BENCH_MATH, "answer $\\,$", "1") == 0);
+    check_extract("$ $ and nothing", S1C_BENCH_MATH, NULL);
+    check_extract("$,$", S1C_BENCH_MATH, NULL);
+    // Many openers without a closer ("\[ \[ \[ …") are read in linear time, not quadratic.
+    {
+        size_t n = 3 * 60000;
+        char *big = malloc(n + 1);
+        for (size_t i = 0; i < n; i += 3) memcpy(big + i, "\\[ ", 3);
+        big[n] = '\0';
+        clock_t t0 = clock();
+        CHECK(s1c_grade_text(S1C_BENCH_MATH, "1", big, NULL, NULL) == 0);
+        memset(big, ' ', n);
+        for (size_t i = 0; i + 4 < n; i += 5) memcpy(big + i, "\\( x", 4);
+        CHECK(s1c_grade_text(S1C_BENCH_MATH, "1", big, NULL, NULL) == 0);
+        double secs = (double)(clock() - t0) / CLOCKS_PER_SEC;
+        if (secs > 5) fprintf(stderr, "unclosed spans took %.1f s\n", secs);
+        CHECK(secs <= 5);
+        free(big);
+    }
     // Normalisation: a row break followed by a space keeps both backslashes.
     check_norm("\\begin{pmatrix} 1 \\\\ 2 \\end{pmatrix}", "\\begin{pmatrix} 1 \\\\ 2 \\end{pmatrix}");
     check_norm("\\left( \\dfrac{1}{2} \\right)\\%", "( \\frac{1}{2} )%");
