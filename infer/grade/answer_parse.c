@@ -35,6 +35,19 @@ void gr_node_add(gr_node *parent, gr_node *kid) {
     parent->kids[parent->n++] = kid;
 }
 
+// Adds x to the set; a bare list (from ± or a nested list) adds its members instead.
+static void add_flat(gr_node *set, gr_node *x) {
+    if (x->kind != GR_SET || !x->bare) {
+        gr_node_add(set, x);
+        return;
+    }
+    for (int j = 0; j < x->n; j++) gr_node_add(set, x->kids[j]);
+    x->n = 0;
+    free(x->kids);
+    x->kids = NULL;
+    gr_node_free(x);
+}
+
 void gr_node_free(gr_node *n) {
     if (!n) return;
     for (int k = 0; k < n->n; k++) gr_node_free(n->kids[k]);
@@ -252,13 +265,7 @@ static gr_node *p_list(const char *a, const char *b, const parts *ps, int depth)
             gr_node_free(head ? head : set);
             return NULL;
         }
-        if (e->kind == GR_SET && e->bare) {  // ± inside a list: its two values join the list
-            for (int j = 0; j < e->n; j++) gr_node_add(set, e->kids[j]);
-            e->n = 0;
-            gr_node_free(e);
-        } else {
-            gr_node_add(set, e);
-        }
+        add_flat(set, e);  // ± inside a list: its two values join the list
     }
     if (!set->n) {
         gr_node_free(head ? head : set);
@@ -406,13 +413,7 @@ static gr_node *plus_minus(const char *a, const char *b, int depth) {
             gr_node_free(set);
             return NULL;
         }
-        if (x->kind == GR_SET && x->bare) {
-            for (int j = 0; j < x->n; j++) gr_node_add(set, x->kids[j]);
-            x->n = 0;
-            gr_node_free(x);
-        } else {
-            gr_node_add(set, x);
-        }
+        add_flat(set, x);
     }
     return set;
 }
@@ -454,13 +455,7 @@ static gr_node *p_value(const char *a, const char *b, int depth) {
                 gr_node_free(set);
                 return NULL;
             }
-            if (x->kind == GR_SET && x->bare) {
-                for (int j = 0; j < x->n; j++) gr_node_add(set, x->kids[j]);
-                x->n = 0;
-                gr_node_free(x);
-            } else {
-                gr_node_add(set, x);
-            }
+            add_flat(set, x);
         }
         return set;
     }
