@@ -10,8 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "extract.h"
-#include "grade.h"
+#include "grade/grade.h"
 #include "s1_format.h"
 #include "s1c_file.h"
 #include "s1c_mpi.h"
