@@ -136,6 +136,41 @@ static s1c_status m_barrier(s1c_comm *c) {
     return rc == MPI_SUCCESS ? S1C_OK : mpi_fail(rc, "barrier");
 }
 
+// Receives posted first, then sends, then one wait for all: no ordering between peers can
+// deadlock, and MPI's non-overtaking rule matches messages of one pair in listed order.
+static s1c_status m_sendrecv(s1c_comm *c, const s1c_comm_msg *sends, int n_sends, const s1c_comm_msg *recvs,
+                             int n_recvs, s1c_comm_dtype dt) {
+    enum { TAG = 1414 };
+    const int n = n_sends + n_recvs;
+    if (n == 0) return S1C_OK;
+    MPI_Request *rq = s1c_xmalloc((size_t)n * sizeof *rq);
+    int posted = 0, rc = MPI_SUCCESS;
+    s1c_status st = S1C_OK;
+    for (int i = 0; i < n && st == S1C_OK; i++) {
+        const s1c_comm_msg *m = i < n_recvs ? &recvs[i] : &sends[i - n_recvs];
+        if (m->peer < 0 || m->peer >= c->size || m->peer == c->rank)
+            st = s1c_err("MPI sendrecv: peer %d of rank %d outside 0..%d (or itself)", m->peer, c->rank, c->size - 1);
+        else if (m->count > (size_t)INT32_MAX)
+            st = s1c_err("MPI sendrecv: %zu elements exceed the int count limit", m->count);
+        else if (i < n_recvs)
+            rc = MPI_Irecv(m->buf, (int)m->count, mpi_type(dt), m->peer, TAG, world(c), &rq[posted++]);
+        else
+            rc = MPI_Isend(m->buf, (int)m->count, mpi_type(dt), m->peer, TAG, world(c), &rq[posted++]);
+        if (st == S1C_OK && rc != MPI_SUCCESS) st = mpi_fail(rc, "sendrecv (posting)");
+    }
+    if (st != S1C_OK) {  // cancel what was posted so no request outlives the call
+        for (int i = 0; i < posted; i++) {
+            MPI_Cancel(&rq[i]);
+            MPI_Request_free(&rq[i]);
+        }
+        free(rq);
+        return st;
+    }
+    rc = MPI_Waitall(posted, rq, MPI_STATUSES_IGNORE);
+    free(rq);
+    return rc == MPI_SUCCESS ? S1C_OK : mpi_fail(rc, "sendrecv");
+}
+
 static s1c_comm_req *new_req(const char *what) {
     s1c_comm_req *r = s1c_xcalloc(1, sizeof *r);
     r->req = MPI_REQUEST_NULL;
@@ -253,6 +288,7 @@ s1c_comm *s1c_comm_mpi_create(const s1c_dist *d) {
     c->all_reduce = m_all_reduce;
     c->broadcast = m_broadcast;
     c->barrier = m_barrier;
+    c->sendrecv = m_sendrecv;
     c->iall_gather = m_iall_gather;
     c->ireduce_scatter = m_ireduce_scatter;
     c->iall_reduce = m_iall_reduce;

@@ -116,6 +116,42 @@ int main(int argc, char **argv) {
     }
     CHECK(sv == W, "iall_reduce %g", sv);
 
+    // sendrecv, the context-parallel pattern: every rank sends (r + 1) * 3 values to every later
+    // rank, twice (the second message must match the second receive), and receives from every
+    // earlier one; then only ranks 1 and 2 exchange (the others never call).
+    {
+        int ns = 0, nr = 0;
+        s1c_comm_msg sends[16], recvs[16];
+        float *out = malloc(2 * (size_t)(rank + 1) * 3 * sizeof(float)), *in[16] = {0};
+        for (int k = 0; k < 2 * (rank + 1) * 3; k++) out[k] = val(rank, (size_t)k);
+        for (int p = rank + 1; p < W && p < 8; p++)
+            for (int m = 0; m < 2; m++)
+                sends[ns++] = (s1c_comm_msg){p, out + (size_t)m * (rank + 1) * 3, (size_t)(rank + 1) * 3};
+        for (int q = 0; q < rank && q < 8; q++)
+            for (int m = 0; m < 2; m++) {
+                in[nr] = calloc((size_t)(q + 1) * 3, sizeof(float));
+                recvs[nr] = (s1c_comm_msg){q, in[nr], (size_t)(q + 1) * 3};
+                nr++;
+            }
+        OK(c->sendrecv(c, sends, ns, recvs, nr, S1C_COMM_F32));
+        for (int j = 0; j < nr; j++) {
+            const int q = recvs[j].peer, m = j % 2;
+            for (int k = 0; k < (q + 1) * 3; k++)
+                CHECK(in[j][k] == val(q, (size_t)(m * (q + 1) * 3 + k)), "sendrecv from %d message %d elem %d", q, m, k);
+            free(in[j]);
+        }
+        if (W >= 3 && (rank == 1 || rank == 2)) {
+            int32_t mine32 = 100 + rank, got = -1;
+            s1c_comm_msg sm = {3 - rank, &mine32, 1}, rm = {3 - rank, &got, 1};
+            OK(c->sendrecv(c, &sm, 1, &rm, 1, S1C_COMM_I32));
+            CHECK(got == 100 + (3 - rank), "sendrecv pair 1<->2: got %d", got);
+        }
+        OK(c->sendrecv(c, NULL, 0, NULL, 0, S1C_COMM_F32));
+        s1c_comm_msg self = {rank, out, 1};
+        CHECK(c->sendrecv(c, &self, 1, NULL, 0, S1C_COMM_F32) != S1C_OK, "a send to itself must be refused");
+        free(out);
+    }
+
     // Every rank's verdict, so rank 0's exit status speaks for the job.
     int32_t bad = check_failures;
     OK(c->all_reduce(c, &bad, 1, S1C_COMM_I32, S1C_RED_SUM));
