@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "comm_impl.h"
+#include "s1c_bf16.h"
 
 typedef struct {
     MPI_Comm comm;
@@ -42,8 +43,28 @@ static MPI_Datatype mpi_type(s1c_comm_dtype dt) {
     return MPI_DATATYPE_NULL;
 }
 
+// bf16 sum on host buffers (train.reduce_dtype bf16 on cpu-bf16): each pairwise sum in fp32,
+// rounded to bf16, as NCCL's bf16 reductions do at every step of a ring.
+static void bf16_sum_fn(void *in_, void *inout_, int *len, MPI_Datatype *dt) {
+    (void)dt;
+    const uint16_t *in = in_;
+    uint16_t *io = inout_;
+    for (int i = 0; i < *len; i++) io[i] = s1c_bf16_from_f32(s1c_bf16_to_f32(in[i]) + s1c_bf16_to_f32(io[i]));
+}
+
+static MPI_Op bf16_sum_op(void) {
+    static MPI_Op op = MPI_OP_NULL;  // created once per process, freed by MPI_Finalize
+    if (op == MPI_OP_NULL) MPI_Op_create(bf16_sum_fn, 1, &op);
+    return op;
+}
+
 static s1c_status red_op(s1c_comm_dtype dt, s1c_red_op op, MPI_Op *out, const char *what) {
-    if (dt == S1C_COMM_BF16) return s1c_err("MPI %s: bf16 reductions are not supported on host buffers", what);
+    if (dt == S1C_COMM_BF16) {
+        if (op != S1C_RED_SUM && op != S1C_RED_AVG)
+            return s1c_err("MPI %s: bf16 reductions on host buffers are sum and average only", what);
+        *out = bf16_sum_op();
+        return S1C_OK;
+    }
     if (op == S1C_RED_AVG && dt != S1C_COMM_F32 && dt != S1C_COMM_F64)
         return s1c_err("MPI %s: average needs a floating type", what);
     switch (op) {
@@ -60,6 +81,10 @@ static void scale_avg(void *buf, size_t n, s1c_comm_dtype dt, int size) {
     if (dt == S1C_COMM_F32) {
         float s = 1.0f / (float)size, *x = buf;
         for (size_t i = 0; i < n; i++) x[i] *= s;
+    } else if (dt == S1C_COMM_BF16) {
+        float s = 1.0f / (float)size;
+        uint16_t *x = buf;
+        for (size_t i = 0; i < n; i++) x[i] = s1c_bf16_from_f32(s1c_bf16_to_f32(x[i]) * s);
     } else {
         double s = 1.0 / (double)size, *x = buf;
         for (size_t i = 0; i < n; i++) x[i] *= s;

@@ -39,7 +39,7 @@ S1C_NORETURN void s1c_dist_abort(int code);
 typedef enum {
     S1C_COMM_F32 = 0,
     S1C_COMM_F64 = 1,
-    S1C_COMM_BF16 = 2,  // moved as 16-bit words; no host reductions
+    S1C_COMM_BF16 = 2,  // 16-bit words; reductions (sum, avg) add pairs in fp32 and round to bf16
     S1C_COMM_I32 = 3,
     S1C_COMM_I64 = 4,
     S1C_COMM_U8 = 5,

@@ -51,7 +51,7 @@ s1c_status s1c_plan_compute(const s1c_train_config *tc, const s1c_qwen2_config *
     r->micro_tokens = T;
     r->acts_recompute = (double)s1c_qwen2_acts_bytes(mc, dt, (int)T, 1, S1C_QWEN2_MLP_CHUNK);
     r->acts_full = (double)s1c_qwen2_acts_bytes(mc, dt, (int)T, 0, S1C_QWEN2_MLP_CHUNK);
-    r->logits = 2.0 * tc->plan_logits_chunk * mc->vocab_size * 4;
+    r->logits = 2.0 * 1024 * mc->vocab_size * 4;
     r->reserve = hw->reserve_gb * 1e9;
     const double acts = tc->recompute ? r->acts_recompute : r->acts_full;
     const double rest = r->master + r->act_copy + r->grads + r->adam + r->gathered + r->grad_buffers + r->scalars +

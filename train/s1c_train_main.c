@@ -167,11 +167,11 @@ int main(int argc, char **argv) {
             fprintf(stderr, "s1c-train: %s\n", s1c_err_msg());
             return 2;
         }
-        hw.gpus = hw_given[0] ? hw.gpus : tc.plan_gpus;
-        hw.gpu_tflops = hw_given[1] ? hw.gpu_tflops : tc.plan_gpu_tflops;
-        hw.gpu_mem_gb = hw_given[2] ? hw.gpu_mem_gb : tc.plan_gpu_mem_gb;
-        hw.link_gbps = hw_given[3] ? hw.link_gbps : tc.plan_link_gbps;
-        hw.mfu = hw_given[4] ? hw.mfu : tc.plan_mfu;
+        hw.gpus = hw_given[0] ? hw.gpus : 16;
+        hw.gpu_tflops = hw_given[1] ? hw.gpu_tflops : 989;
+        hw.gpu_mem_gb = hw_given[2] ? hw.gpu_mem_gb : 80;
+        hw.link_gbps = hw_given[3] ? hw.link_gbps : 400;
+        hw.mfu = hw_given[4] ? hw.mfu : 0.35;
         hw.reserve_gb = 3.0;
         return run_plan(&tc, &hw);
     }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "s1c_bf16.h"
 #include "s1c_mpi.h"
 
 static float val(int r, size_t i) { return (float)(r * 1000 + (int)i) * 0.5f; }
@@ -79,7 +80,20 @@ int main(int argc, char **argv) {
     CHECK(iv[0] == W - 1 && iv[1] == 0, "max/min %d %d", iv[0], iv[1]);
     CHECK(c->all_reduce(c, iv, 1, S1C_COMM_I32, S1C_RED_AVG) != S1C_OK, "integer average must be refused");
     uint16_t h = 1;
-    CHECK(c->all_reduce(c, &h, 1, S1C_COMM_BF16, S1C_RED_SUM) != S1C_OK, "bf16 host reduction must be refused");
+    CHECK(c->all_reduce(c, &h, 1, S1C_COMM_BF16, S1C_RED_MAX) != S1C_OK, "bf16 host max must be refused");
+    // bf16 sum / average on host buffers (train.reduce_dtype bf16): values exact in bf16 (1.5 =
+    // 0x3fc0, r + 0.25 for r < 4) sum exactly; the average of a reduce-scatter too (W a power of 2)
+    {
+        uint16_t b[2] = {0x3fc0, s1c_bf16_from_f32((float)rank + 0.25f)};
+        OK(c->all_reduce(c, b, 2, S1C_COMM_BF16, S1C_RED_SUM));
+        CHECK(s1c_bf16_to_f32(b[0]) == 1.5f * W, "bf16 sum %g", s1c_bf16_to_f32(b[0]));
+        CHECK(s1c_bf16_to_f32(b[1]) == 0.25f * W + W * (W - 1) / 2.0f, "bf16 sum %g", s1c_bf16_to_f32(b[1]));
+        uint16_t *full16 = malloc((size_t)W * 3 * sizeof(uint16_t)), out16[3];
+        for (int k = 0; k < W * 3; k++) full16[k] = s1c_bf16_from_f32((float)(k % 3) + 1.0f);
+        OK(c->reduce_scatter(c, out16, full16, 3, S1C_COMM_BF16, S1C_RED_AVG));
+        for (int k = 0; k < 3; k++) CHECK(s1c_bf16_to_f32(out16[k]) == (float)k + 1.0f, "bf16 avg %d", k);
+        free(full16);
+    }
 
     // broadcast from the last rank; bf16 words move unchanged
     uint16_t words[5];
