@@ -76,6 +76,7 @@ static const key_desc KEYS[] = {
     KI("plan.samples", plan_samples),
     KD("plan.avg_tokens", plan_avg_tokens),
     KP("plan.model_config", plan_model_config),
+    KB("plan.context_queries", plan_context_queries),
 };
 enum { N_KEYS = sizeof KEYS / sizeof KEYS[0] };
 
@@ -121,6 +122,7 @@ void s1c_train_config_defaults(s1c_train_config *c) {
     c->cluster_bus_efficiency = 0.9;
     c->plan_samples = 0;
     c->plan_avg_tokens = 0.0;
+    c->plan_context_queries = 1;
 }
 
 static const key_desc *find_key(const char *key) {

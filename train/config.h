@@ -54,6 +54,7 @@ typedef struct {
     int plan_samples;          // dataset size when the data file is not at hand
     double plan_avg_tokens;    // mean tokens per sample, same
     char plan_model_config[S1C_PATH_MAX];  // config.json to plan with when model.path has none
+    int plan_context_queries;  // the GPU computes (and discards) the context rows' queries (kernels/cuda today)
 } s1c_train_config;
 
 void s1c_train_config_defaults(s1c_train_config *c);

@@ -51,8 +51,10 @@ static s1c_status work_sequences(s1c_sampler *smp, long step, int W, int mb, int
 }
 
 // kv_row: bytes of one token's K and V (act dtype).
+// ctx_queries: the backend also runs the context rows as queries and discards them (the CUDA
+// attention today, kernels/ops.h s1c_attn_shape.n_ctx): their pairs are spent, not useful.
 static s1c_status work_tokens(s1c_sampler *smp, long step, int W, int mb, int n_micro, const s1c_cluster *cl,
-                              double kv_row, step_work *sw) {
+                              double kv_row, int ctx_queries, step_work *sw) {
     sw->tokens = sw->n_np1 = sw->p2p_max = sw->ag_bytes = 0;
     for (int m = 0; m < n_micro; m++) {
         s1c_cp_cut c;
@@ -69,7 +71,7 @@ static s1c_status work_tokens(s1c_sampler *smp, long step, int W, int mb, int n_
             s1c_cp_links_of(&c, r, &l);
             s1c_plan_work *wk = &sw->w[(size_t)m * W + r];
             wk->tokens = (double)l.T;
-            wk->pairs = s1c_cp_attn_pairs(&c, r);
+            wk->pairs = s1c_cp_attn_pairs(&c, r) + (ctx_queries ? pairs_of(l.n_ctx) : 0);
             // one exchange: the tail to each later rank of its sequence over that link, the
             // context from each earlier one; sends and receives proceed together
             double ts = 0, tr = 0, bytes = 0;
@@ -116,7 +118,7 @@ static s1c_status plan_mode(const s1c_train_config *tc, const s1c_qwen2_config *
     s1c_status st = S1C_OK;
     for (long k = 0; k < r->steps && st == S1C_OK; k++) {
         memset(sw.w, 0, sizeof(s1c_plan_work) * (size_t)n_micro * (size_t)W);
-        st = tokens ? work_tokens(smp, k, W, mb, n_micro, &r->cl, kv_row, &sw)
+        st = tokens ? work_tokens(smp, k, W, mb, n_micro, &r->cl, kv_row, tc->plan_context_queries, &sw)
                     : work_sequences(smp, k, W, mb, tc->balance_tokens, &sw);
         if (st != S1C_OK) break;
         double cs = 0;

@@ -14,7 +14,9 @@
 // included. The step is simulated unit by unit as the engine runs it: unit i + 1's gather
 // overlaps unit i's compute, each unit's reduce-scatter the next unit's backward, every
 // collective starts when the slowest rank reaches it (so the step takes the max over ranks,
-// unit by unit), then AdamW at HBM speed.
+// unit by unit), then AdamW at HBM speed. plan.context_queries (default true): the GPU's
+// attention also runs a share's context rows as queries and discards them, as kernels/cuda does
+// until its cuDNN graph takes a query offset; false plans the kernel that skips them (the CPU's).
 #ifndef S1C_PLAN_H
 #define S1C_PLAN_H
 
