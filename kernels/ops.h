@@ -47,6 +47,14 @@ typedef struct {
     // backend sizes cuDNN's padded per-sequence buffers from it; the host knows it when it builds
     // the batch, the device would need a synchronising copy to find it.
     int max_seqlen;
+    // Context rows (context parallelism, train/cp_*.c): the first n_ctx rows of the buffer are
+    // earlier tokens of sequence 0 whose K and V came from another rank. They are keys and values
+    // for sequence 0's later rows (causal by row order, as always) but not queries: their out
+    // and lse rows are unspecified (CPU: zero), their dout rows must be zero (the caller writes
+    // zeros), and attention_bwd gives them zero dQ and the dK/dV that the other rows' queries
+    // put on them. A backend may compute them as ordinary queries (CUDA does, and discards the
+    // work): zero dout makes that exact. cu_seqlens counts them in sequence 0. 0: none.
+    int n_ctx;
 } s1c_attn_shape;
 
 // Geometry of a paged attention call (all arrays backend memory, int32).
@@ -75,6 +83,11 @@ struct s1c_backend {
     void (*copy_d2d)(s1c_backend *be, void *dst, const void *src, size_t bytes);
     void (*copy_h2d)(s1c_backend *be, void *dst, const void *src_host, size_t bytes);
     void (*copy_d2h)(s1c_backend *be, void *dst_host, const void *src, size_t bytes);  // syncs
+    // rows x width bytes from src (rows spitch bytes apart) to dst (dpitch apart), backend memory
+    // on both sides (cudaMemcpy2D's contract): packs columns out of row-major buffers, e.g. the
+    // K/V columns of qkv rows sent to another rank.
+    void (*copy_2d)(s1c_backend *be, void *dst, size_t dpitch, const void *src, size_t spitch, size_t width,
+                    size_t rows);
     void (*synchronize)(s1c_backend *be);
 
     // ---- dtype conversion ---------------------------------------------------------------------

@@ -1,6 +1,7 @@
 // batch.c — a packed variable-length batch: ids, next-token targets, per-token loss weights that
 // carry both the loss mask and the normalisation, positions and sequence offsets.
 #include <limits.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,49 +18,81 @@ s1c_status s1c_batch_create(s1c_backend *be, s1c_batch *b, int n_seq, const int3
     if (n_seq < 1) return s1c_err("batch: %d sequences (need at least one)", n_seq);
     if (!(denominator_scale > 0.0)) return s1c_err("batch: denominator_scale %g must be positive", denominator_scale);
     if (norm != S1C_LOSS_SEQ_MEAN && norm != S1C_LOSS_TOKEN_MEAN) return s1c_err("batch: unknown loss normalisation %d", norm);
-    long long T = 0, n_targets = 0;
+    long long n_targets = 0;
+    for (int s = 0; s < n_seq; s++)
+        for (int t = 1; t < seq_len[s]; t++) n_targets += is_target(seq_mask, s, t);
+    s1c_batch_part *parts = s1c_xmalloc(sizeof(s1c_batch_part) * (size_t)n_seq);
+    for (int s = 0; s < n_seq; s++) {
+        long long cnt = 0;
+        for (int t = 1; t < seq_len[s]; t++) cnt += is_target(seq_mask, s, t);
+        // Sequence mean: each sequence's token losses average to its own mean, then the sequences
+        // average (a sequence without targets contributes 0 but still counts in n_seq).
+        double per = 0.0;
+        if (norm == S1C_LOSS_SEQ_MEAN) per = cnt ? 1.0 / ((double)cnt * n_seq * denominator_scale) : 0.0;
+        else per = n_targets ? 1.0 / ((double)n_targets * denominator_scale) : 0.0;
+        parts[s] = (s1c_batch_part){.ids = seq_ids[s], .mask = seq_mask ? seq_mask[s] : NULL, .len = seq_len[s],
+                                    .begin = 0, .end = seq_len[s], .target_weight = per};
+    }
+    s1c_status st = s1c_batch_create_parts(be, b, n_seq, parts, NULL);
+    free(parts);
+    return st;
+}
+
+s1c_status s1c_batch_create_parts(s1c_backend *be, s1c_batch *b, int n_parts, const s1c_batch_part *parts,
+                                  const s1c_kv_exchange *kvx) {
+    memset(b, 0, sizeof(*b));
+    if (n_parts < 1) return s1c_err("batch: %d sequences (need at least one)", n_parts);
+    long long T = 0;
     int32_t max_id = 0;
     int max_len = 0;
-    for (int s = 0; s < n_seq; s++) {
-        if (seq_len[s] < 1) return s1c_err("batch: sequence %d has length %d (need at least one token)", s, seq_len[s]);
-        T += seq_len[s];
-        if (seq_len[s] > max_len) max_len = seq_len[s];
-        if (T > INT_MAX / 4) return s1c_err("batch: %lld tokens is too many for one batch", T);
-        for (int t = 0; t < seq_len[s]; t++) {
-            if (seq_ids[s][t] < 0) return s1c_err("batch: sequence %d token %d has negative id %d", s, t, seq_ids[s][t]);
-            if (seq_ids[s][t] > max_id) max_id = seq_ids[s][t];
-            if (t > 0 && is_target(seq_mask, s, t)) n_targets++;
+    for (int s = 0; s < n_parts; s++) {
+        const s1c_batch_part *p = &parts[s];
+        if (p->len < 1) return s1c_err("batch: sequence %d has length %d (need at least one token)", s, p->len);
+        if (p->begin < 0 || p->end <= p->begin || p->end > p->len)
+            return s1c_err("batch: part %d: tokens [%d, %d) of a %d-token sequence", s, p->begin, p->end, p->len);
+        if (s > 0 && p->begin > 0)
+            return s1c_err("batch: part %d starts at token %d: only the first part may continue a sequence", s,
+                           p->begin);
+        if (p->begin > 0 && !kvx)
+            return s1c_err("batch: part 0 starts at token %d but no K/V exchange provides its context", p->begin);
+        if (!(p->target_weight >= 0.0) || !isfinite(p->target_weight))
+            return s1c_err("batch: part %d: target weight %g", s, p->target_weight);
+        T += p->end - p->begin;
+        // attention rows: the first sequence's include its context
+        const int rows = p->end - (s == 0 ? 0 : p->begin);
+        if (rows > max_len) max_len = rows;
+        if (T + parts[0].begin > INT_MAX / 4) return s1c_err("batch: %lld tokens is too many for one batch", T);
+        // ids up to end (the last token's target) when the sequence goes on
+        const int last = p->end < p->len ? p->end : p->len - 1;
+        for (int t = p->begin; t <= last; t++) {
+            if (p->ids[t] < 0) return s1c_err("batch: sequence %d token %d has negative id %d", s, t, p->ids[t]);
+            if (p->ids[t] > max_id) max_id = p->ids[t];
         }
     }
-    const int nT = (int)T;
+    const int nT = (int)T, n_seq = n_parts;
     int32_t *ids = s1c_xmalloc(sizeof(int32_t) * (size_t)nT), *tg = s1c_xmalloc(sizeof(int32_t) * (size_t)nT);
     int32_t *pos = s1c_xmalloc(sizeof(int32_t) * (size_t)nT), *cu = s1c_xmalloc(sizeof(int32_t) * (size_t)(n_seq + 1));
     float *w = s1c_xmalloc(sizeof(float) * (size_t)nT);
     int at = 0;
     cu[0] = 0;
     for (int s = 0; s < n_seq; s++) {
-        const int n = seq_len[s];
-        long long cnt = 0;
-        for (int t = 1; t < n; t++) cnt += is_target(seq_mask, s, t);
-        // Sequence mean: each sequence's token losses average to its own mean, then the sequences
-        // average (a sequence without targets contributes 0 but still counts in n_seq).
-        double per = 0.0;
-        if (norm == S1C_LOSS_SEQ_MEAN) per = cnt ? 1.0 / ((double)cnt * n_seq * denominator_scale) : 0.0;
-        else per = n_targets ? 1.0 / ((double)n_targets * denominator_scale) : 0.0;
-        for (int t = 0; t < n; t++) {
-            ids[at + t] = seq_ids[s][t];
-            pos[at + t] = t;
-            const int has = t + 1 < n && is_target(seq_mask, s, t + 1);
-            tg[at + t] = t + 1 < n ? seq_ids[s][t + 1] : 0;
-            w[at + t] = has ? (float)per : 0.0f;
+        const s1c_batch_part *p = &parts[s];
+        const float per = (float)p->target_weight;
+        for (int t = p->begin; t < p->end; t++, at++) {
+            ids[at] = p->ids[t];
+            pos[at] = t;
+            const int has = t + 1 < p->len && (!p->mask || p->mask[t + 1] != 0);
+            tg[at] = t + 1 < p->len ? p->ids[t + 1] : 0;
+            w[at] = has ? per : 0.0f;
         }
-        at += n;
-        cu[s + 1] = at;
+        cu[s + 1] = at + parts[0].begin;  // attention rows: the context rows come first
     }
     b->T = nT;
     b->n_seq = n_seq;
     b->max_id = max_id;
     b->max_seqlen = max_len;
+    b->n_ctx = parts[0].begin;
+    b->kvx = kvx;
     b->ids = be->alloc(be, sizeof(int32_t) * (size_t)nT);
     b->targets = be->alloc(be, sizeof(int32_t) * (size_t)nT);
     b->weight = be->alloc(be, sizeof(float) * (size_t)nT);

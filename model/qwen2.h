@@ -107,16 +107,38 @@ s1c_status s1c_qwen2_save_unit(s1c_qwen2_saver *s, int unit, const float *unit_f
 s1c_status s1c_qwen2_save_finish(s1c_qwen2_saver *s);
 void s1c_qwen2_save_abort(s1c_qwen2_saver *s);
 
+// ---- attention across cuts (context parallelism) ---------------------------------------------
+// A batch may hold PARTS of sequences (train/cp_*.c cuts a step's token stream into equal
+// shares): its first sequence may have begun n_ctx tokens earlier, in a batch computed
+// elsewhere, and its last may go on in another. Attention then needs the K and V of those
+// earlier tokens, and the later tokens' queries put gradients on this batch's K and V. The
+// model asks an exchange for both, per block, and never learns where they live:
+typedef struct s1c_kv_exchange {
+    void *ctx;
+    // Block `layer`'s forward, after RoPE. qkv [n_ctx + T, QKV] (act): the exchange fills the K
+    // and V columns of rows [0, n_ctx) (the context, already rotated at its global positions; Q
+    // columns are never read) and may read the K/V columns of rows [n_ctx, n_ctx + T), which
+    // other batches need as their context. Called with the same layer on every batch of a cut.
+    void (*forward)(void *ctx, int layer, void *qkv);
+    // Block `layer`'s backward, after attention's backward. dqkv [n_ctx + T, QKV] (act): rows
+    // [0, n_ctx) hold the gradient of the context's K/V (owed to the batches that own them); the
+    // exchange adds into the K/V columns of rows [n_ctx, n_ctx + T) the gradient that other
+    // batches' queries put on this batch's K/V, before RoPE's backward reads them.
+    void (*backward)(void *ctx, int layer, void *dqkv);
+} s1c_kv_exchange;
+
 // ---- a packed batch (backend memory) ----------------------------------------------------------
 typedef struct {
     int T, n_seq;
     int32_t *ids;         // [T] input token ids
     int32_t *targets;     // [T] next-token ids (ignored where weight == 0)
     float *weight;        // [T] loss weight per token (mask × normalisation)
-    int32_t *pos;         // [T] positions, restarting at 0 per sequence
-    int32_t *cu_seqlens;  // [n_seq + 1]
+    int32_t *pos;         // [T] positions within each sequence (global: a part starts where it begins)
+    int32_t *cu_seqlens;  // [n_seq + 1] attention rows: sequence 0 counts the n_ctx context rows
     int32_t max_id;       // largest token id in ids/targets (host value), checked against vocab_size
-    int max_seqlen;       // longest sequence (host value; 0 = unknown), passed to attention
+    int max_seqlen;       // longest sequence in attention rows (host value; 0 = unknown), passed to attention
+    int n_ctx;            // tokens of sequence 0 before this batch (their K/V come through kvx); 0: none
+    const s1c_kv_exchange *kvx;  // NULL: whole sequences, nothing crosses the batch
 } s1c_batch;
 
 typedef enum {
@@ -131,6 +153,21 @@ typedef enum {
 s1c_status s1c_batch_create(s1c_backend *be, s1c_batch *b, int n_seq, const int32_t *const *seq_ids,
                             const uint8_t *const *seq_mask, const int *seq_len, s1c_loss_norm norm,
                             double denominator_scale);
+// One part of a host sequence for s1c_batch_create_parts: tokens [begin, end) of ids[len].
+typedef struct {
+    const int32_t *ids;     // [len] the whole sequence
+    const uint8_t *mask;    // [len] 1 where the token is a target (NULL: all)
+    int len;
+    int begin, end;         // 0 <= begin < end <= len
+    double target_weight;   // loss weight of each target token of the part (the caller's normalisation)
+} s1c_batch_part;
+// A batch of parts of sequences laid end to end (context parallelism): the target of the part's
+// last token is ids[end] when the sequence goes on, positions are begin, begin + 1, ...; only
+// parts[0] may begin after its sequence's start (n_ctx = parts[0].begin rows of context, their
+// K/V coming through kvx, which must then be given). kvx may be given without context: the
+// batch's tokens are then others' context. The caller normalises (target_weight).
+s1c_status s1c_batch_create_parts(s1c_backend *be, s1c_batch *b, int n_parts, const s1c_batch_part *parts,
+                                  const s1c_kv_exchange *kvx);
 void s1c_batch_free(s1c_backend *be, s1c_batch *b);
 
 // ---- activations and per-unit compute ---------------------------------------------------------
@@ -147,6 +184,10 @@ void s1c_qwen2_acts_free(s1c_backend *be, s1c_qwen2_acts *a);
 // As s1c_qwen2_acts_create with an explicit chunk (tokens >= 1; >= max_T: one chunk).
 s1c_qwen2_acts *s1c_qwen2_acts_create_chunked(s1c_backend *be, const s1c_qwen2_config *cfg, int max_T, int recompute,
                                               int mlp_chunk);
+// With room for up to max_ctx context rows (s1c_batch.n_ctx) in the attention buffers (qkv,
+// attention output, lse and their gradients): a batch cut from a longer stream.
+s1c_qwen2_acts *s1c_qwen2_acts_create_ctx(s1c_backend *be, const s1c_qwen2_config *cfg, int max_T, int max_ctx,
+                                          int recompute, int mlp_chunk);
 
 // Unit parameters below are in act dtype (backend memory); gradients fp32, accumulated (+=).
 void s1c_qwen2_embed_fwd(s1c_backend *be, const s1c_qwen2_config *cfg, s1c_qwen2_acts *a, const void *embed,
@@ -193,6 +234,9 @@ float s1c_qwen2_forward_backward(s1c_qwen2_model *m, s1c_qwen2_acts *a, const s1
 // redzones not counted). 0 on invalid arguments; SIZE_MAX when the size overflows.
 size_t s1c_qwen2_acts_bytes(const s1c_qwen2_config *cfg, s1c_dtype act_dtype, int max_T, int recompute,
                             int mlp_chunk);
+// The same for s1c_qwen2_acts_create_ctx.
+size_t s1c_qwen2_acts_bytes_ctx(const s1c_qwen2_config *cfg, s1c_dtype act_dtype, int max_T, int max_ctx,
+                                int recompute, int mlp_chunk);
 // Bytes an acts object holds (its one allocation, as s1c_qwen2_acts_bytes counts them).
 size_t s1c_qwen2_acts_size(const s1c_qwen2_acts *a);
 

@@ -11,7 +11,7 @@ void s1c_qwen2_block_bwd(s1c_backend *be, const s1c_qwen2_config *cfg, s1c_qwen2
     S1C_ASSERT(layer >= 0 && layer < a->L && b->T == a->fwd_T);
     const int T = b->T, C = cfg->hidden_size, I = cfg->intermediate_size;
     const int nh = cfg->num_attention_heads, nkv = cfg->num_key_value_heads, hd = cfg->head_dim;
-    const int Q = nh * hd, QKV = (nh + 2 * nkv) * hd;
+    const int Q = nh * hd, QKV = (nh + 2 * nkv) * hd, nc = b->n_ctx;
     const size_t asz = a->asz;
     const s1c_block_offsets o = s1c_qwen2_block_offsets(cfg);
     if (a->recompute) s1c_qwen2_block_compute(be, cfg, a, layer, block, b);
@@ -39,12 +39,19 @@ void s1c_qwen2_block_bwd(s1c_backend *be, const s1c_qwen2_config *cfg, s1c_qwen2
     be->rmsnorm_bwd(be, a->dx, g + o.ln2, a->dln, k->xmid, act_at(block, o.ln2, asz), k->rstd2, T, C);
 
     // Attention: xmid = x + o_proj(attn(rope(qkv(rmsnorm(x)))))
-    be->matmul_bwd(be, a->datt, g + o.o_w, NULL, a->dx, k->att, act_at(block, o.o_w, asz), T, Q, C, 0);
-    const s1c_attn_shape s = {.T = T, .n_seq = b->n_seq, .cu_seqlens = b->cu_seqlens, .n_head = nh, .n_kv_head = nkv, .head_dim = hd,
-                               .max_seqlen = b->max_seqlen};
+    // The batch's own rows follow the n_ctx context rows in the attention buffers; the context
+    // rows' output gradient is zero (they are not this batch's queries), as attention requires.
+    void *datt = act_at(a->datt, (size_t)nc * Q, asz), *dqkv = act_at(a->dqkv, (size_t)nc * QKV, asz);
+    be->matmul_bwd(be, datt, g + o.o_w, NULL, a->dx, act_at(k->att, (size_t)nc * Q, asz), act_at(block, o.o_w, asz),
+                   T, Q, C, 0);
+    if (nc) be->memset_zero(be, a->datt, (size_t)nc * Q * asz);
+    const s1c_attn_shape s = {.T = nc + T, .n_seq = b->n_seq, .cu_seqlens = b->cu_seqlens, .n_head = nh,
+                              .n_kv_head = nkv, .head_dim = hd, .max_seqlen = b->max_seqlen, .n_ctx = nc};
     be->attention_bwd(be, a->dqkv, a->datt, k->qkv, k->att, k->lse, &s);
-    be->rope_bwd(be, a->dqkv, b->pos, a->inv_freq, T, nh, nkv, hd);
-    be->matmul_bwd(be, a->dln, g + o.qkv_w, g + o.qkv_b, a->dqkv, k->ln1, act_at(block, o.qkv_w, asz), T, C, QKV, 0);
+    // context dK/dV back to their owners; later batches' dK/dV of this batch's rows added in
+    if (b->kvx) b->kvx->backward(b->kvx->ctx, layer, a->dqkv);
+    be->rope_bwd(be, dqkv, b->pos, a->inv_freq, T, nh, nkv, hd);
+    be->matmul_bwd(be, a->dln, g + o.qkv_w, g + o.qkv_b, dqkv, k->ln1, act_at(block, o.qkv_w, asz), T, C, QKV, 0);
     be->rmsnorm_bwd(be, a->dx, g + o.ln1, a->dln, x, act_at(block, o.ln1, asz), k->rstd1, T, C);
 }
 

@@ -10,6 +10,7 @@ static inline void *act_at(const void *p, size_t off, size_t asz) { return (char
 void s1c_qwen2_embed_fwd(s1c_backend *be, const s1c_qwen2_config *cfg, s1c_qwen2_acts *a, const void *embed,
                          const s1c_batch *b) {
     S1C_ASSERT(b->T > 0 && b->T <= a->max_T);
+    S1C_ASSERT(b->n_ctx >= 0 && b->n_ctx <= a->max_ctx && (b->n_ctx == 0 || b->kvx));
     S1C_ASSERT(b->max_id < cfg->vocab_size);  // an id past the embedding would read out of bounds
     be->embedding_fwd(be, a->xs[0], b->ids, embed, b->T, cfg->hidden_size);
     a->fwd_T = b->T;
@@ -23,19 +24,23 @@ static void block_run(s1c_backend *be, const s1c_qwen2_config *cfg, s1c_qwen2_ac
     S1C_ASSERT(layer >= 0 && layer < a->L && b->T == a->fwd_T);
     const int T = b->T, C = cfg->hidden_size, I = cfg->intermediate_size;
     const int nh = cfg->num_attention_heads, nkv = cfg->num_key_value_heads, hd = cfg->head_dim;
-    const int Q = nh * hd, QKV = (nh + 2 * nkv) * hd;
+    const int Q = nh * hd, QKV = (nh + 2 * nkv) * hd, nc = b->n_ctx;
     const size_t asz = a->asz;
     const s1c_block_offsets o = s1c_qwen2_block_offsets(cfg);
     s1c_block_acts *k = &a->blk[layer];
     const void *x = a->xs[layer];  // [T, C]
+    // the batch's own rows follow the context rows in the attention buffers
+    void *qkv = act_at(k->qkv, (size_t)nc * QKV, asz);  // [T, QKV]
+    const void *att = act_at(k->att, (size_t)nc * Q, asz);  // [T, Q]
 
     be->rmsnorm_fwd(be, k->ln1, k->rstd1, x, act_at(block, o.ln1, asz), T, C, cfg->rms_norm_eps);
-    be->matmul_fwd(be, k->qkv, k->ln1, act_at(block, o.qkv_w, asz), act_at(block, o.qkv_b, asz), T, C, QKV);
-    be->rope_fwd(be, k->qkv, b->pos, a->inv_freq, T, nh, nkv, hd);
-    const s1c_attn_shape s = {.T = T, .n_seq = b->n_seq, .cu_seqlens = b->cu_seqlens, .n_head = nh, .n_kv_head = nkv, .head_dim = hd,
-                               .max_seqlen = b->max_seqlen};
+    be->matmul_fwd(be, qkv, k->ln1, act_at(block, o.qkv_w, asz), act_at(block, o.qkv_b, asz), T, C, QKV);
+    be->rope_fwd(be, qkv, b->pos, a->inv_freq, T, nh, nkv, hd);
+    if (b->kvx) b->kvx->forward(b->kvx->ctx, layer, k->qkv);  // context K/V in, own K/V out
+    const s1c_attn_shape s = {.T = nc + T, .n_seq = b->n_seq, .cu_seqlens = b->cu_seqlens, .n_head = nh,
+                              .n_kv_head = nkv, .head_dim = hd, .max_seqlen = b->max_seqlen, .n_ctx = nc};
     be->attention_fwd(be, k->att, k->lse, k->qkv, &s);
-    be->matmul_fwd(be, k->xmid, k->att, act_at(block, o.o_w, asz), NULL, T, Q, C);
+    be->matmul_fwd(be, k->xmid, att, act_at(block, o.o_w, asz), NULL, T, Q, C);
     be->add_inplace(be, k->xmid, x, (size_t)T * C);
     be->rmsnorm_fwd(be, k->ln2, k->rstd2, k->xmid, act_at(block, o.ln2, asz), T, C, cfg->rms_norm_eps);
     if (!full) return;

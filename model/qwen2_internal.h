@@ -27,13 +27,14 @@ static inline s1c_block_offsets s1c_qwen2_block_offsets(const s1c_qwen2_config *
 }
 
 // Per-block activations. With recompute every block's pointers alias one shared set, refilled
-// from the block input (xs[l]) just before that block's backward.
+// from the block input (xs[l]) just before that block's backward. The attention buffers have
+// room for max_ctx context rows (s1c_batch.n_ctx) ahead of the batch's own T rows.
 typedef struct {
     void *ln1;    // [T, C] act
     float *rstd1; // [T]
-    void *qkv;    // [T, QKV] act, after RoPE (what attention and its backward read)
-    void *att;    // [T, Q] act, attention output
-    float *lse;   // [nh, T]
+    void *qkv;    // [n_ctx + T, QKV] act, after RoPE (what attention and its backward read)
+    void *att;    // [n_ctx + T, Q] act, attention output
+    float *lse;   // [nh, n_ctx + T]
     void *xmid;   // [T, C] act, residual stream after attention
     void *ln2;    // [T, C] act
     float *rstd2; // [T]
@@ -42,7 +43,7 @@ typedef struct {
 } s1c_block_acts;
 
 struct s1c_qwen2_acts {
-    int max_T, recompute, L;
+    int max_T, max_ctx, recompute, L;
     int mlp_chunk;         // tokens per MLP chunk, 1..max_T
     size_t asz;            // bytes per act element
     void **xs;             // [L + 1] each [T, C] act: the residual stream entering each block, xs[L] = last output
@@ -55,8 +56,8 @@ struct s1c_qwen2_acts {
     // backward scratch
     void *dx;    // [T, C] act, gradient of the residual stream (accumulated through the blocks)
     void *dln;   // [T, C] act, gradient of a norm output
-    void *dqkv;  // [T, QKV] act
-    void *datt;  // [T, Q] act
+    void *dqkv;  // [n_ctx + T, QKV] act
+    void *datt;  // [n_ctx + T, Q] act
     void *dgu;   // [mlp_chunk, 2I] act
     void *dsw;   // [mlp_chunk, I] act
     int fwd_T;   // tokens of the last forward, checked by the backward

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "comm_impl.h"
+#include "s1c_bf16.h"
 
 typedef struct {
     MPI_Comm comm;
@@ -42,8 +43,28 @@ static MPI_Datatype mpi_type(s1c_comm_dtype dt) {
     return MPI_DATATYPE_NULL;
 }
 
+// bf16 sum on host buffers (train.reduce_dtype bf16 on cpu-bf16): each pairwise sum in fp32,
+// rounded to bf16, as NCCL's bf16 reductions do at every step of a ring.
+static void bf16_sum_fn(void *in_, void *inout_, int *len, MPI_Datatype *dt) {
+    (void)dt;
+    const uint16_t *in = in_;
+    uint16_t *io = inout_;
+    for (int i = 0; i < *len; i++) io[i] = s1c_bf16_from_f32(s1c_bf16_to_f32(in[i]) + s1c_bf16_to_f32(io[i]));
+}
+
+static MPI_Op bf16_sum_op(void) {
+    static MPI_Op op = MPI_OP_NULL;  // created once per process, freed by MPI_Finalize
+    if (op == MPI_OP_NULL) MPI_Op_create(bf16_sum_fn, 1, &op);
+    return op;
+}
+
 static s1c_status red_op(s1c_comm_dtype dt, s1c_red_op op, MPI_Op *out, const char *what) {
-    if (dt == S1C_COMM_BF16) return s1c_err("MPI %s: bf16 reductions are not supported on host buffers", what);
+    if (dt == S1C_COMM_BF16) {
+        if (op != S1C_RED_SUM && op != S1C_RED_AVG)
+            return s1c_err("MPI %s: bf16 reductions on host buffers are sum and average only", what);
+        *out = bf16_sum_op();
+        return S1C_OK;
+    }
     if (op == S1C_RED_AVG && dt != S1C_COMM_F32 && dt != S1C_COMM_F64)
         return s1c_err("MPI %s: average needs a floating type", what);
     switch (op) {
@@ -60,6 +81,10 @@ static void scale_avg(void *buf, size_t n, s1c_comm_dtype dt, int size) {
     if (dt == S1C_COMM_F32) {
         float s = 1.0f / (float)size, *x = buf;
         for (size_t i = 0; i < n; i++) x[i] *= s;
+    } else if (dt == S1C_COMM_BF16) {
+        float s = 1.0f / (float)size;
+        uint16_t *x = buf;
+        for (size_t i = 0; i < n; i++) x[i] = s1c_bf16_from_f32(s1c_bf16_to_f32(x[i]) * s);
     } else {
         double s = 1.0 / (double)size, *x = buf;
         for (size_t i = 0; i < n; i++) x[i] *= s;
@@ -134,6 +159,41 @@ static s1c_status m_broadcast(s1c_comm *c, void *buf, size_t count, s1c_comm_dty
 static s1c_status m_barrier(s1c_comm *c) {
     int rc = MPI_Barrier(world(c));
     return rc == MPI_SUCCESS ? S1C_OK : mpi_fail(rc, "barrier");
+}
+
+// Receives posted first, then sends, then one wait for all: no ordering between peers can
+// deadlock, and MPI's non-overtaking rule matches messages of one pair in listed order.
+static s1c_status m_sendrecv(s1c_comm *c, const s1c_comm_msg *sends, int n_sends, const s1c_comm_msg *recvs,
+                             int n_recvs, s1c_comm_dtype dt) {
+    enum { TAG = 1414 };
+    const int n = n_sends + n_recvs;
+    if (n == 0) return S1C_OK;
+    MPI_Request *rq = s1c_xmalloc((size_t)n * sizeof *rq);
+    int posted = 0, rc = MPI_SUCCESS;
+    s1c_status st = S1C_OK;
+    for (int i = 0; i < n && st == S1C_OK; i++) {
+        const s1c_comm_msg *m = i < n_recvs ? &recvs[i] : &sends[i - n_recvs];
+        if (m->peer < 0 || m->peer >= c->size || m->peer == c->rank)
+            st = s1c_err("MPI sendrecv: peer %d of rank %d outside 0..%d (or itself)", m->peer, c->rank, c->size - 1);
+        else if (m->count > (size_t)INT32_MAX)
+            st = s1c_err("MPI sendrecv: %zu elements exceed the int count limit", m->count);
+        else if (i < n_recvs)
+            rc = MPI_Irecv(m->buf, (int)m->count, mpi_type(dt), m->peer, TAG, world(c), &rq[posted++]);
+        else
+            rc = MPI_Isend(m->buf, (int)m->count, mpi_type(dt), m->peer, TAG, world(c), &rq[posted++]);
+        if (st == S1C_OK && rc != MPI_SUCCESS) st = mpi_fail(rc, "sendrecv (posting)");
+    }
+    if (st != S1C_OK) {  // cancel what was posted so no request outlives the call
+        for (int i = 0; i < posted; i++) {
+            MPI_Cancel(&rq[i]);
+            MPI_Request_free(&rq[i]);
+        }
+        free(rq);
+        return st;
+    }
+    rc = MPI_Waitall(posted, rq, MPI_STATUSES_IGNORE);
+    free(rq);
+    return rc == MPI_SUCCESS ? S1C_OK : mpi_fail(rc, "sendrecv");
 }
 
 static s1c_comm_req *new_req(const char *what) {
@@ -253,6 +313,7 @@ s1c_comm *s1c_comm_mpi_create(const s1c_dist *d) {
     c->all_reduce = m_all_reduce;
     c->broadcast = m_broadcast;
     c->barrier = m_barrier;
+    c->sendrecv = m_sendrecv;
     c->iall_gather = m_iall_gather;
     c->ireduce_scatter = m_ireduce_scatter;
     c->iall_reduce = m_iall_reduce;

@@ -206,6 +206,32 @@ static s1c_status n_broadcast(s1c_comm *c, void *buf, size_t count, s1c_comm_dty
     return leave_blocking(im, "broadcast");
 }
 
+// One ncclGroupStart/End of sends and receives on the communication stream (NCCL pairs a
+// pair's messages in issue order); ordered against the compute stream like every collective.
+static s1c_status n_sendrecv(s1c_comm *c, const s1c_comm_msg *sends, int n_sends, const s1c_comm_msg *recvs,
+                             int n_recvs, s1c_comm_dtype dt) {
+    if (n_sends + n_recvs == 0) return S1C_OK;
+    nccl_impl *im = impl_of(c);
+    ncclDataType_t t = ncclFloat32;
+    S1C_TRY(nccl_type(dt, &t, "sendrecv"));
+    for (int i = 0; i < n_sends + n_recvs; i++) {
+        const s1c_comm_msg *m = i < n_recvs ? &recvs[i] : &sends[i - n_recvs];
+        if (m->peer < 0 || m->peer >= c->size || m->peer == c->rank)
+            return s1c_err("NCCL sendrecv: peer %d of rank %d outside 0..%d (or itself)", m->peer, c->rank,
+                           c->size - 1);
+    }
+    S1C_TRY(enter(im));
+    ncclResult_t r = ncclGroupStart();
+    for (int i = 0; i < n_recvs && r == ncclSuccess; i++)
+        r = ncclRecv(recvs[i].buf, recvs[i].count, t, recvs[i].peer, im->nc, im->cs);
+    for (int i = 0; i < n_sends && r == ncclSuccess; i++)
+        r = ncclSend(sends[i].buf, sends[i].count, t, sends[i].peer, im->nc, im->cs);
+    ncclResult_t r2 = ncclGroupEnd();  // always closes the group, also after a failed call
+    if (r == ncclSuccess) r = r2;
+    if (r != ncclSuccess) return nccl_fail(im, r, "sendrecv");
+    return leave_blocking(im, "sendrecv");
+}
+
 // NCCL has no barrier: a one-word all-reduce that the host waits for is one.
 static s1c_status n_barrier(s1c_comm *c) {
     nccl_impl *im = impl_of(c);
@@ -388,6 +414,7 @@ s1c_comm *s1c_comm_nccl_create(const s1c_dist *d) {
     c->all_reduce = n_all_reduce;
     c->broadcast = n_broadcast;
     c->barrier = n_barrier;
+    c->sendrecv = n_sendrecv;
     c->iall_gather = n_iall_gather;
     c->ireduce_scatter = n_ireduce_scatter;
     c->iall_reduce = n_iall_reduce;

@@ -39,7 +39,7 @@ S1C_NORETURN void s1c_dist_abort(int code);
 typedef enum {
     S1C_COMM_F32 = 0,
     S1C_COMM_F64 = 1,
-    S1C_COMM_BF16 = 2,  // moved as 16-bit words; no host reductions
+    S1C_COMM_BF16 = 2,  // 16-bit words; reductions (sum, avg) add pairs in fp32 and round to bf16
     S1C_COMM_I32 = 3,
     S1C_COMM_I64 = 4,
     S1C_COMM_U8 = 5,
@@ -50,6 +50,13 @@ typedef enum { S1C_RED_SUM = 0, S1C_RED_AVG = 1, S1C_RED_MAX = 2, S1C_RED_MIN = 
 
 typedef struct s1c_comm s1c_comm;
 typedef struct s1c_comm_req s1c_comm_req;
+
+// One point-to-point transfer of a group (s1c_comm.sendrecv).
+typedef struct {
+    int peer;      // the other rank
+    void *buf;     // count elements of the group's dtype: read by a send, written by a receive
+    size_t count;
+} s1c_comm_msg;
 
 struct s1c_comm {
     const char *backend;  // "mpi" or "nccl"
@@ -63,6 +70,13 @@ struct s1c_comm {
     s1c_status (*all_reduce)(s1c_comm *c, void *buf, size_t count, s1c_comm_dtype dt, s1c_red_op op);
     s1c_status (*broadcast)(s1c_comm *c, void *buf, size_t count, s1c_comm_dtype dt, int root);
     s1c_status (*barrier)(s1c_comm *c);
+    // Point-to-point transfers as one group (context parallelism's K/V exchange): sends[i] goes
+    // to sends[i].peer, recvs[j] comes from recvs[j].peer; messages between two ranks match in
+    // the order each side lists them. Only ranks with something to move take part (no other
+    // rank waits); an empty group returns at once. Blocking, with the ordering of the other
+    // blocking calls (device communicators: stream-ordered, see set_stream).
+    s1c_status (*sendrecv)(s1c_comm *c, const s1c_comm_msg *sends, int n_sends, const s1c_comm_msg *recvs,
+                           int n_recvs, s1c_comm_dtype dt);
 
     // Non-blocking: *req receives the handle (NULL on failure, with an s1c_err message).
     s1c_status (*iall_gather)(s1c_comm *c, void *recv, const void *send, size_t count, s1c_comm_dtype dt,

@@ -43,6 +43,8 @@ static const key_desc KEYS[] = {
     KI("train.max_steps", max_steps),
     KS("train.device", device, "cpu|cuda|cpu-bf16"),
     KS("train.comm", comm, "mpi|nccl"),
+    KS("train.balance", balance, "sequences|tokens"),
+    KS("train.reduce_dtype", reduce_dtype, "fp32|bf16"),
     KD("optim.lr", lr),
     KD("optim.warmup_ratio", warmup_ratio),
     KS("optim.schedule", schedule, "cosine|constant"),
@@ -59,15 +61,22 @@ static const key_desc KEYS[] = {
     KI("output.export_shard_mb", export_shard_mb),
     KD("log.peak_tflops", peak_tflops),
     KB("log.progress", progress),
-    KI("plan.gpus", plan_gpus),
-    KD("plan.gpu_tflops", plan_gpu_tflops),
-    KD("plan.gpu_mem_gb", plan_gpu_mem_gb),
-    KD("plan.link_gbps", plan_link_gbps),
-    KD("plan.mfu", plan_mfu),
+    KI("cluster.nodes", cluster_nodes),
+    KI("cluster.gpus_per_node", cluster_gpus_per_node),
+    KS("cluster.gpu", cluster_gpu, "h100|h200"),
+    KD("cluster.nvlink_gbs", cluster_nvlink_gbs),
+    KI("cluster.nics_per_node", cluster_nics_per_node),
+    KD("cluster.nic_gbps", cluster_nic_gbps),
+    KD("cluster.bus_efficiency", cluster_bus_efficiency),
+    KD("cluster.gpu_mem_gb", cluster_gpu_mem_gb),
+    KD("cluster.peak_tflops", cluster_peak_tflops),
+    KD("cluster.gemm_tflops", cluster_gemm_tflops),
+    KD("cluster.attn_tflops", cluster_attn_tflops),
+    KD("cluster.reserve_gb", cluster_reserve_gb),
     KI("plan.samples", plan_samples),
     KD("plan.avg_tokens", plan_avg_tokens),
-    KI("plan.logits_chunk", plan_logits_chunk),
     KP("plan.model_config", plan_model_config),
+    KB("plan.context_queries", plan_context_queries),
 };
 enum { N_KEYS = sizeof KEYS / sizeof KEYS[0] };
 
@@ -101,14 +110,19 @@ void s1c_train_config_defaults(s1c_train_config *c) {
     c->export_shard_mb = 5000;
     c->peak_tflops = 989.0;  // H100 SXM dense bf16
     c->progress = 1;
-    c->plan_gpus = 16;
-    c->plan_gpu_tflops = 989.0;
-    c->plan_gpu_mem_gb = 80.0;
-    c->plan_link_gbps = 400.0;
-    c->plan_mfu = 0.35;
+    strcpy(c->balance, "sequences");
+    strcpy(c->reduce_dtype, "fp32");
+    // the documented example cluster: 2 nodes x 8 H100 SXM, NVLink 4, 8 x 400 Gbit/s NICs per node
+    c->cluster_nodes = 2;
+    c->cluster_gpus_per_node = 8;
+    strcpy(c->cluster_gpu, "h100");
+    c->cluster_nvlink_gbs = 450.0;
+    c->cluster_nics_per_node = 8;
+    c->cluster_nic_gbps = 400.0;
+    c->cluster_bus_efficiency = 0.9;
     c->plan_samples = 0;
     c->plan_avg_tokens = 0.0;
-    c->plan_logits_chunk = 1024;
+    c->plan_context_queries = 1;
 }
 
 static const key_desc *find_key(const char *key) {
@@ -299,6 +313,20 @@ s1c_status s1c_train_config_validate(const s1c_train_config *c, int world, int c
     NEED((strcmp(c->device, "cuda") != 0 && strcmp(c->device, "cpu-bf16") != 0) || strcmp(c->precision, "bf16") == 0,
          "train.precision %s: the %s backend computes in bf16 only (master weights and optimizer state are fp32 "
          "either way)", c->precision, strcmp(c->device, "cuda") == 0 ? "CUDA" : "cpu-bf16");
+    NEED(strcmp(c->reduce_dtype, "bf16") != 0 || strcmp(c->device, "cuda") == 0 || strcmp(c->device, "cpu-bf16") == 0,
+         "train.reduce_dtype bf16: gradients are reduced in bf16 on bf16 backends only (train.device cuda or "
+         "cpu-bf16; got %s)", c->device);
+    NEED(c->cluster_nodes >= 1 && c->cluster_gpus_per_node >= 1 && c->cluster_nics_per_node >= 0,
+         "cluster.nodes (%d) and cluster.gpus_per_node (%d) must be >= 1, cluster.nics_per_node (%d) >= 0",
+         c->cluster_nodes, c->cluster_gpus_per_node, c->cluster_nics_per_node);
+    NEED(c->cluster_nvlink_gbs > 0 && c->cluster_nic_gbps >= 0 && c->cluster_bus_efficiency > 0 &&
+             c->cluster_bus_efficiency <= 1,
+         "cluster: nvlink_gbs (%g) must be > 0, nic_gbps (%g) >= 0, bus_efficiency (%g) in (0, 1]",
+         c->cluster_nvlink_gbs, c->cluster_nic_gbps, c->cluster_bus_efficiency);
+    NEED(c->cluster_gpu_mem_gb >= 0 && c->cluster_peak_tflops >= 0 && c->cluster_gemm_tflops >= 0 &&
+             c->cluster_attn_tflops >= 0 && c->cluster_reserve_gb >= 0,
+         "cluster: gpu_mem_gb, peak_tflops, gemm_tflops, attn_tflops and reserve_gb must be >= 0 (0: the %s preset)",
+         c->cluster_gpu);
     NEED(c->out_dir[0], "output.dir: must be set");
     NEED(c->model_path[0], "model.path: must be set (a Hugging Face model directory)");
     NEED(c->data_path[0], "data.path: must be set (a packed HDF5 file from s1c-data pack)");

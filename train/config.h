@@ -27,6 +27,8 @@ typedef struct {
     int max_steps;          // stop after this step (0: the whole schedule); the LR schedule is unchanged
     char device[16];        // "cpu" | "cuda" | "cpu-bf16" (the GPU's bf16 storage on the CPU, for tests)
     char comm[8];           // "mpi" | "nccl"
+    char balance[16];       // "sequences": whole sequences per rank | "tokens": equal-token shares (train/cp.h)
+    char reduce_dtype[8];   // "fp32" | "bf16": dtype of the gradients' reduce-scatter (bf16 backends)
     // optim:
     double lr, warmup_ratio;
     char schedule[16];  // "cosine" | "constant"
@@ -41,13 +43,18 @@ typedef struct {
     // log:
     double peak_tflops;  // per rank, for MFU
     int progress;        // progress bar when stdout is a terminal
-    // plan: (defaults of s1c-train --plan)
-    int plan_gpus;
-    double plan_gpu_tflops, plan_gpu_mem_gb, plan_link_gbps, plan_mfu;
+    // cluster: the machine s1c-train --plan predicts for (train/plan.h; 0 = the cluster.gpu preset's value)
+    int cluster_nodes, cluster_gpus_per_node, cluster_nics_per_node;
+    char cluster_gpu[16];         // "h100" | "h200": preset of the GPU figures below
+    double cluster_nvlink_gbs;    // in-node NVLink bandwidth per GPU and direction, GB/s
+    double cluster_nic_gbps;      // per NIC, Gbit/s
+    double cluster_bus_efficiency;  // fraction of the link bandwidth a ring collective reaches
+    double cluster_gpu_mem_gb, cluster_peak_tflops, cluster_gemm_tflops, cluster_attn_tflops, cluster_reserve_gb;
+    // plan: (inputs of s1c-train --plan when the data is not at hand)
     int plan_samples;          // dataset size when the data file is not at hand
     double plan_avg_tokens;    // mean tokens per sample, same
-    int plan_logits_chunk;     // tokens per LM-head chunk
     char plan_model_config[S1C_PATH_MAX];  // config.json to plan with when model.path has none
+    int plan_context_queries;  // the GPU computes (and discards) the context rows' queries (kernels/cuda today)
 } s1c_train_config;
 
 void s1c_train_config_defaults(s1c_train_config *c);

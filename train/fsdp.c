@@ -27,6 +27,7 @@ typedef struct {
 typedef struct {
     float *full;  // [padded] fp32
     float *tmp;   // [shard] fp32: the reduced slice before it is added into the unit's gradient
+    void *full16, *tmp16;  // [padded], [shard] bf16: what travels with reduce_bf16 (else NULL)
     size_t cap;   // elements of full
     int unit;
     s1c_comm_req *req;
@@ -52,7 +53,8 @@ struct s1c_fsdp {
     s1c_fsdp_mem mem;     // what the two arenas and the activations hold
     float *loss_dev;    // backend fp32 scalar
     float *scalar_dev;  // backend fp32 scalar (norms)
-    int max_T;
+    int max_T, max_ctx;
+    int reduce_bf16;    // gradients travel as bf16 (s1c_fsdp_opts)
 };
 
 enum { OP_EMB_FWD, OP_BLK_FWD, OP_HEAD, OP_BLK_BWD, OP_EMB_BWD };
@@ -149,6 +151,16 @@ static void carve_working(s1c_fsdp *f, s1c_arena *a, s1c_fsdp_mem *m) {
         f->grot[k].full = s1c_arena_take(a, f->grot[k].cap * sizeof(float));
         f->grot[k].tmp = s1c_arena_take(a, f->max_shard * sizeof(float));
     }
+    if (f->reduce_bf16) {  // the bf16 copies that travel instead of the fp32 buffers
+        if (f->cfg.tie_word_embeddings) {
+            f->gemb.full16 = s1c_arena_take(a, f->gemb.cap * f->asz);
+            f->gemb.tmp16 = s1c_arena_take(a, f->u[0].g.shard * f->asz);
+        }
+        for (int k = 0; k < 2; k++) {
+            f->grot[k].full16 = s1c_arena_take(a, f->grot[k].cap * f->asz);
+            f->grot[k].tmp16 = s1c_arena_take(a, f->max_shard * f->asz);
+        }
+    }
     LINE(grad_buffers);
     f->loss_dev = s1c_arena_take(a, sizeof(float));
     f->scalar_dev = s1c_arena_take(a, sizeof(float));
@@ -171,9 +183,17 @@ static void free_host(s1c_fsdp *f) {
 
 s1c_status s1c_fsdp_mem_plan(const s1c_qwen2_config *cfg, int world, s1c_dtype act_dtype, int max_T, int recompute,
                              s1c_fsdp_mem *m) {
+    const s1c_fsdp_opts o = {.max_T = max_T, .recompute = recompute};
+    return s1c_fsdp_mem_plan_opts(cfg, world, act_dtype, &o, m);
+}
+
+s1c_status s1c_fsdp_mem_plan_opts(const s1c_qwen2_config *cfg, int world, s1c_dtype act_dtype, const s1c_fsdp_opts *o,
+                                  s1c_fsdp_mem *m) {
     memset(m, 0, sizeof *m);
     if (world < 1) return s1c_err("fsdp: %d ranks: need at least one", world);
     s1c_fsdp f = {0};
+    f.reduce_bf16 = o->reduce_bf16;
+    const int max_T = o->max_T, recompute = o->recompute;
     if (init_geometry(&f, cfg, world, act_dtype) != S1C_OK) {
         free_host(&f);
         return S1C_ERR;
@@ -184,7 +204,7 @@ s1c_status s1c_fsdp_mem_plan(const s1c_qwen2_config *cfg, int world, s1c_dtype a
     carve_state(&f, &st, m);
     carve_working(&f, &wk, m);
     free_host(&f);
-    m->acts = s1c_qwen2_acts_bytes(cfg, act_dtype, max_T, recompute, S1C_QWEN2_MLP_CHUNK);
+    m->acts = s1c_qwen2_acts_bytes_ctx(cfg, act_dtype, max_T, o->max_ctx, recompute, S1C_QWEN2_MLP_CHUNK);
     if (!m->acts) return S1C_ERR;  // max_T out of range (message set)
     if (st.overflow || wk.overflow || m->acts == SIZE_MAX)
         return s1c_err("fsdp: the memory of this model does not fit in the address space");
@@ -219,7 +239,17 @@ static s1c_status check_fit(const s1c_fsdp *f, const s1c_fsdp_mem *m, int recomp
 }
 
 s1c_fsdp *s1c_fsdp_create(s1c_backend *be, s1c_comm *comm, const s1c_qwen2_config *cfg, int max_T, int recompute) {
-    const int on_device = be->device_memory;
+    const s1c_fsdp_opts o = {.max_T = max_T, .recompute = recompute};
+    return s1c_fsdp_create_opts(be, comm, cfg, &o);
+}
+
+s1c_fsdp *s1c_fsdp_create_opts(s1c_backend *be, s1c_comm *comm, const s1c_qwen2_config *cfg, const s1c_fsdp_opts *o) {
+    const int on_device = be->device_memory, max_T = o->max_T, recompute = o->recompute;
+    if (o->reduce_bf16 && be->act_dtype != S1C_BF16) {
+        s1c_err("fsdp: bf16 gradient reduction (train.reduce_dtype bf16) needs a bf16 backend (cuda or cpu-bf16), "
+                "not \"%s\"", be->name);
+        return NULL;
+    }
     if (on_device != comm->device_buffers) {
         s1c_err("fsdp: compute backend \"%s\" and collective backend \"%s\" disagree on where buffers live "
                 "(host-memory backends pair with mpi, cuda with nccl)", be->name, comm->backend);
@@ -236,6 +266,8 @@ s1c_fsdp *s1c_fsdp_create(s1c_backend *be, s1c_comm *comm, const s1c_qwen2_confi
     f->comm = comm;
     f->rank = comm->rank;
     f->max_T = max_T;
+    f->max_ctx = o->max_ctx;
+    f->reduce_bf16 = o->reduce_bf16;
     s1c_arena_init(&f->state_mem, be, "sharded state");
     s1c_arena_init(&f->work_mem, be, "working set");
     if (init_geometry(f, cfg, comm->size, be->act_dtype) != S1C_OK) {
@@ -252,7 +284,7 @@ s1c_fsdp *s1c_fsdp_create(s1c_backend *be, s1c_comm *comm, const s1c_qwen2_confi
     s1c_fsdp_mem measured = {0}, carved = {0};
     carve_state(f, &f->state_mem, &measured);
     carve_working(f, &f->work_mem, &measured);
-    measured.acts = s1c_qwen2_acts_bytes(cfg, be->act_dtype, max_T, recompute, S1C_QWEN2_MLP_CHUNK);
+    measured.acts = s1c_qwen2_acts_bytes_ctx(cfg, be->act_dtype, max_T, o->max_ctx, recompute, S1C_QWEN2_MLP_CHUNK);
     s1c_status st = measured.acts ? S1C_OK : S1C_ERR;
     if (st == S1C_OK && (f->state_mem.overflow || f->work_mem.overflow || measured.acts == SIZE_MAX))
         st = s1c_err("fsdp: the memory of this model does not fit in the address space");
@@ -264,7 +296,9 @@ s1c_fsdp *s1c_fsdp_create(s1c_backend *be, s1c_comm *comm, const s1c_qwen2_confi
     else if (st == S1C_OK) st = S1C_ERR;
     if (st == S1C_OK && s1c_arena_alloc(&f->work_mem) == S1C_OK) carve_working(f, &f->work_mem, &carved);
     else if (st == S1C_OK) st = S1C_ERR;
-    if (st == S1C_OK && !(f->acts = s1c_qwen2_acts_create(be, cfg, max_T, recompute))) st = S1C_ERR;
+    if (st == S1C_OK &&
+        !(f->acts = s1c_qwen2_acts_create_ctx(be, cfg, max_T, o->max_ctx, recompute, S1C_QWEN2_MLP_CHUNK)))
+        st = S1C_ERR;
     if (st != S1C_OK) {
         s1c_err_prefix("fsdp (%.2fB parameters over %d ranks, micro-batches of up to %d tokens)",
                        f->lay ? (double)f->lay->numel / 1e9 : 0.0, f->W, max_T);
@@ -438,7 +472,9 @@ static s1c_status finish_rs(s1c_fsdp *f, gbuf_t *g) {
     s1c_comm_req *r = g->req;
     g->req = NULL;
     if (f->comm->wait(f->comm, r) != S1C_OK) return s1c_err_prefix("fsdp: reduce-scatter of unit %d", g->unit);
-    acc_f32(f, f->u[g->unit].grad, g->tmp, f->u[g->unit].g.shard);
+    const size_t n = f->u[g->unit].g.shard;
+    if (g->tmp16) f->be->act_to_f32(f->be, g->tmp, g->tmp16, n);  // bf16 reduced slice, widened
+    acc_f32(f, f->u[g->unit].grad, g->tmp, n);
     return S1C_OK;
 }
 
@@ -452,8 +488,14 @@ static s1c_status acquire(s1c_fsdp *f, gbuf_t *g, int unit) {
 
 static s1c_status start_rs(s1c_fsdp *f, gbuf_t *g) {
     const s1c_fsdp_unit *x = &f->u[g->unit];
-    if (f->comm->ireduce_scatter(f->comm, g->tmp, g->full, x->g.shard, S1C_COMM_F32, S1C_RED_AVG, &g->req) != S1C_OK)
-        return s1c_err_prefix("fsdp: reduce-scatter of unit %d", g->unit);
+    s1c_status st;
+    if (g->full16) {  // reduce_bf16: round the fp32 gradient once, reduce and average in bf16
+        f->be->f32_to_act(f->be, g->full16, g->full, x->g.padded);
+        st = f->comm->ireduce_scatter(f->comm, g->tmp16, g->full16, x->g.shard, S1C_COMM_BF16, S1C_RED_AVG, &g->req);
+    } else {
+        st = f->comm->ireduce_scatter(f->comm, g->tmp, g->full, x->g.shard, S1C_COMM_F32, S1C_RED_AVG, &g->req);
+    }
+    if (st != S1C_OK) return s1c_err_prefix("fsdp: reduce-scatter of unit %d", g->unit);
     return S1C_OK;
 }
 
@@ -538,6 +580,11 @@ s1c_status s1c_fsdp_forward_backward(s1c_fsdp *f, s1c_batch *const *micro, int n
             free(ops);
             return s1c_err("fsdp: micro-batch of %d tokens exceeds the %d the activations were sized for",
                            micro[m]->T, f->max_T);
+        }
+        if (micro[m] && micro[m]->n_ctx > f->max_ctx) {
+            free(ops);
+            return s1c_err("fsdp: micro-batch with %d context rows exceeds the %d the activations were sized for",
+                           micro[m]->n_ctx, f->max_ctx);
         }
         ops[n++] = (op_t){OP_EMB_FWD, 0, m};
         for (int l = 0; l < L; l++) ops[n++] = (op_t){OP_BLK_FWD, l, m};

@@ -34,6 +34,17 @@ typedef struct s1c_fsdp s1c_fsdp;
 // max_T: most tokens in one micro-batch. Allocates the slices (zeros), slots and activations:
 // one allocation per category, checked against the free memory first (s1c_fsdp_mem below).
 s1c_fsdp *s1c_fsdp_create(s1c_backend *be, s1c_comm *comm, const s1c_qwen2_config *cfg, int max_T, int recompute);
+
+typedef struct {
+    int max_T;        // most tokens in one micro-batch on this rank
+    int max_ctx;      // most context rows of a micro-batch (context parallelism, train/cp.h); 0: none
+    int recompute;
+    // Gradients reduce-scattered as bf16 (train.reduce_dtype bf16): the full-unit fp32 gradient
+    // is rounded to bf16 once, reduced and averaged in bf16 (NCCL), widened and added into the
+    // fp32 slice; master weights and moments stay fp32. Needs a bf16 backend. Halves that traffic.
+    int reduce_bf16;
+} s1c_fsdp_opts;
+s1c_fsdp *s1c_fsdp_create_opts(s1c_backend *be, s1c_comm *comm, const s1c_qwen2_config *cfg, const s1c_fsdp_opts *o);
 void s1c_fsdp_free(s1c_fsdp *f);
 
 const s1c_qwen2_layout *s1c_fsdp_layout(const s1c_fsdp *f);
@@ -68,6 +79,9 @@ typedef struct {
 // computed by the same layout code without allocating (the --plan calculator uses it).
 s1c_status s1c_fsdp_mem_plan(const s1c_qwen2_config *cfg, int world, s1c_dtype act_dtype, int max_T, int recompute,
                              s1c_fsdp_mem *m);
+// The same for s1c_fsdp_create_opts.
+s1c_status s1c_fsdp_mem_plan_opts(const s1c_qwen2_config *cfg, int world, s1c_dtype act_dtype, const s1c_fsdp_opts *o,
+                                  s1c_fsdp_mem *m);
 // What f allocated.
 void s1c_fsdp_mem_of(const s1c_fsdp *f, s1c_fsdp_mem *m);
 

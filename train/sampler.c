@@ -143,3 +143,16 @@ s1c_status s1c_sampler_step(s1c_sampler *s, long step, int world, int rank, int 
     free(filled);
     return S1C_OK;
 }
+
+s1c_status s1c_sampler_batch(s1c_sampler *s, long step, const size_t **ids, int *n) {
+    if (step < 0 || step >= s->total_steps) return s1c_err("sampler: step %ld outside [0, %ld)", step, s->total_steps);
+    const int epoch = (int)(step / s->steps_per_epoch);
+    if (s->cached_epoch != epoch) {
+        s1c_sampler_permutation(s->seed, epoch, s->n, s->perm);
+        s->cached_epoch = epoch;
+    }
+    const size_t first = (size_t)(step % s->steps_per_epoch) * (size_t)s->global_batch;
+    *ids = s->perm + first;
+    *n = (int)((s->n - first) < (size_t)s->global_batch ? (s->n - first) : (size_t)s->global_batch);
+    return S1C_OK;
+}

@@ -49,5 +49,8 @@ typedef struct {
 s1c_status s1c_sampler_step(s1c_sampler *s, long step, int world, int rank, int micro_batch, int balance,
                             s1c_step_plan *out);
 void s1c_step_plan_free(s1c_step_plan *p);
+// The step's samples in the sampler's order (the whole step, all ranks): ids[*n] points into the
+// sampler's cached permutation (valid until a step of another epoch is asked for).
+s1c_status s1c_sampler_batch(s1c_sampler *s, long step, const size_t **ids, int *n);
 
 #endif

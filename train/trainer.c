@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "checkpoint.h"
+#include "cp.h"
 #include "export.h"
 #include "flops.h"
 #include "fsdp.h"
@@ -87,13 +88,27 @@ typedef struct {
     s1c_packed *pk;
     s1c_sampler smp;
     s1c_fsdp *f;
+    // train.balance tokens (train/cp.h): the K/V exchange and its own communicator
+    s1c_comm *ccomm;
+    s1c_cp_exchange *cpx;
 } run_ctx;
 
 // Builds this rank's micro-batches of a step with weights that make the rank-averaged gradient
 // the global objective (see trainer.h).
-static s1c_status build_batches(run_ctx *x, const s1c_step_plan *p, s1c_batch **out) {
+static s1c_status build_batches(run_ctx *x, const s1c_step_plan *p, long step, s1c_batch **out) {
     const s1c_train_config *tc = x->tc;
     const int W = x->comm->size, token_mean = strcmp(tc->loss_norm, "token_mean") == 0;
+    if (x->cpx) {  // equal-token shares of the step's sequences
+        const s1c_cp_batcher cb = {.be = x->be, .comm = x->comm, .pk = x->pk, .smp = &x->smp, .x = x->cpx, .W = W,
+                                   .rank = x->comm->rank, .micro_batch = tc->micro_batch_size,
+                                   .block_size = tc->block_size, .token_mean = token_mean};
+        s1c_status st = s1c_cp_build_batches(&cb, step, out, p->n_micro);
+        for (int m = 0; m < p->n_micro && st == S1C_OK; m++)
+            if (out[m] && out[m]->max_id >= x->mc.vocab_size)
+                st = s1c_err("%s: token id %d is outside the model's vocabulary of %d", tc->data_path, out[m]->max_id,
+                             x->mc.vocab_size);
+        return agree(x->comm, st, "building the batches");
+    }
     micro_data *md = s1c_xcalloc((size_t)p->n_micro, sizeof(micro_data));
     s1c_status st = S1C_OK;
     int64_t targets = 0;
@@ -173,8 +188,25 @@ static s1c_status setup(run_ctx *x, const s1c_dist *d) {
         if (!x->dcomm) return S1C_ERR;
     }
     long max_T = (long)tc->micro_batch_size * (longest < (uint32_t)tc->block_size ? (long)longest : tc->block_size);
-    x->f = s1c_fsdp_create(x->be, x->dcomm, &x->mc, (int)max_T, tc->recompute);
+    s1c_fsdp_opts fo = {.max_T = (int)max_T, .recompute = tc->recompute,
+                        .reduce_bf16 = strcmp(tc->reduce_dtype, "bf16") == 0};
+    s1c_cp_sizes cs = {0};
+    const int tokens = strcmp(tc->balance, "tokens") == 0;
+    if (tokens) {  // activations follow the largest share, plus the largest context
+        S1C_TRY(s1c_cp_run_sizes(&x->smp, d->size, tc->micro_batch_size, &cs));
+        fo.max_T = cs.max_T;
+        fo.max_ctx = cs.max_ctx;
+    }
+    x->f = s1c_fsdp_create_opts(x->be, x->dcomm, &x->mc, &fo);
     if (!x->f) return S1C_ERR;
+    if (tokens) {
+        // its own communicator: the exchange must not queue behind the prefetched gathers
+        x->ccomm = s1c_comm_create(d, tc->comm);
+        if (!x->ccomm) return S1C_ERR;
+        x->cpx = s1c_cp_exchange_create(x->be, x->ccomm, &x->mc, &cs,
+                                        tc->global_batch_size / (d->size * tc->micro_batch_size));
+        if (!x->cpx) return S1C_ERR;
+    }
     return S1C_OK;
 }
 
@@ -190,6 +222,8 @@ static s1c_status init_weights(run_ctx *x) {
 static void teardown(run_ctx *x, s1c_status st) {
     const int keep_device = st != S1C_OK && x->dcomm && x->dcomm != x->comm && x->dcomm->size > 1;
     if (!keep_device) {
+        s1c_cp_exchange_free(x->cpx);
+        s1c_comm_destroy(x->ccomm);
         s1c_fsdp_free(x->f);
         if (x->dcomm != x->comm) s1c_comm_destroy(x->dcomm);
     }
@@ -224,11 +258,12 @@ static s1c_status train_loop(run_ctx *x, long start, s1c_ckpt_meta *meta) {
         s1c_step_plan plan;
         st = s1c_sampler_step(&x->smp, s, W, rank, tc->micro_batch_size, tc->balance_tokens, &plan);
         if (st != S1C_OK) break;
-        st = build_batches(x, &plan, batches);
+        st = build_batches(x, &plan, s, batches);
         double loss = 0, norm = 0;
         if (st == S1C_OK) {
             s1c_fsdp_zero_grad(x->f);
             st = s1c_fsdp_forward_backward(x->f, batches, n_micro, &loss);
+            if (st == S1C_OK && x->cpx) st = s1c_cp_exchange_status(x->cpx);
         }
         free_batches(x, batches, n_micro);
         if (st == S1C_OK) st = x->comm->all_reduce(x->comm, &loss, 1, S1C_COMM_F64, S1C_RED_AVG);

@@ -28,9 +28,12 @@
 
 typedef struct {
     int s;   // sequence
-    int qb;  // query block within the sequence
+    int q0;  // first query of the block, relative to the sequence
     int keys;  // keys this block attends to (its cost)
 } att_block;
+
+// First query row of sequence i: context rows (s1c_attn_shape.n_ctx) of sequence 0 are keys only.
+static int first_query(const s1c_attn_shape *s, int i) { return i == 0 ? s->n_ctx : 0; }
 
 static int cmp_block_desc(const void *a, const void *b) {
     const att_block *x = a, *y = b;
@@ -41,17 +44,17 @@ static int cmp_block_desc(const void *a, const void *b) {
 static att_block *att_blocks(const s1c_attn_shape *s, int *n_out) {
     int n = 0;
     for (int i = 0; i < s->n_seq; i++) {
-        int len = s->cu_seqlens[i + 1] - s->cu_seqlens[i];
-        S1C_ASSERT(len >= 0);
-        n += (len + ATT_BQ - 1) / ATT_BQ;
+        int len = s->cu_seqlens[i + 1] - s->cu_seqlens[i], q = first_query(s, i);
+        S1C_ASSERT(len >= q && q >= 0);
+        n += (len - q + ATT_BQ - 1) / ATT_BQ;
     }
     att_block *b = s1c_xmalloc((size_t)(n ? n : 1) * sizeof *b);
     int k = 0;
     for (int i = 0; i < s->n_seq; i++) {
         int len = s->cu_seqlens[i + 1] - s->cu_seqlens[i];
-        for (int q0 = 0; q0 < len; q0 += ATT_BQ) {
+        for (int q0 = first_query(s, i); q0 < len; q0 += ATT_BQ) {
             int nq = len - q0 < ATT_BQ ? len - q0 : ATT_BQ;
-            b[k++] = (att_block){.s = i, .qb = q0 / ATT_BQ, .keys = q0 + nq};
+            b[k++] = (att_block){.s = i, .q0 = q0, .keys = q0 + nq};
         }
     }
     qsort(b, (size_t)n, sizeof *b, cmp_block_desc);
@@ -68,6 +71,12 @@ void cpu_attention_fwd(s1c_backend *be, void *out_, float *lse, const void *qkv_
     const int group = nh / nkv;
     const int ld = (nh + 2 * nkv) * hd, ldo = nh * hd;
     const float scale = 1.0f / sqrtf((float)hd);
+    // context rows are no queries: their out and lse rows read zero
+    S1C_ASSERT(s->n_ctx >= 0 && (s->n_ctx == 0 || (s->n_seq > 0 && s->n_ctx <= s->cu_seqlens[1])));
+    if (s->n_ctx) {
+        memset(out, 0, (size_t)s->n_ctx * ldo * sizeof(float));
+        for (int h = 0; h < nh; h++) memset(lse + (size_t)h * T, 0, (size_t)s->n_ctx * sizeof(float));
+    }
     int nblk;
     att_block *blk = att_blocks(s, &nblk);
     long n_items = (long)nblk * nh;
@@ -82,7 +91,7 @@ void cpu_attention_fwd(s1c_backend *be, void *out_, float *lse, const void *qkv_
             const att_block *b = &blk[it / nh];
             const int h = (int)(it % nh), g = h / group;
             const int base = s->cu_seqlens[b->s];
-            const int q0 = b->qb * ATT_BQ;  // relative to the sequence
+            const int q0 = b->q0;  // relative to the sequence
             const int nq = b->keys - q0;
             const float *Q = qkv + (size_t)(base + q0) * ld + (size_t)h * hd;          // [nq, hd] stride ld
             const float *K = qkv + (size_t)base * ld + (size_t)(nh + g) * hd;          // [len, hd] stride ld
@@ -168,7 +177,7 @@ void cpu_attention_bwd(s1c_backend *be, void *dqkv_, const void *dout_, const vo
     int maxlen = 0;
     for (int i = 0; i < n_seq; i++) {
         int len = s->cu_seqlens[i + 1] - s->cu_seqlens[i];
-        ord[i] = (att_block){.s = i, .qb = 0, .keys = len};
+        ord[i] = (att_block){.s = i, .q0 = 0, .keys = len};
         if (len > maxlen) maxlen = len;
     }
     qsort(ord, (size_t)n_seq, sizeof *ord, cmp_block_desc);
@@ -192,6 +201,7 @@ void cpu_attention_bwd(s1c_backend *be, void *dqkv_, const void *dout_, const vo
             const float *dO = dout + (size_t)base * ldo + (size_t)h * hd;  // [len, hd] stride ldo
             const float *O = out + (size_t)base * ldo + (size_t)h * hd;
             const float *L = lse + (size_t)h * T + base;  // [len]
+            const int qs = first_query(s, sq);            // rows before it are keys only
             float *dQ = dqkv + row0 + (size_t)h * hd;
             float *dK, *dV;
             int ldkv;
@@ -204,7 +214,7 @@ void cpu_attention_bwd(s1c_backend *be, void *dqkv_, const void *dout_, const vo
                 dV = dqkv + row0 + (size_t)(nh + nkv + g) * hd;
                 ldkv = ld;
             }
-            for (int i = 0; i < len; i++) {
+            for (int i = qs; i < len; i++) {
                 const float *a = dO + (size_t)i * ldo, *b = O + (size_t)i * ldo;
                 float d = 0.0f;
 #pragma omp simd reduction(+ : d)
@@ -216,7 +226,7 @@ void cpu_attention_bwd(s1c_backend *be, void *dqkv_, const void *dout_, const vo
                 const float *Kb = K + (size_t)k0 * ld, *Vb = V + (size_t)k0 * ld;
                 float *dKb = dK + (size_t)k0 * ldkv, *dVb = dV + (size_t)k0 * ldkv;
                 // Queries from the block's first key on (earlier ones cannot see these keys).
-                for (int q0 = k0; q0 < len; q0 += ATT_BWD_BQ) {
+                for (int q0 = k0 > qs ? k0 : qs; q0 < len; q0 += ATT_BWD_BQ) {
                     const int nq = len - q0 < ATT_BWD_BQ ? len - q0 : ATT_BWD_BQ;
                     const float *Qb = Q + (size_t)q0 * ld, *dOb = dO + (size_t)q0 * ldo;
                     cpu_gemm_serial(0, 1, nq, nk, hd, scale, Qb, ld, Kb, ld, 0.0f, P, ATT_BWD_BK);

@@ -38,6 +38,12 @@ static void cpu_copy(s1c_backend *be, void *dst, const void *src, size_t bytes) 
     if (bytes && dst != src) memmove(dst, src, bytes);
 }
 
+static void cpu_copy_2d(s1c_backend *be, void *dst, size_t dpitch, const void *src, size_t spitch, size_t width,
+                        size_t rows) {
+    (void)be;
+    for (size_t r = 0; r < rows; r++) memmove((char *)dst + r * dpitch, (const char *)src + r * spitch, width);
+}
+
 static void cpu_synchronize(s1c_backend *be) { (void)be; }
 
 static void cpu_f32_to_act(s1c_backend *be, void *act, const float *f32, size_t n) {
@@ -118,6 +124,7 @@ s1c_backend *s1c_cpu_backend_create(void) {
     be->copy_d2d = cpu_copy;
     be->copy_h2d = cpu_copy;
     be->copy_d2h = cpu_copy;
+    be->copy_2d = cpu_copy_2d;
     be->synchronize = cpu_synchronize;
     be->f32_to_act = cpu_f32_to_act;
     be->act_to_f32 = cpu_act_to_f32;

@@ -12,23 +12,12 @@
 #include <string.h>
 
 #include "ops.h"
+#include "s1c_bf16.h"
 
-// fp32 -> bf16 bits, round to nearest even (what __float2bfloat16_rn does): NaN stays a quiet NaN
-// of the same sign (adding the rounding bias to a NaN with a small payload would carry into Inf).
-static inline uint16_t bf16_from_f32(float x) {
-    uint32_t u;
-    memcpy(&u, &x, 4);
-    if ((u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((u >> 16) | 0x0040u);
-    u += 0x7fffu + ((u >> 16) & 1u);
-    return (uint16_t)(u >> 16);
-}
-
-static inline float bf16_to_f32(uint16_t h) {
-    const uint32_t u = (uint32_t)h << 16;
-    float x;
-    memcpy(&x, &u, 4);
-    return x;
-}
+// fp32 -> bf16 bits, round to nearest even (what __float2bfloat16_rn does; a NaN stays a quiet
+// NaN of the same sign) and back: common/s1c_bf16.h, shared with mpi/'s host bf16 reductions.
+static inline uint16_t bf16_from_f32(float x) { return s1c_bf16_from_f32(x); }
+static inline float bf16_to_f32(uint16_t h) { return s1c_bf16_to_f32(h); }
 
 // dst[n] (fp32) <- src[n] (bf16) and dst[n] (bf16) <- src[n] (fp32, rounded).
 void bf16_widen(float *dst, const void *src, size_t n);

@@ -65,6 +65,13 @@ static void cu_copy_d2d(s1c_backend *be, void *dst, const void *src, size_t byte
     if (bytes) S1C_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, cuda_impl_of(be)->stream));
 }
 
+static void cu_copy_2d(s1c_backend *be, void *dst, size_t dpitch, const void *src, size_t spitch, size_t width,
+                       size_t rows) {
+    if (width && rows)
+        S1C_CUDA_CHECK(cudaMemcpy2DAsync(dst, dpitch, src, spitch, width, rows, cudaMemcpyDeviceToDevice,
+                                         cuda_impl_of(be)->stream));
+}
+
 // Host memory is pageable here; cudaMemcpyAsync from pageable memory is staged by the driver and
 // returns once the source has been consumed, so the caller may reuse its buffer at once.
 static void cu_copy_h2d(s1c_backend *be, void *dst, const void *src, size_t bytes) {
@@ -190,6 +197,7 @@ extern "C" s1c_backend *s1c_cuda_backend_create(int device) {
     be->mem_info = cu_mem_info;
     be->memset_zero = cu_memset_zero;
     be->copy_d2d = cu_copy_d2d;
+    be->copy_2d = cu_copy_2d;
     be->copy_h2d = cu_copy_h2d;
     be->copy_d2h = cu_copy_d2h;
     be->synchronize = cu_synchronize;

@@ -9,7 +9,6 @@
 #include "cuda_common.cuh"
 #include "cuda_plan.h"
 
-#define S1C_CE_CHUNK_BYTES ((size_t)192 << 20)
 #define CE_THREADS 1024
 
 __global__ void __launch_bounds__(CE_THREADS)

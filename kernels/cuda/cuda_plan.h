@@ -39,6 +39,9 @@ typedef struct {
 s1c_cuda_attn_layout s1c_cuda_attn_plan(int T, int n_seq, int max_seqlen, int n_head, int n_kv_head, int head_dim,
                                         int bwd, int64_t plan_ws);
 
+// Budget of the fused LM head's chunk buffers (cuda_lmhead.cu); train/plan.c reserves the same.
+#define S1C_CE_CHUNK_BYTES ((size_t)192 << 20)
+
 // Tokens per chunk of the fused LM head: logits [tc, V] fp32 (+ dlogits bf16 when grad) stay
 // under chunk_bytes: T when all fit, else a multiple of 64 when at least 64; never below 1.
 int s1c_cuda_ce_chunk(int T, int V, int want_grad, size_t chunk_bytes);

@@ -196,6 +196,21 @@ int main(int argc, char **argv) {
     CHECK(bad == 0, "broadcast: %d wrong elements", bad);
     OK(c->barrier(c));
 
+    // sendrecv (context parallelism's K/V exchange): each rank sends its N values to the next
+    // rank and receives the previous rank's; rank 0 only sends, the last only receives.
+    if (W > 1) {
+        for (size_t i = 0; i < N; i++) mine[i] = val(rank, i);
+        CU(cudaMemcpy(dmine, mine, N * sizeof(float), cudaMemcpyHostToDevice));
+        s1c_comm_msg sm = {rank + 1, dmine, N}, rm = {rank - 1, dfull, N};
+        OK(c->sendrecv(c, &sm, rank + 1 < W, &rm, rank > 0, S1C_COMM_F32));
+        if (rank > 0) {
+            CU(cudaMemcpy(h, dfull, N * sizeof(float), cudaMemcpyDeviceToHost));
+            bad = 0;
+            for (size_t i = 0; i < N; i++) bad += h[i] != val(rank - 1, i);
+            CHECK(bad == 0, "sendrecv: %d wrong elements from rank %d", bad, rank - 1);
+        }
+    }
+
     // non-blocking without a stream: test() polls, wait() returns with the data complete
     for (size_t i = 0; i < N; i++) mine[i] = val(rank, i);
     CU(cudaMemcpy(dmine, mine, N * sizeof(float), cudaMemcpyHostToDevice));

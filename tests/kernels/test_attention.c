@@ -105,6 +105,63 @@ static void run_case(s1c_backend *be, const char *label, int nh, int nkv, int hd
     free(qkv), free(out), free(lse), free(R), free(dqkv);
 }
 
+// Context rows (s1c_attn_shape.n_ctx): the first n_ctx rows of sequence 0 are keys only. Against
+// the same buffer run without context rows and with the output gradient of those rows zeroed:
+// the query rows' out and lse, and every row's dqkv (zero dQ on the context rows), must agree
+// to round-off (the same tiles run, minus the context queries); context out/lse rows read zero.
+static void run_ctx_case(s1c_backend *be, const char *label, int nh, int nkv, int hd, int n_seq, const int *lens,
+                         int n_ctx, uint64_t seed) {
+    kt_rng r = {seed};
+    int cu[16];
+    cu[0] = 0;
+    for (int i = 0; i < n_seq; i++) cu[i + 1] = cu[i] + lens[i];
+    const int T = cu[n_seq], ld = (nh + 2 * nkv) * hd, ldo = nh * hd, Q = nh * hd;
+    const size_t nqkv = (size_t)T * ld, nout = (size_t)T * ldo;
+    float *qkv = kt_falloc(nqkv), *R = kt_falloc(nout);
+    float *out0 = kt_falloc(nout), *lse0 = kt_falloc((size_t)nh * T), *d0 = kt_falloc(nqkv);
+    float *out1 = kt_falloc(nout), *lse1 = kt_falloc((size_t)nh * T), *d1 = kt_falloc(nqkv);
+    kt_fill(&r, qkv, nqkv, 1.5);
+    kt_fill(&r, R, nout, 1.0);
+    memset(R, 0, (size_t)n_ctx * ldo * sizeof(float));  // the caller's contract: zero dout on context rows
+    for (size_t i = 0; i < nout; i++) out1[i] = 77.0f;  // context rows must be written (zeros)
+    s1c_attn_shape full = {.T = T, .n_seq = n_seq, .cu_seqlens = cu, .n_head = nh, .n_kv_head = nkv, .head_dim = hd};
+    s1c_attn_shape ctx = full;
+    ctx.n_ctx = n_ctx;
+    be->attention_fwd(be, out0, lse0, qkv, &full);
+    be->attention_bwd(be, d0, R, qkv, out0, lse0, &full);
+    be->attention_fwd(be, out1, lse1, qkv, &ctx);
+    be->attention_bwd(be, d1, R, qkv, out1, lse1, &ctx);
+    double eo = 0, el = 0, ed = 0, ez = 0, dq = 0, scale = 0;
+    for (size_t i = 0; i < nout; i++) {
+        if (i < (size_t)n_ctx * ldo) ez = fmax(ez, fabs(out1[i]));
+        else eo = fmax(eo, fabs(out1[i] - out0[i]));
+    }
+    for (int h = 0; h < nh; h++)
+        for (int t = 0; t < T; t++) {
+            float a = lse1[(size_t)h * T + t], b = lse0[(size_t)h * T + t];
+            if (t < n_ctx) ez = fmax(ez, fabs(a));
+            else el = fmax(el, fabs(a - b));
+        }
+    for (size_t i = 0; i < nqkv; i++) {
+        ed = fmax(ed, fabs(d1[i] - d0[i]));
+        scale = fmax(scale, fabs(d0[i]));
+        if (i < (size_t)n_ctx * ld && i % (size_t)ld < (size_t)Q) dq = fmax(dq, fabs(d1[i]));
+    }
+    char what[200];
+    snprintf(what, sizeof what, "%s: context %d: query out vs whole-buffer attention (max abs)", label, n_ctx);
+    kt_check(what, eo, 1e-6);
+    snprintf(what, sizeof what, "%s: context %d: query lse (max abs)", label, n_ctx);
+    kt_check(what, el, 1e-6);
+    snprintf(what, sizeof what, "%s: context %d: context rows' out and lse are zero", label, n_ctx);
+    kt_check(what, ez, 0.0);
+    snprintf(what, sizeof what, "%s: context %d: dqkv vs whole buffer with zero context dout (max abs / max)", label,
+             n_ctx);
+    kt_check(what, ed / scale, 1e-6);
+    snprintf(what, sizeof what, "%s: context %d: context rows' dQ (max abs)", label, n_ctx);
+    kt_check(what, dq, 0.0);
+    free(qkv), free(R), free(out0), free(lse0), free(d0), free(out1), free(lse1), free(d1);
+}
+
 int main(void) {
     s1c_backend *be = kt_backend();
     // Small: every coordinate checked. GQA ratios 1, 2, 4; length-1 sequences; odd head_dim.
@@ -118,6 +175,12 @@ int main(void) {
     // Longer than the 256-key forward tile and the 256-query backward span: the online softmax
     // rescales across key tiles and queries are processed in several spans.
     run_case(be, "nh2 nkv1 hd8 lens{600,3}", 2, 1, 8, 2, (const int[]){600, 3}, 120, 7);
+    // Context rows: one row, a whole tile and more (the tiles after it start mid-tile), all but
+    // the last row of sequence 0, and a context longer than the 256-key tile.
+    run_ctx_case(be, "ctx nh4 nkv2 hd8 lens{9,5}", 4, 2, 8, 2, (const int[]){9, 5}, 1, 8);
+    run_ctx_case(be, "ctx nh4 nkv2 hd8 lens{150,40}", 4, 2, 8, 2, (const int[]){150, 40}, 70, 9);
+    run_ctx_case(be, "ctx nh4 nkv1 hd8 lens{66,3,20}", 4, 1, 8, 3, (const int[]){66, 3, 20}, 65, 10);
+    run_ctx_case(be, "ctx nh2 nkv2 hd16 lens{400}", 2, 2, 16, 1, (const int[]){400}, 300, 11);
     s1c_backend_destroy(be);
     return check_exit("test_attention");
 }

@@ -172,7 +172,7 @@ static void test_rope_swiglu(kt_rng *r) {
 
 static void test_attention(kt_rng *r) {
     const int32_t cu[4] = {0, 10, 27, 37};
-    const s1c_attn_shape s = {37, 3, cu, 4, 2, 16, 17};
+    const s1c_attn_shape s = {.T = 37, .n_seq = 3, .cu_seqlens = cu, .n_head = 4, .n_kv_head = 2, .head_dim = 16, .max_seqlen = 17};
     const size_t nq = (size_t)s.T * (s.n_head + 2 * s.n_kv_head) * s.head_dim, no = (size_t)s.T * s.n_head * s.head_dim;
     pair qkv = mk(r, nq, 2), o = out(no), dout = mk(r, no, 1), dqkv = out(nq);
     float *l1 = kt_falloc((size_t)s.n_head * s.T), *l2 = kt_falloc((size_t)s.n_head * s.T);

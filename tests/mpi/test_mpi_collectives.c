@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "s1c_bf16.h"
 #include "s1c_mpi.h"
 
 static float val(int r, size_t i) { return (float)(r * 1000 + (int)i) * 0.5f; }
@@ -79,7 +80,20 @@ int main(int argc, char **argv) {
     CHECK(iv[0] == W - 1 && iv[1] == 0, "max/min %d %d", iv[0], iv[1]);
     CHECK(c->all_reduce(c, iv, 1, S1C_COMM_I32, S1C_RED_AVG) != S1C_OK, "integer average must be refused");
     uint16_t h = 1;
-    CHECK(c->all_reduce(c, &h, 1, S1C_COMM_BF16, S1C_RED_SUM) != S1C_OK, "bf16 host reduction must be refused");
+    CHECK(c->all_reduce(c, &h, 1, S1C_COMM_BF16, S1C_RED_MAX) != S1C_OK, "bf16 host max must be refused");
+    // bf16 sum / average on host buffers (train.reduce_dtype bf16): values exact in bf16 (1.5 =
+    // 0x3fc0, r + 0.25 for r < 4) sum exactly; the average of a reduce-scatter too (W a power of 2)
+    {
+        uint16_t b[2] = {0x3fc0, s1c_bf16_from_f32((float)rank + 0.25f)};
+        OK(c->all_reduce(c, b, 2, S1C_COMM_BF16, S1C_RED_SUM));
+        CHECK(s1c_bf16_to_f32(b[0]) == 1.5f * W, "bf16 sum %g", s1c_bf16_to_f32(b[0]));
+        CHECK(s1c_bf16_to_f32(b[1]) == 0.25f * W + W * (W - 1) / 2.0f, "bf16 sum %g", s1c_bf16_to_f32(b[1]));
+        uint16_t *full16 = malloc((size_t)W * 3 * sizeof(uint16_t)), out16[3];
+        for (int k = 0; k < W * 3; k++) full16[k] = s1c_bf16_from_f32((float)(k % 3) + 1.0f);
+        OK(c->reduce_scatter(c, out16, full16, 3, S1C_COMM_BF16, S1C_RED_AVG));
+        for (int k = 0; k < 3; k++) CHECK(s1c_bf16_to_f32(out16[k]) == (float)k + 1.0f, "bf16 avg %d", k);
+        free(full16);
+    }
 
     // broadcast from the last rank; bf16 words move unchanged
     uint16_t words[5];
@@ -115,6 +129,42 @@ int main(int argc, char **argv) {
         CHECK(fabs(recv[i] - want) <= 1e-6 * fabs(want), "ireduce_scatter avg i%zu", i);
     }
     CHECK(sv == W, "iall_reduce %g", sv);
+
+    // sendrecv, the context-parallel pattern: every rank sends (r + 1) * 3 values to every later
+    // rank, twice (the second message must match the second receive), and receives from every
+    // earlier one; then only ranks 1 and 2 exchange (the others never call).
+    {
+        int ns = 0, nr = 0;
+        s1c_comm_msg sends[16], recvs[16];
+        float *out = malloc(2 * (size_t)(rank + 1) * 3 * sizeof(float)), *in[16] = {0};
+        for (int k = 0; k < 2 * (rank + 1) * 3; k++) out[k] = val(rank, (size_t)k);
+        for (int p = rank + 1; p < W && p < 8; p++)
+            for (int m = 0; m < 2; m++)
+                sends[ns++] = (s1c_comm_msg){p, out + (size_t)m * (rank + 1) * 3, (size_t)(rank + 1) * 3};
+        for (int q = 0; q < rank && q < 8; q++)
+            for (int m = 0; m < 2; m++) {
+                in[nr] = calloc((size_t)(q + 1) * 3, sizeof(float));
+                recvs[nr] = (s1c_comm_msg){q, in[nr], (size_t)(q + 1) * 3};
+                nr++;
+            }
+        OK(c->sendrecv(c, sends, ns, recvs, nr, S1C_COMM_F32));
+        for (int j = 0; j < nr; j++) {
+            const int q = recvs[j].peer, m = j % 2;
+            for (int k = 0; k < (q + 1) * 3; k++)
+                CHECK(in[j][k] == val(q, (size_t)(m * (q + 1) * 3 + k)), "sendrecv from %d message %d elem %d", q, m, k);
+            free(in[j]);
+        }
+        if (W >= 3 && (rank == 1 || rank == 2)) {
+            int32_t mine32 = 100 + rank, got = -1;
+            s1c_comm_msg sm = {3 - rank, &mine32, 1}, rm = {3 - rank, &got, 1};
+            OK(c->sendrecv(c, &sm, 1, &rm, 1, S1C_COMM_I32));
+            CHECK(got == 100 + (3 - rank), "sendrecv pair 1<->2: got %d", got);
+        }
+        OK(c->sendrecv(c, NULL, 0, NULL, 0, S1C_COMM_F32));
+        s1c_comm_msg self = {rank, out, 1};
+        CHECK(c->sendrecv(c, &self, 1, NULL, 0, S1C_COMM_F32) != S1C_OK, "a send to itself must be refused");
+        free(out);
+    }
 
     // Every rank's verdict, so rank 0's exit status speaks for the job.
     int32_t bad = check_failures;

@@ -128,20 +128,24 @@ static void check_shape(s1c_backend *be, s1c_comm *c, int tied, int vocab, int r
     tc.global_batch_size = c->size;
     tc.recompute = rc;
     snprintf(tc.precision, sizeof tc.precision, "fp32");
-    s1c_plan_hw hw = {c->size, 100, 80, 100, 0.5, 0};
+    tc.cluster_nodes = 1;
+    tc.cluster_gpus_per_node = c->size;
+    tc.epochs = 1;
+    s1c_cluster cl;
     const uint32_t len = (uint32_t)T;
     s1c_plan_result r;
-    if (s1c_plan_compute(&tc, &cfg, &hw, &len, 1, &r) != S1C_OK) {
+    if (s1c_cluster_of(&tc, &cl) != S1C_OK || s1c_plan_compute(&tc, &cfg, &cl, &len, 1, &r) != S1C_OK) {
         CHECK(0, "%s: plan: %s", name, s1c_err_msg());
     } else {
-        CHECK(r.master == (double)got.master && r.act_copy == 0 && r.grads == (double)got.grad &&
-                  r.adam == (double)got.adam && r.gathered == (double)got.gathered &&
-                  r.grad_buffers == (double)got.grad_buffers && r.scalars == (double)got.scalars,
+        const s1c_plan_mode *pm = &r.mode[0];
+        CHECK(pm->mem.master == got.master && pm->mem.act_copy == 0 && pm->mem.grad == got.grad &&
+                  pm->mem.adam == got.adam && pm->mem.gathered == got.gathered &&
+                  pm->mem.grad_buffers == got.grad_buffers && pm->mem.scalars == got.scalars,
               "%s: plan lines differ from the allocation", name);
-        CHECK((rc ? r.acts_recompute : r.acts_full) == (double)got.acts, "%s: plan activations %.0f vs %zu", name,
-              rc ? r.acts_recompute : r.acts_full, got.acts);
-        CHECK(r.total == (double)got.total + r.logits + r.reserve, "%s: plan total %.0f vs %zu + logits %.0f", name,
-              r.total, got.total, r.logits);
+        CHECK(pm->mem.acts == got.acts, "%s: plan activations %zu vs %zu", name, pm->mem.acts, got.acts);
+        CHECK(pm->total == (double)got.total + pm->exchange + pm->lmhead + pm->reserve,
+              "%s: plan total %.0f vs %zu + LM head %.0f", name, pm->total, got.total, pm->lmhead);
+        s1c_plan_free(&r);
     }
     s1c_fsdp_free(f);
 

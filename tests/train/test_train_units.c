@@ -10,6 +10,7 @@
 #include "check.h"
 #include "config.h"
 #include "flops.h"
+#include "cuda_plan.h"
 #include "plan.h"
 #include "sampler.h"
 #include "schedule.h"
@@ -273,7 +274,71 @@ static void test_shard(void) {
     }
 }
 
-// --plan arithmetic on the s1-32B recipe with the Qwen2.5-32B shape.
+// The step simulation against a case computed by hand (2 ranks, 1 layer, 1 micro-batch, untied,
+// recompute on; every op's time and every collective's start written out below).
+static void test_plan_formula(void) {
+    s1c_plan_sim sim = {.W = 2, .L = 1, .n_micro = 1, .recompute = 1, .tied = 0, .gemm_flops_s = 1e12,
+                        .attn_flops_s = 1e12, .p_block = 1e6, .p_head = 1e6, .attn_unit = 100,
+                        .gather_s = {1e-3, 5e-4, 1e-3}, .rs_s = {2e-3, 1e-3, 2e-3}, .adam_s = 0.01};
+    // rank 0: one 1000-token sequence (500500 pairs), rank 1: 500 tokens (125250 pairs)
+    const s1c_plan_work w[2] = {{1000, 500500, 0}, {500, 125250, 0}};
+    // block forward 2 p T / g + 4 u A / a:  r0 2e-3 + 2.002e-4, r1 1e-3 + 5.01e-5
+    // head 6 V C T / g:                     r0 6e-3,  r1 3e-3
+    // block backward 6 p T / g + 14 u A / a: r0 6e-3 + 7.007e-4, r1 3e-3 + 1.7535e-4
+    // comm: gather emb [0, 1e-3]; block [1e-3, 1.5e-3]; head [1.5e-3, 2.5e-3];
+    // block fwd r0 [1.5e-3, 3.7002e-3]; gather block (waits for it) [3.7002e-3, 4.2002e-3];
+    // head r0 [3.7002e-3, 9.7002e-3], its reduce-scatter [9.7002e-3, 11.7002e-3];
+    // block bwd r0 [9.7002e-3, 16.4009e-3], reduce-scatter [16.4009e-3, 17.4009e-3];
+    // embedding bwd waits for the head's buffer (11.7002e-3), its reduce-scatter [17.4009e-3,
+    // 19.4009e-3]; AdamW 0.01
+    double cs = 0;
+    const double t = s1c_plan_step_time(&sim, w, &cs);
+    CHECK(fabs(t - 29.4009e-3) < 1e-12, "step %.9g s, by hand 0.0294009", t);
+    CHECK(fabs(cs - 14.9009e-3) < 1e-12, "slowest-rank compute %.9g s, by hand 0.0149009", cs);
+    // the step is the slowest rank's: rank 1 doing rank 0's work changes nothing; tied, with two
+    // micro-batches, the embedding is gathered once (the second EMB_FWD waits for nothing)
+    sim.tied = 1;
+    const s1c_plan_work even[4] = {{1000, 500500, 0}, {1000, 500500, 0}, {1000, 500500, 0}, {1000, 500500, 0}};
+    CHECK(fabs(s1c_plan_step_time(&sim, even, &cs) - 29.4009e-3) < 1e-12, "balanced: the same step");
+    sim.n_micro = 2;
+    const double t2 = s1c_plan_step_time(&sim, even, &cs);
+    CHECK(fabs(cs - 2 * 14.9009e-3) < 1e-12 && t2 < 2 * 29.4009e-3 - 0.01, "two micro-batches: %.9g s", t2);
+    sim.n_micro = 1;
+    // an exchange adds to the block ops: forward once, backward twice (recompute)
+    const s1c_plan_work xw[2] = {{1000, 500500, 1e-4}, {1000, 500500, 1e-4}};
+    double cx = 0;
+    s1c_plan_step_time(&sim, xw, &cx);
+    s1c_plan_step_time(&sim, even, &cs);
+    CHECK(fabs(cx - cs - 3e-4) < 1e-12, "exchange on the critical path: %.9g vs %.9g", cx, cs);
+}
+
+// The cluster: ring bus bandwidth and point-to-point links of the documented example.
+static void test_plan_cluster(void) {
+    s1c_train_config c;
+    s1c_train_config_defaults(&c);
+    s1c_cluster cl;
+    CHECK(s1c_cluster_of(&c, &cl) == S1C_OK, "%s", s1c_err_msg());
+    // 2 x 8 H100, NVLink 450 GB/s, 8 x 400 Gbit/s: min(450, 8 x 50) x 0.9 = 360 GB/s
+    CHECK(s1c_cluster_gpus(&cl) == 16 && fabs(s1c_cluster_bus_gbs(&cl) - 360) < 1e-9, "bus %g",
+          s1c_cluster_bus_gbs(&cl));
+    CHECK(fabs(s1c_cluster_p2p_gbs(&cl, 3, 4) - 405) < 1e-9 && fabs(s1c_cluster_p2p_gbs(&cl, 7, 8) - 45) < 1e-9,
+          "p2p in node %g, across %g", s1c_cluster_p2p_gbs(&cl, 3, 4), s1c_cluster_p2p_gbs(&cl, 7, 8));
+    CHECK(cl.gpu_mem_gb == 80 && cl.peak_tflops == 989, "h100 preset");
+    c.cluster_nodes = 1;
+    CHECK(s1c_cluster_of(&c, &cl) == S1C_OK && fabs(s1c_cluster_bus_gbs(&cl) - 405) < 1e-9, "one node: NVLink");
+    c.cluster_nodes = 2;
+    c.cluster_nics_per_node = 4;
+    CHECK(s1c_cluster_of(&c, &cl) == S1C_OK && fabs(s1c_cluster_bus_gbs(&cl) - 180) < 1e-9, "4 NICs: %g",
+          s1c_cluster_bus_gbs(&cl));
+    c.cluster_nics_per_node = 0;
+    CHECK(s1c_cluster_of(&c, &cl) != S1C_OK, "two nodes without NICs accepted");
+    c.cluster_nics_per_node = 8;
+    snprintf(c.cluster_gpu, sizeof c.cluster_gpu, "h200");
+    c.cluster_gemm_tflops = 500;
+    CHECK(s1c_cluster_of(&c, &cl) == S1C_OK && cl.gpu_mem_gb == 141 && cl.gemm_tflops == 500, "h200 + override");
+}
+
+// --plan on the s1-32B recipe with the Qwen2.5-32B shape.
 static void test_plan(void) {
     char path[1200];
     s1c_train_config c;
@@ -283,38 +348,61 @@ static void test_plan(void) {
     snprintf(path, sizeof path, "%s/configs/models/qwen2.5-32b-instruct/config.json", SRC);
     s1c_qwen2_config mc;
     CHECK(s1c_qwen2_config_load(path, &mc) == S1C_OK, "%s", s1c_err_msg());
-    s1c_plan_hw hw = {16, 989, 80, 400, 0.35, 3};
+    s1c_cluster cl;
+    CHECK(s1c_cluster_of(&c, &cl) == S1C_OK, "%s", s1c_err_msg());
     s1c_plan_result r16, r8;
-    CHECK(s1c_plan_compute(&c, &mc, &hw, NULL, 0, &r16) == S1C_OK, "%s", s1c_err_msg());
-    hw.gpus = 8;
-    CHECK(s1c_plan_compute(&c, &mc, &hw, NULL, 0, &r8) == S1C_OK, "%s", s1c_err_msg());
+    CHECK(s1c_plan_compute(&c, &mc, &cl, NULL, 0, &r16) == S1C_OK, "%s", s1c_err_msg());
+    cl.nodes = 1;
+    CHECK(s1c_plan_compute(&c, &mc, &cl, NULL, 0, &r8) == S1C_OK, "%s", s1c_err_msg());
     // 32.76B parameters: fp32 master slice = 4 bytes x P / 16 (padding is at most 15 per unit)
     const double P = 32763876352.0;
-    CHECK(fabs(r16.master - 4 * P / 16) < 4 * 16 * 70, "master slice %.0f vs %.0f", r16.master, 4 * P / 16);
-    CHECK(fabs(r8.adam - 8 * P / 8) < 8 * 8 * 70, "adam slice");
+    const s1c_plan_mode *s16 = &r16.mode[0], *s8 = &r8.mode[0];
+    CHECK(fabs((double)s16->mem.master - 4 * P / 16) < 4 * 16 * 70 + 256 * 70, "master slice %zu vs %.0f",
+          s16->mem.master, 4 * P / 16);
+    CHECK(fabs((double)s8->mem.adam - 8 * P / 8) < 8 * 8 * 70 + 512 * 70, "adam slice");
     CHECK(r16.steps == 315 && r8.steps == 315, "steps %ld", r16.steps);
-    CHECK(!r8.fits && r8.total > r16.total, "8 GPUs cannot hold s1-32B at 32768 tokens");
-    // compute time = FLOPs / (GPUs x peak x MFU); 16 x 8000 tokens per step
-    double fl = s1c_train_flops(&mc, 16 * 8000.0, 16 * 8000.0 * 8001.0);
-    CHECK(fabs(r16.step_flops - fl) < 1e-6 * fl, "step flops");
-    CHECK(fabs(r16.compute_s - fl / (16 * 989e12 * 0.35)) < 1e-9, "compute time");
-    CHECK(fabs(r16.run_s - 315 * fmax(r16.compute_s, r16.comm_s)) < 1e-6, "run time");
-    // halving the micro-batch tokens shrinks only the activations
-    c.block_size = 16384;
-    hw.gpus = 16;
-    s1c_plan_result h;
-    CHECK(s1c_plan_compute(&c, &mc, &hw, NULL, 0, &h) == S1C_OK, "%s", s1c_err_msg());
-    // beyond the fixed MLP chunk buffers (gate|up + SwiGLU and their gradients, one chunk each)
-    const double mlp_fixed = 2.0 * S1C_QWEN2_MLP_CHUNK * 3 * mc.intermediate_size * 2;
-    CHECK(h.master == r16.master &&
-              fabs((h.acts_recompute - mlp_fixed) * 2 - (r16.acts_recompute - mlp_fixed)) < 0.01 * r16.acts_recompute,
-          "activations should scale with tokens beyond the MLP chunks: %.3g vs %.3g GB", h.acts_recompute / 1e9,
-          r16.acts_recompute / 1e9);
-    // the paper's recipe: 16 H100 80GB hold a 32768-token micro-batch
-    CHECK(r16.fits, "16 GPUs fit at 32768 tokens per micro-batch (%.1f GB)", r16.total / 1e9);
-    CHECK(h.fits, "16 GPUs fit at 16384 tokens per micro-batch (%.1f GB)", h.total / 1e9);
+    CHECK(!s8->fits && s8->total > s16->total, "8 GPUs cannot hold s1-32B's state");
+    CHECK(s16->fits, "16 GPUs fit (%.1f GB)", s16->total / 1e9);
+    // FSDP traffic per rank per step, by hand: every unit's (W-1)/W through each rank; blocks
+    // gathered twice (bf16), the untied embedding and LM head once, all reduce-scattered in fp32
+    const double E = 152064.0 * 5120;
+    const double fsdp = 15.0 / 16 * ((P - 2 * E) * (2 * 2 + 4) + 2 * E * (2 + 4));
+    CHECK(fabs(r16.fsdp_bytes - fsdp) < 1e-4 * fsdp, "FSDP bytes %.4g vs %.4g", r16.fsdp_bytes, fsdp);
+    // model FLOPs over the run: 315 steps; 16 x 8000 tokens except the 5 short batches of 8
+    const double full = s1c_train_flops(&mc, 16 * 8000.0, 16 * 8000.0 * 8001.0);
+    const double shrt = s1c_train_flops(&mc, 8 * 8000.0, 8 * 8000.0 * 8001.0);
+    const double want = 310 * full + 5 * shrt;
+    CHECK(fabs(s16->model_flops - want) < 1e-9 * want && fabs(r16.mode[1].model_flops - want) < 1e-9 * want,
+          "model FLOPs %.6g vs %.6g", s16->model_flops, want);
+    CHECK(fabs(s16->mfu_model - want / (16 * 989e12 * s16->run_s)) < 1e-12, "MFU");
+    // equal lengths: the modes differ only in the short batches (8 sequences over 16 ranks)
+    CHECK(r16.mode[1].step_p50 == s16->step_p50 && r16.mode[1].step_min < s16->step_min, "equal lengths: %g %g",
+          r16.mode[1].step_p50, s16->step_p50);
+    // the LM-head reservation is the CUDA backend's chunk: 192 tokens at V = 152064
+    double bytes = 0;
+    const int tcnk = s1c_plan_lmhead_chunk(&mc, 8000, &bytes);
+    CHECK(tcnk == s1c_cuda_ce_chunk(8000, mc.vocab_size, 1, S1C_CE_CHUNK_BYTES) && tcnk == 192 &&
+              s16->lmhead == bytes && s16->lmhead_tokens == 192,
+          "LM-head chunk %d tokens, %.0f bytes (plan %d, %.0f)", tcnk, bytes, s16->lmhead_tokens, s16->lmhead);
+    CHECK(bytes >= 192.0 * 152064 * 6 && bytes < 192.0 * 152064 * 6 + 256, "LM-head bytes %.0f", bytes);
+    s1c_plan_free(&r16);
+    s1c_plan_free(&r8);
+    // one long sequence among short ones: whole sequences leave ranks waiting, shares do not
+    uint32_t lens[32];
+    for (int i = 0; i < 32; i++) lens[i] = i % 16 == 3 ? 8000 : 500;
+    c.epochs = 1;
+    cl.nodes = 2;
+    CHECK(s1c_plan_compute(&c, &mc, &cl, lens, 32, &r16) == S1C_OK, "%s", s1c_err_msg());
+    CHECK(r16.mode[0].imbalance > 3 && r16.mode[1].imbalance < 1.5 && r16.mode[1].step_mean < 0.5 * r16.mode[0].step_mean,
+          "imbalance %.2f / %.2f, step %.3f / %.3f s", r16.mode[0].imbalance, r16.mode[1].imbalance,
+          r16.mode[0].step_mean, r16.mode[1].step_mean);
+    CHECK(r16.mode[1].cp_p2p_bytes > 0 && r16.mode[1].cp_p2p_bytes < r16.mode[1].cp_allgather_bytes,
+          "K/V point to point %.3g vs all-gather %.3g", r16.mode[1].cp_p2p_bytes, r16.mode[1].cp_allgather_bytes);
+    CHECK(r16.mode[1].max_ctx > 0 && r16.mode[1].max_T < r16.mode[0].max_T, "shares %d (+%d) vs %d",
+          r16.mode[1].max_T, r16.mode[1].max_ctx, r16.mode[0].max_T);
+    s1c_plan_free(&r16);
     c.global_batch_size = 12;
-    CHECK(s1c_plan_compute(&c, &mc, &hw, NULL, 0, &h) != S1C_OK, "12 over 16 GPUs accepted");
+    CHECK(s1c_plan_compute(&c, &mc, &cl, NULL, 0, &r16) != S1C_OK, "12 over 16 GPUs accepted");
 }
 
 int main(int argc, char **argv) {
@@ -332,6 +420,8 @@ int main(int argc, char **argv) {
     test_schedule();
     test_sampler();
     test_shard();
+    test_plan_formula();
+    test_plan_cluster();
     test_plan();
     snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
     if (system(cmd) != 0) check_failures++;
