@@ -86,10 +86,21 @@ static void append_think(const s1c_bf_config *c, s1c_bf_state *st, s1c_bf_action
     st->think_tokens++;
 }
 
+// Thinking tokens that are surely thinking: the unconfirmed first tokens of a delimiter being
+// matched are not (they may turn out to be the end of thinking, which vLLM counts inside
+// max_tokens as the stop token, so s1 ends naturally at a cap one above the natural length).
+static int confirmed(const s1c_bf_state *st) { return st->think_tokens - st->match; }
+
 static void force_end(const s1c_bf_config *c, s1c_bf_state *st, s1c_bf_action *act, s1c_think_end why) {
     // A partial delimiter at the end would read as a broken delimiter: take it back.
     for (; st->match > 0; st->match--)
         if (pop_token(st, act)) st->think_tokens--;
+    // A partial delimiter that broke on this step became thinking and may have carried the count
+    // past the cap (by at most n_delim tokens): take back to the cap, and a delimiter start left
+    // dangling at the end too (s1 stops on that token and never shows it as thinking).
+    while (c->max_thinking >= 0 && st->think_tokens > c->max_thinking && pop_token(st, act)) st->think_tokens--;
+    if (why == S1C_END_FORCED && st->n_hist > 0 && st->hist_id[st->n_hist - 1] == c->delim[0] && pop_token(st, act))
+        st->think_tokens--;
     // Never cut a multi-byte character in two.
     while (cur_utf8(st) != 0 && pop_token(st, act)) st->think_tokens--;
     if (!cur_nl(st)) emit(act, c->newline_id);
@@ -101,9 +112,9 @@ static void force_end(const s1c_bf_config *c, s1c_bf_state *st, s1c_bf_action *a
 }
 
 static int can_extend(const s1c_bf_config *c, const s1c_bf_state *st) {
-    if (st->think_tokens >= c->min_thinking && st->ignores_left <= 0) return 0;
+    if (confirmed(st) >= c->min_thinking && st->ignores_left <= 0) return 0;
     // An extension that would itself hit the cap is pointless: the forced end follows anyway.
-    return c->max_thinking < 0 || st->think_tokens + c->n_wait < c->max_thinking;
+    return c->max_thinking < 0 || confirmed(st) + c->n_wait < c->max_thinking;
 }
 
 // Replaces an attempted end (already dropped from the action) by the wait string.
@@ -198,6 +209,7 @@ void s1c_bf_step(const s1c_bf_config *c, s1c_bf_state *st, int32_t sampled, s1c_
             if (sampled == c->delim[0]) st->match = 1;
         }
     }
-    if (st->phase == S1C_PHASE_THINK && c->max_thinking >= 0 && st->think_tokens >= c->max_thinking)
+    // The cap counts confirmed thinking only: a delimiter start at the cap may still complete.
+    if (st->phase == S1C_PHASE_THINK && c->max_thinking >= 0 && confirmed(st) >= c->max_thinking)
         force_end(c, st, act, S1C_END_FORCED);
 }

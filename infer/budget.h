@@ -18,7 +18,9 @@
 //  - max_thinking B: when thinking tokens reach B the forced end is appended: "\n" if the text
 //    does not end with one, the delimiter, the answer prefix. A partial delimiter and any tokens
 //    ending in an incomplete UTF-8 character are rolled back first, so a character is never
-//    split and thinking never exceeds B.
+//    split and thinking never exceeds B. The unconfirmed tokens of a partial delimiter do not
+//    count towards B (s1/vLLM count the stop token inside max_tokens): a sample whose thinking
+//    ends naturally after L tokens is forced at B = L and ends naturally at B >= L + 1.
 //  - B = 0 forces the end before the first sampled token (answer at once). B < 0: no cap.
 // ANSWER: a stop id finishes (finish = STOP); max_answer tokens finish with LENGTH.
 #ifndef S1C_INFER_BUDGET_H

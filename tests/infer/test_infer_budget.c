@@ -94,13 +94,55 @@ int main(void) {
         CHECK(SEQ_EQ(s, A, B, U8LEAD, U8CONT2, NL, IMS, ANS, FA));
         CHECK(st.think_tokens == 4);
     }
-    {  // cap on a partial delimiter: the partial is rolled back
-        s1c_bf_config c = config(3, 0, 0, 0);
-        const int32_t script[] = {A, B, IMS};
-        run(&c, &st, &s, script, 3);
-        CHECK(SEQ_EQ(s, A, B, NL, IMS, ANS, FA));
-        CHECK(st.think_tokens == 2 && st.end == S1C_END_FORCED);
+    {  // cap on a partial delimiter that breaks: the broken partial and the dangling delimiter
+       // start are rolled back (s1 stops on <|im_start|> and never shows it as thinking)
+        for (int early = 0; early <= 1; early++) {
+            s1c_bf_config c = config(3, 0, 0, early);
+            const int32_t script[] = {A, B, IMS, THINK};
+            run(&c, &st, &s, script, 4);
+            CHECK(SEQ_EQ(s, A, B, NL, IMS, ANS, FA));
+            CHECK(st.think_tokens == 2 && st.end == S1C_END_FORCED);
+        }
     }
+    {  // a delimiter start exactly at the cap is not yet thinking: it may complete the delimiter
+        s1c_bf_config c = config(3, 0, 0, 1);
+        const int32_t script[] = {A, B, A, IMS, ANS, B, IME};
+        run(&c, &st, &s, script, 7);
+        CHECK(SEQ_EQ(s, A, B, A, NL, IMS, ANS, FA, IMS, ANS, B));  // cap 3 reached by A B A: forced
+        c = config(4, 0, 0, 1);
+        run(&c, &st, &s, script, 7);
+        CHECK(SEQ_EQ(s, A, B, A, IMS, ANS, B));
+        CHECK(st.end == S1C_END_NATURAL && st.think_tokens == 3);
+    }
+    // The cap boundary (issue 12): a sample whose thinking ends naturally after L tokens is forced
+    // at cap L (vLLM: max_tokens reached before the stop token) and left alone at caps L+1 and
+    // L+2 (vLLM counts the stop token inside max_tokens). Every natural length 1..6, both
+    // delimiter matching modes, and a one-token delimiter.
+    for (int L = 1; L <= 6; L++)
+        for (int mode = 0; mode < 3; mode++)
+            for (int cap = L; cap <= L + 2; cap++) {
+                s1c_bf_config c = config(cap, 0, 0, mode == 1);
+                if (mode == 2) c.n_delim = 1;
+                int32_t script[16];
+                int n = 0;
+                for (int i = 0; i < L; i++) script[n++] = (i % 2) ? B : A;
+                script[n++] = IMS;
+                if (mode != 2) script[n++] = ANS;
+                script[n++] = A;
+                script[n++] = IME;
+                run(&c, &st, &s, script, n);
+                int forced = cap == L;
+                CHECK(st.end == (forced ? S1C_END_FORCED : S1C_END_NATURAL));
+                CHECK(st.think_tokens == L);
+                CHECK(st.finish == S1C_FINISH_STOP);
+                // The natural text: thinking, delimiter, answer — exactly the script minus the stop.
+                if (!forced) CHECK(seq_eq(&s, script, n - 1));
+                else CHECK(s.n == L + 1 + c.n_delim + 1 + (n - 1 - L) && s.ids[L] == NL && s.ids[L + 1] == IMS);
+                if (check_failures) {
+                    fprintf(stderr, "  at L=%d mode=%d cap=%d\n", L, mode, cap);
+                    return check_exit("test_infer_budget");
+                }
+            }
     {  // ignore 2 (early trigger): two ends replaced by Wait, the third ends naturally
         s1c_bf_config c = config(-1, 0, 2, 1);
         const int32_t script[] = {A, IMS, B, IMS, IMS, ANS};
@@ -131,9 +173,12 @@ int main(void) {
     }
     {  // an extension never crosses the cap: with 1 token left the end is forced instead
         s1c_bf_config c = config(2, 0, 5, 1);
-        run(&c, &st, &s, (const int32_t[]){A, IMS}, 2);
+        run(&c, &st, &s, (const int32_t[]){A, IMS, B}, 3);  // the delimiter breaks: forced at the cap
         CHECK(SEQ_EQ(s, A, NL, IMS, ANS, FA));
-        CHECK(st.extensions == 0 && st.end == S1C_END_FORCED);
+        CHECK(st.extensions == 0 && st.end == S1C_END_FORCED && st.think_tokens == 1);
+        run(&c, &st, &s, (const int32_t[]){A, IMS, ANS}, 3);  // it completes: a natural end
+        CHECK(SEQ_EQ(s, A, IMS, ANS));
+        CHECK(st.extensions == 0 && st.end == S1C_END_NATURAL && st.think_tokens == 1);
     }
     {  // empty wait string: the end is dropped and the next sampling bans the ending ids
         s1c_bf_config c = config(-1, 0, 1, 1);
