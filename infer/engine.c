@@ -169,6 +169,24 @@ static int request_blocks(const s1c_engine *e, const s1c_gen_request *r) {
     return prompt + r->n_samples * (total - prompt + 1);
 }
 
+const char *s1c_engine_refusal(const s1c_engine *e, const s1c_gen_request *r, char *msg, size_t n) {
+    if (r->n_prompt <= 0) return "empty prompt";
+    if (r->n_prompt >= e->o.max_context) {
+        snprintf(msg, n, "prompt of %d tokens does not fit the context of %d tokens", r->n_prompt, e->o.max_context);
+        return msg;
+    }
+    if (r->n_samples < 1 || r->n_samples > e->o.max_batch) {
+        snprintf(msg, n, "%d samples per prompt; the batch holds %d (raise --max-batch)", r->n_samples, e->o.max_batch);
+        return msg;
+    }
+    if (request_blocks(e, r) > e->o.kv_blocks) {
+        snprintf(msg, n, "needs %d KV blocks, the cache has %d (raise --kv-blocks, or lower --max-context or --max-new)",
+                 request_blocks(e, r), e->o.kv_blocks);
+        return msg;
+    }
+    return NULL;
+}
+
 static void seq_reserve(seq_t *s, int n) {
     if (n <= s->cap) return;
     s->cap = n + 256;
@@ -301,21 +319,8 @@ s1c_status s1c_engine_run(s1c_engine *e, const s1c_gen_request *reqs, int n_reqs
             if (e->seqs[i].active) rows += e->seqs[i].n_tok - e->seqs[i].n_cached;
         while (next < n_reqs) {
             const s1c_gen_request *r = &reqs[next];
-            const char *why = NULL;
             char msg[160];
-            if (r->n_prompt <= 0) why = "empty prompt";
-            else if (r->n_prompt >= e->o.max_context) {
-                snprintf(msg, sizeof msg, "prompt of %d tokens does not fit the context of %d tokens", r->n_prompt,
-                         e->o.max_context);
-                why = msg;
-            } else if (r->n_samples < 1 || r->n_samples > B) {
-                snprintf(msg, sizeof msg, "%d samples per prompt; the batch holds %d (raise --max-batch)", r->n_samples, B);
-                why = msg;
-            } else if (request_blocks(e, r) > e->o.kv_blocks) {
-                snprintf(msg, sizeof msg, "needs %d KV blocks, the cache has %d (raise --kv-blocks, or lower --max-context "
-                         "or --max-new)", request_blocks(e, r), e->o.kv_blocks);
-                why = msg;
-            }
+            const char *why = s1c_engine_refusal(e, r, msg, sizeof msg);
             if (why) {
                 for (int j = 0; j < (r->n_samples > 0 ? r->n_samples : 1); j++) {
                     s1c_gen_result res = {.request = next, .sample = j, .error = why};

@@ -69,6 +69,8 @@ void s1c_engine_free(s1c_engine *e);
 // context, more samples than fit) are reported through done() with an error, not a failure.
 s1c_status s1c_engine_run(s1c_engine *e, const s1c_gen_request *reqs, int n_reqs, s1c_gen_done_fn done, void *ctx);
 const s1c_engine_stats *s1c_engine_stats_get(const s1c_engine *e);
+// Why a request can never be admitted (msg[n] holds the text when needed), or NULL.
+const char *s1c_engine_refusal(const s1c_engine *e, const s1c_gen_request *r, char *msg, size_t n);
 int s1c_engine_max_context(const s1c_engine *e);
 // Free KV blocks now (all of them once a run is over: tests check nothing leaks).
 int s1c_engine_kv_free_blocks(const s1c_engine *e);

@@ -14,6 +14,8 @@
 #include "s1_format.h"
 #include "s1c_file.h"
 #include "s1c_mpi.h"
+#include "lm_eval_out.h"
+#include "summary.h"
 
 void s1c_eval_opts_default(s1c_eval_opts *o) {
     memset(o, 0, sizeof *o);
@@ -29,6 +31,7 @@ void s1c_eval_opts_default(s1c_eval_opts *o) {
     o->control_budget = -1;
     o->step_delim = "\n\n";
     o->rejection_tries = 16;
+    o->progress_every = 60;
     o->sampling.temperature = 0.0f;
     o->sampling.top_p = 1.0f;
 }
@@ -212,7 +215,10 @@ typedef struct {
     long done, total;
     long gen_tokens;
     double t0;
-    int progress;
+    int progress;  // 0 off, 1 terminal (\r), 2 a line every `every` seconds
+    int every, ranks;
+    double last_line;
+    const char *label;
     const s1c_engine *eng;
 } collector;
 
@@ -244,12 +250,20 @@ static void on_done(void *ctx, const s1c_gen_result *r) {
     }
     col->done++;
     if (col->progress) {
-        double el = now_s() - col->t0;
+        double t = now_s(), el = t - col->t0;
         double rate = el > 0 ? (double)col->gen_tokens / el : 0;
         double eta = col->done ? el * (double)(col->total - col->done) / (double)col->done : 0;
-        fprintf(stderr, "\r[s1c-infer] %ld/%ld samples  %.1f tok/s  elapsed %.0fs  ETA %.0fs   ", col->done, col->total,
-                rate, el, eta);
-        if (col->done == col->total) fputc('\n', stderr);
+        if (col->progress == 1) {  // a terminal: one line redrawn
+            fprintf(stderr, "\r[s1c-infer] %ld/%ld samples  %.1f tok/s  elapsed %.0fs  ETA %.0fs   ", col->done,
+                    col->total, rate, el, eta);
+            if (col->done == col->total) fputc('\n', stderr);
+        } else if (t - col->last_line >= col->every || col->done == col->total) {
+            // A log file: a whole line every `every` seconds. Rank 0's own share (the ranks run
+            // independently until the merge; they hold equal shares of the problems).
+            col->last_line = t;
+            fprintf(stderr, "[s1c-infer] %s: %ld/%ld samples%s  %.1f tok/s  elapsed %.0fs  ETA %.0fs\n", col->label,
+                    col->done, col->total, col->ranks > 1 ? " (rank 0)" : "", rate, el, eta);
+        }
     }
 }
 
@@ -308,6 +322,8 @@ static char *sample_json(const s1c_infer_ctx *c, const s1c_eval_opts *o, const s
         cJSON_AddNumberToObject(r, "rejection_tries", s->tries);
         cJSON_AddBoolToObject(r, "accepted", s->bf.end != S1C_END_FORCED);
     }
+    if (pb->subject) cJSON_AddStringToObject(r, "subject", pb->subject);
+    if (pb->level > 0) cJSON_AddNumberToObject(r, "level", pb->level);
     if (fmt == S1C_BENCH_GPQA) {
         cJSON *perm = cJSON_CreateIntArray(pb->perm, 4);
         cJSON_AddItemToObject(r, "choice_permutation", perm);
@@ -337,7 +353,13 @@ static int cmp_head(const void *a, const void *b) {
     return (x->sample > y->sample) - (x->sample < y->sample);
 }
 
-static s1c_status write_outputs(const char *out_dir, const char *label, const char *benchmark, s1c_bench_format fmt,
+static int count_extracted(cJSON *const *recs, int n) {
+    int k = 0;
+    for (int i = 0; i < n; i++) k += cJSON_IsString(cJSON_GetObjectItemCaseSensitive(recs[i], "extracted"));
+    return k;
+}
+
+static s1c_status write_outputs(const s1c_infer_ctx *c, const char *out_dir, const char *label, const char *benchmark, s1c_bench_format fmt,
                                 const s1c_eval_opts *o, char *blob, size_t blob_len, int n_problems, s1c_run_point *pt) {
     // The blob is a sequence of (rec_head, json bytes); order them by problem, then sample.
     int cap = 64, n = 0;
@@ -355,70 +377,48 @@ static s1c_status write_outputs(const char *out_dir, const char *label, const ch
     snprintf(path, plen, "%s/samples.jsonl", out_dir);
     s1c_atomic_file f;
     s1c_status st = s1c_atomic_open(&f, path);
-    double think = 0, answer = 0;
-    int correct = 0, within = 0, extracted = 0, maxthink = 0;
+    cJSON **recs = s1c_xcalloc((size_t)n + 1, sizeof *recs);
     for (int i = 0; st == S1C_OK && i < n; i++) {
-        fwrite((char *)(heads[i] + 1), 1, (size_t)heads[i]->json_len, f.fp);
+        const char *js = (const char *)(heads[i] + 1);
+        fwrite(js, 1, (size_t)heads[i]->json_len, f.fp);
         fputc('\n', f.fp);
-        think += heads[i]->think;
-        answer += heads[i]->answer;
-        correct += heads[i]->correct;
-        within += heads[i]->within;
-        extracted += heads[i]->extracted;
-        if (heads[i]->think > maxthink) maxthink = heads[i]->think;
+        if (!(recs[i] = cJSON_ParseWithLength(js, (size_t)heads[i]->json_len)))
+            st = s1c_err("internal: sample record %d is not JSON", i);
     }
     if (st == S1C_OK) st = s1c_atomic_commit(&f);
+    else if (f.fp) s1c_atomic_abort(&f);
     memset(pt, 0, sizeof *pt);
     snprintf(pt->label, sizeof pt->label, "%s", label ? label : "run");
     pt->max_thinking = o->max_thinking;
     pt->min_thinking = o->min_thinking;
     pt->ignore = o->ignore;
-    pt->n_samples = n;
-    pt->accuracy = n ? (double)correct / n : 0;
-    pt->mean_thinking = n ? think / n : 0;
-    pt->max_thinking_seen = maxthink;
-    pt->mean_answer = n ? answer / n : 0;
-    pt->within_frac = n ? (double)within / n : 0;
     if (st == S1C_OK) {
         cJSON *s = cJSON_CreateObject();
         cJSON_AddStringToObject(s, "label", pt->label);
         cJSON_AddStringToObject(s, "benchmark", benchmark);
         cJSON_AddStringToObject(s, "format", s1c_bench_format_name(fmt));
         cJSON_AddStringToObject(s, "model", o->model_dir);
-        cJSON_AddNumberToObject(s, "problems", n_problems);
-        cJSON_AddNumberToObject(s, "samples", n);
-        cJSON_AddNumberToObject(s, "correct", correct);
-        cJSON_AddNumberToObject(s, "accuracy", pt->accuracy);
-        cJSON_AddNumberToObject(s, "mean_thinking_tokens", pt->mean_thinking);
-        cJSON_AddNumberToObject(s, "max_thinking_tokens", maxthink);
-        cJSON_AddNumberToObject(s, "mean_answer_tokens", pt->mean_answer);
-        cJSON_AddNumberToObject(s, "within_budget", pt->within_frac);
-        cJSON_AddNumberToObject(s, "unextractable", n - extracted);
+        s1c_summary_add_metrics(s, fmt, recs, n, o->min_thinking, o->max_thinking, pt);
+        if (n_problems != cJSON_GetObjectItemCaseSensitive(s, "problems")->valueint)
+            st = s1c_err("internal: %d problems evaluated, %d in the records", n_problems,
+                         cJSON_GetObjectItemCaseSensitive(s, "problems")->valueint);
+        // The main options stay at the top level too (scripts read them there).
         cJSON_AddNumberToObject(s, "max_thinking", o->max_thinking);
         cJSON_AddNumberToObject(s, "min_thinking", o->min_thinking);
         cJSON_AddNumberToObject(s, "ignore", o->ignore);
-        cJSON_AddStringToObject(s, "wait", o->wait);
-        cJSON_AddNumberToObject(s, "temperature", o->sampling.temperature);
-        cJSON_AddNumberToObject(s, "top_p", o->sampling.top_p);
-        cJSON_AddNumberToObject(s, "top_k", o->sampling.top_k);
-        cJSON_AddNumberToObject(s, "n", o->n);
-        cJSON_AddNumberToObject(s, "seed", (double)o->seed);
-        static const char *const cn[] = {"none", "token", "step", "class", "rejection"};
-        cJSON_AddStringToObject(s, "control", cn[o->control]);
-        char *js = cJSON_Print(s);
+        cJSON_AddItemToObject(s, "options", s1c_summary_options(o, c->stops, c->n_stops));
+        cJSON_AddItemToObject(s, "provenance", s1c_summary_provenance(o->model_dir, benchmark));
+        if (st == S1C_OK) st = s1c_summary_write(out_dir, s);
+        if (st == S1C_OK && o->lm_eval_output) st = s1c_lm_eval_write(out_dir, s, recs, n);
         cJSON_Delete(s);
-        snprintf(path, plen, "%s/summary.json", out_dir);
-        st = s1c_atomic_open(&f, path);
-        if (st == S1C_OK) {
-            fprintf(f.fp, "%s\n", js);
-            st = s1c_atomic_commit(&f);
-        }
-        free(js);
-        if (!o->quiet)
-            printf("%-16s problems %4d  samples %5d  accuracy %6.2f%%  mean thinking %8.1f  max thinking %6d  "
-                   "unextractable %d\n",
-                   pt->label, n_problems, n, 100.0 * pt->accuracy, pt->mean_thinking, maxthink, n - extracted);
+        if (st == S1C_OK && !o->quiet)
+            printf("%-16s problems %4d  samples %5d  accuracy %6.2f%% +- %.2f  mean thinking %8.1f  max thinking "
+                   "%6d  unextractable %d\n",
+                   pt->label, n_problems, n, 100.0 * pt->accuracy, 100.0 * pt->accuracy_stderr, pt->mean_thinking,
+                   pt->max_thinking_seen, n - count_extracted(recs, n));
     }
+    for (int i = 0; i < n; i++) cJSON_Delete(recs[i]);
+    free(recs);
     free(path);
     free(heads);
     return st;
@@ -453,10 +453,13 @@ s1c_status s1c_eval_run(s1c_infer_ctx *c, const s1c_eval_opts *o, const char *be
     char **prompt_text = s1c_xcalloc((size_t)n_local + 1, sizeof(char *));
     s1c_ids *pids = s1c_xcalloc((size_t)n_local + 1, sizeof(s1c_ids));
     s1c_gen_request *reqs = s1c_xcalloc((size_t)n_local * (size_t)o->n + 1, sizeof *reqs);
-    collector col = {.n = o->n, .t0 = now_s(), .eng = c->eng};
+    collector col = {.n = o->n, .t0 = now_s(), .eng = c->eng, .ranks = c->size};
+    col.last_line = col.t0;
     col.raw = s1c_xcalloc((size_t)n_local * (size_t)o->n + 1, sizeof(sample_raw));
     col.req_to_slot = s1c_xcalloc((size_t)n_local * (size_t)o->n + 1, sizeof(int));
-    col.progress = !o->quiet && c->rank == 0 && isatty(2);
+    col.progress = o->quiet || c->rank != 0 ? 0 : isatty(2) ? 1 : o->progress_every > 0 ? 2 : 0;
+    col.every = o->progress_every;
+    col.label = label;
     for (int i = 0; i < n_local && st == S1C_OK; i++) {
         prompt_text[i] = s1c_s1_prompt(bench.items[global[i]].question, extra);
         st = s1c_tokenizer_encode(c->tok, prompt_text[i], strlen(prompt_text[i]), 0, &pids[i]);
@@ -468,6 +471,17 @@ s1c_status s1c_eval_run(s1c_infer_ctx *c, const s1c_eval_opts *o, const char *be
         col.req_to_slot[i] = i * o->n;
     }
     col.total = (long)n_local * o->n;
+    // Refused at start: a configuration under which not one sample can run (--n above
+    // --max-batch, a KV cache smaller than one request) would otherwise "finish" all-wrong.
+    // Probed with a one-token prompt: what fails it fails every prompt. (A prompt longer than
+    // the context is the problem's, not the configuration's: reported in its samples.)
+    if (st == S1C_OK && n_local > 0) {
+        char msg[160];
+        s1c_gen_request probe = reqs[0];
+        probe.n_prompt = 1;
+        const char *why = s1c_engine_refusal(c->eng, &probe, msg, sizeof msg);
+        if (why) st = s1c_err("no sample can run under this configuration: %s", why);
+    }
     if (st == S1C_OK) st = s1c_engine_run(c->eng, reqs, n_local, on_done, &col);
     // Rejection sampling: resample (fresh seeds) every sample whose thinking went past the budget.
     for (int t = 1; st == S1C_OK && rejection && t < o->rejection_tries; t++) {
@@ -529,7 +543,7 @@ s1c_status s1c_eval_run(s1c_infer_ctx *c, const s1c_eval_opts *o, const char *be
             free(lens);
             free(displs);
         }
-        if (c->rank == 0) st = write_outputs(out_dir, label, benchmark, fmt, o, all, all_len, n_problems, pt);
+        if (c->rank == 0) st = write_outputs(c, out_dir, label, benchmark, fmt, o, all, all_len, n_problems, pt);
         if (all != blob) free(all);
         if (c->size > 1) {
             int ok0 = st == S1C_OK;
@@ -583,7 +597,9 @@ s1c_status s1c_generate_run(s1c_infer_ctx *c, const s1c_eval_opts *o, const char
     collector col = {.n = o->n, .t0 = now_s(), .total = (long)n_prompts * o->n};
     col.raw = s1c_xcalloc((size_t)n_prompts * (size_t)o->n + 1, sizeof(sample_raw));
     col.req_to_slot = s1c_xcalloc((size_t)n_prompts + 1, sizeof(int));
-    col.progress = !o->quiet && isatty(2);
+    col.progress = o->quiet ? 0 : isatty(2) ? 1 : o->progress_every > 0 ? 2 : 0;
+    col.every = o->progress_every;
+    col.label = "generate";
     s1c_status st = S1C_OK;
     for (int i = 0; i < n_prompts && st == S1C_OK; i++) {
         text[i] = raw ? s1c_xstrdup(prompts[i]) : s1c_s1_prompt(prompts[i], extra);
@@ -646,4 +662,56 @@ s1c_status s1c_generate_run(s1c_infer_ctx *c, const s1c_eval_opts *o, const char
     free(reqs);
     free(extra);
     return st;
+}
+
+int s1c_eval_load_complete(const s1c_infer_ctx *c, const s1c_eval_opts *o, const char *benchmark, const char *out_dir,
+                           const char *label, s1c_run_point *pt) {
+    int done = 0;
+    if (c->rank == 0) {
+        size_t n = strlen(out_dir) + 32;
+        char *path = s1c_xmalloc(n), *text = NULL;
+        size_t len = 0;
+        snprintf(path, n, "%s/summary.json", out_dir);
+        cJSON *s = NULL;
+        // summary.json is written (atomically) after samples.jsonl: its presence means complete.
+        if (access(path, R_OK) == 0 && s1c_read_file(path, &text, &len) == S1C_OK) s = cJSON_ParseWithLength(text, len);
+        cJSON *want = s1c_summary_options(o, c->stops, c->n_stops), *prov = s1c_summary_provenance(o->model_dir, benchmark);
+        const cJSON *sp = s ? cJSON_GetObjectItemCaseSensitive(s, "provenance") : NULL;
+        const char *keys[] = {"benchmark_sha256", "model_config_sha256", "model_dir"};
+        done = s && cJSON_Compare(cJSON_GetObjectItemCaseSensitive(s, "options"), want, 1) && sp;
+        for (int k = 0; done && k < 3; k++)
+            done = cJSON_Compare(cJSON_GetObjectItemCaseSensitive(sp, keys[k]), cJSON_GetObjectItemCaseSensitive(prov, keys[k]), 1);
+        if (done) {
+            memset(pt, 0, sizeof *pt);
+            snprintf(pt->label, sizeof pt->label, "%s", label);
+            pt->max_thinking = o->max_thinking;
+            pt->min_thinking = o->min_thinking;
+            pt->ignore = o->ignore;
+#define NUM(k) (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(s, k)) ? cJSON_GetObjectItemCaseSensitive(s, k)->valuedouble : 0)
+            pt->n_samples = (int)NUM("samples");
+            pt->accuracy = NUM("accuracy");
+            pt->mean_thinking = NUM("mean_thinking_tokens");
+            pt->max_thinking_seen = (int)NUM("max_thinking_tokens");
+            pt->mean_answer = NUM("mean_answer_tokens");
+            pt->within_frac = NUM("within_budget");
+            pt->n_per_problem = (int)NUM("samples_per_problem");
+            pt->accuracy_stderr = NUM("accuracy_stderr");
+            pt->maj_at_n = NUM("maj_at_k");
+#undef NUM
+            const cJSON *pk = cJSON_GetObjectItemCaseSensitive(s, "pass_at_k");
+            const cJSON *last = pk && pk->child ? pk->child : NULL;
+            while (last && last->next) last = last->next;
+            pt->pass_at_n = cJSON_IsNumber(last) ? last->valuedouble : 0;
+        }
+        cJSON_Delete(want);
+        cJSON_Delete(prov);
+        cJSON_Delete(s);
+        free(text);
+        free(path);
+    }
+    if (c->size > 1) {
+        MPI_Bcast(&done, 1, MPI_INT, 0, MPI_COMM_WORLD);
+        if (done) MPI_Bcast(pt, (int)sizeof *pt, MPI_BYTE, 0, MPI_COMM_WORLD);
+    }
+    return done;
 }

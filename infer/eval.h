@@ -42,6 +42,8 @@ typedef struct {
     int limit;                   // first N problems (0: all)
     s1c_engine_opts engine;
     int quiet;
+    int progress_every;          // seconds between progress lines when stderr is not a terminal (0: off)
+    int lm_eval_output;          // also write lm-eval's results JSON and samples JSONL
 } s1c_eval_opts;
 
 void s1c_eval_opts_default(s1c_eval_opts *o);
@@ -55,6 +57,12 @@ void s1c_infer_ctx_free(s1c_infer_ctx *c);
 // *pt (other ranks get it too). All ranks must call it.
 s1c_status s1c_eval_run(s1c_infer_ctx *c, const s1c_eval_opts *o, const char *benchmark, s1c_bench_format fmt,
                         const char *out_dir, const char *label, s1c_run_point *pt);
+
+// sweep --resume: 1 when out_dir holds the complete results of this setting (summary.json,
+// written after samples.jsonl, with the same options, model and benchmark hashes); *pt is
+// then read back from it. All ranks must call it (rank 0 decides).
+int s1c_eval_load_complete(const s1c_infer_ctx *c, const s1c_eval_opts *o, const char *benchmark, const char *out_dir,
+                           const char *label, s1c_run_point *pt);
 
 // Free-form generation of questions (s1 format with forcing) or raw prompts; JSONL to `out`.
 s1c_status s1c_generate_run(s1c_infer_ctx *c, const s1c_eval_opts *o, const char *const *prompts, int n_prompts,

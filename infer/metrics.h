@@ -11,6 +11,9 @@
 #ifndef S1C_INFER_METRICS_H
 #define S1C_INFER_METRICS_H
 
+#include <cjson/cJSON.h>
+
+#include "bench_load.h"
 #include "s1c_err.h"
 
 typedef struct {
@@ -24,7 +27,31 @@ typedef struct {
     int max_thinking_seen; // largest thinking of any sample
     double mean_answer;    // mean answer tokens
     double within_frac;    // fraction of samples within [min, max]
+    // Over problems (n samples each): accuracy's standard error (the sample standard deviation
+    // of the per-problem accuracies / sqrt(problems), as lm-eval's mean_stderr), pass@n by the
+    // unbiased estimator, maj@n (majority vote over extracted answers).
+    int n_per_problem;
+    double accuracy_stderr, pass_at_n, maj_at_n;
 } s1c_run_point;
+
+// One graded sample, as the summary needs it.
+typedef struct {
+    int problem;            // index of the problem (samples of one problem are adjacent)
+    int correct;
+    const char *extracted;  // NULL: unextractable
+    const char *subject;    // MATH-500 (NULL otherwise)
+    int level;              // MATH-500 (0 otherwise)
+} s1c_sample_stat;
+
+// Unbiased pass@k of one problem with n samples, c of them correct: 1 - C(n-c, k) / C(n, k)
+// (Chen et al. 2021), computed as a product so that large n does not overflow.
+double s1c_pass_at_k(int n, int c, int k);
+
+// The field's metrics over samples [n] grouped by problem: accuracy and its standard error,
+// pass@k for k = 1, 2, 4, .. and n, maj@n (answers equal under the grader vote together; a tie
+// goes to the answer seen first; unextractable answers do not vote), and for MATH-500 accuracy
+// per subject and per level. Returns a JSON object (caller deletes); fills the metric fields of *pt.
+cJSON *s1c_metrics_summary(s1c_bench_format fmt, const s1c_sample_stat *s, int n, s1c_run_point *pt);
 
 typedef struct {
     double control, scaling, performance;

@@ -41,6 +41,7 @@ static const char *str(const cJSON *o, const char *k) {
 
 int main(int argc, char **argv) {
     if (argc < 3) return 2;
+    setenv("SOURCE_DATE_EPOCH", "1733200000", 1);  // summary.json's date: runs compared byte for byte
     snprintf(root, sizeof root, "%s", argv[1]);
     snprintf(work, sizeof work, "%s", argv[2]);
     s1c_mkdirs(work);
@@ -163,6 +164,24 @@ int main(int argc, char **argv) {
         }
         free(d);
         s1c_infer_ctx_free(c);
+    }
+    {  // Refused at start: a configuration under which no sample can run (issue 12 §5).
+        s1c_eval_opts s = o;
+        s.n = 4;
+        s.engine.max_batch = 2;
+        CHECK(s1c_infer_ctx_create(&s, 0, 1, &c) == S1C_OK);
+        char *d = path(work, "refused");
+        s1c_run_point pt;
+        CHECK(s1c_eval_run(c, &s, aime, S1C_BENCH_AIME, d, "x", &pt) != S1C_OK);
+        CHECK(strstr(s1c_err_msg(), "no sample can run") && strstr(s1c_err_msg(), "--max-batch"), "%s", s1c_err_msg());
+        s1c_infer_ctx_free(c);
+        s = o;
+        s.engine.kv_blocks = 1;
+        CHECK(s1c_infer_ctx_create(&s, 0, 1, &c) == S1C_OK);
+        CHECK(s1c_eval_run(c, &s, aime, S1C_BENCH_AIME, d, "x", &pt) != S1C_OK);
+        CHECK(strstr(s1c_err_msg(), "no sample can run") && strstr(s1c_err_msg(), "KV blocks"), "%s", s1c_err_msg());
+        s1c_infer_ctx_free(c);
+        free(d);
     }
     {  // A checkpoint whose vocab is smaller than the tokenizer's.
         s1c_eval_opts v = o;
