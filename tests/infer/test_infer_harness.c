@@ -67,6 +67,78 @@ static void loaders(void) {
     CHECK(strstr(s1c_err_msg(), "Incorrect Answer 1") != NULL);
 }
 
+// Benchmark files as users download them (issue 12 §4): GPQA Diamond CSV, JSON arrays, s1's
+// aime24_nofigures rows, \u0000 refused with line and field.
+static void file_layouts(void) {
+    s1c_benchmark b;
+    char path[1024];
+    snprintf(path, sizeof path, "%s/tests/fixtures/infer/bench/gpqa_diamond.csv", S1C_SOURCE_DIR);
+    CHECK(s1c_bench_load(path, S1C_BENCH_GPQA, 0, &b) == S1C_OK, "%s", s1c_err_msg());
+    CHECK(b.n == 2);
+    if (b.n == 2) {
+        CHECK(!strcmp(b.items[0].id, "recA") && !strcmp(b.items[1].id, "recB"));
+        // The multi-line question survives whole; the correct choice is where the letter says.
+        CHECK(strstr(b.items[0].question, "electromagnetic force?\nGive the name of the boson.") != NULL);
+        char want[64];
+        snprintf(want, sizeof want, "(%s) photon", b.items[0].gold);
+        CHECK(strstr(b.items[0].question, want) != NULL, "%s", b.items[0].question);
+        snprintf(want, sizeof want, "(%s) 10^-3\n", b.items[1].gold);
+        CHECK(strstr(b.items[1].question, want) != NULL || b.items[1].gold[0] == 'D', "%s", b.items[1].question);
+    }
+    s1c_bench_free(&b);
+    // RFC 4180 details: "" is a quote, a quoted comma / CRLF stays in the field, an empty quoted field.
+    const char *csv = "Question,Correct Answer,Incorrect Answer 1,Incorrect Answer 2,Incorrect Answer 3\r\n"
+                      "\"He said \"\"hi\"\", then\r\nleft\",\"a,b\",x,y,\"\"\r\n";
+    CHECK(s1c_bench_parse("t.csv", csv, S1C_BENCH_GPQA, 0, &b) == S1C_OK, "%s", s1c_err_msg());  // "" is an empty field
+    if (b.n == 1) CHECK(strstr(b.items[0].question, "He said \"hi\", then\r\nleft") != NULL);
+    s1c_bench_free(&b);
+    const char *csv2 = "Question,Correct Answer,Incorrect Answer 1,Incorrect Answer 2,Incorrect Answer 3\n"
+                       "\"He said \"\"hi\"\", then\r\nleft\",\"a,b\",x,y,z\n";
+    CHECK(s1c_bench_parse("t.csv", csv2, S1C_BENCH_GPQA, 0, &b) == S1C_OK, "%s", s1c_err_msg());
+    if (b.n == 1) {
+        CHECK(strstr(b.items[0].question, "He said \"hi\", then\r\nleft") != NULL, "%s", b.items[0].question);
+        CHECK(strstr(b.items[0].question, ") a,b") != NULL);
+        s1c_bench_free(&b);
+    }
+    // Errors name the file and the line a record starts on.
+    CHECK(s1c_bench_parse("u.csv", "Question,Correct Answer\n\"never closed,x\n", S1C_BENCH_GPQA, 0, &b) != S1C_OK);
+    CHECK(strstr(s1c_err_msg(), "u.csv:2") && strstr(s1c_err_msg(), "never closed"), "%s", s1c_err_msg());
+    CHECK(s1c_bench_parse("u.csv", "a,b\n1,2\n\"x\ny\",2\n1,2,3\n", S1C_BENCH_GPQA, 0, &b) != S1C_OK);
+    CHECK(strstr(s1c_err_msg(), "u.csv:5") && strstr(s1c_err_msg(), "3 fields"), "%s", s1c_err_msg());
+    CHECK(s1c_bench_parse("u.csv", "a,b\n\"x\"y,2\n", S1C_BENCH_GPQA, 0, &b) != S1C_OK);
+    CHECK(strstr(s1c_err_msg(), "after a closing quote") != NULL, "%s", s1c_err_msg());
+    CHECK(s1c_bench_parse("u.csv", "Question,Question\n1,2\n", S1C_BENCH_GPQA, 0, &b) != S1C_OK);
+    CHECK(strstr(s1c_err_msg(), "twice") != NULL);
+    CHECK(s1c_bench_parse("u.csv", "Question,Correct Answer,Incorrect Answer 1,Incorrect Answer 2,Incorrect Answer 3\n",
+                          S1C_BENCH_GPQA, 0, &b) != S1C_OK);
+    CHECK(strstr(s1c_err_msg(), "empty") != NULL);
+    // A JSON array (pandas' to_json(orient="records")); errors name the element.
+    const char *arr = "[{\"problem\": \"P1\", \"answer\": \"1/2\", \"subject\": \"Algebra\", \"level\": 3},\n"
+                      " {\"problem\": \"P2\", \"answer\": \"4\"}]\n";
+    CHECK(s1c_bench_parse("m.json", arr, S1C_BENCH_MATH, 0, &b) == S1C_OK, "%s", s1c_err_msg());
+    CHECK(b.n == 2 && b.items[0].level == 3 && !strcmp(b.items[1].gold, "4"));
+    s1c_bench_free(&b);
+    CHECK(s1c_bench_parse("m.json", "[{\"problem\": \"P\"}]", S1C_BENCH_MATH, 0, &b) != S1C_OK);
+    CHECK(strstr(s1c_err_msg(), "m.json: element 0") && strstr(s1c_err_msg(), "answer"), "%s", s1c_err_msg());
+    CHECK(s1c_bench_parse("m.json", "[{\"problem\": \"P\", ", S1C_BENCH_MATH, 0, &b) != S1C_OK);
+    // s1's aime24_nofigures rows (simplescaling/aime24_nofigures: id, problem, solution, answer, url, year).
+    const char *s1aime = "{\"id\": 60, \"problem\": \"Every morning Aya ...\", \"solution\": \"...\", \"answer\": \"204\", "
+                         "\"url\": \"https://artofproblemsolving.com/wiki/index.php/2024_AIME_I_Problems/Problem_1\", "
+                         "\"year\": 2024}\n";
+    CHECK(s1c_bench_parse("aime24_nofigures.jsonl", s1aime, S1C_BENCH_AIME, 0, &b) == S1C_OK, "%s", s1c_err_msg());
+    CHECK(b.n == 1 && !strcmp(b.items[0].id, "60") && !strcmp(b.items[0].gold, "204"));
+    s1c_bench_free(&b);
+    // \u0000 in a string: refused with the line and the field; an escaped backslash before u0000 is text.
+    CHECK(s1c_bench_parse("z.jsonl", "{\"problem\": \"P\", \"answer\": \"1\"}\n\n{\"answer\": \"2\", \"problem\": \"a\\u0000b\"}\n",
+                          S1C_BENCH_MATH, 0, &b) != S1C_OK);
+    CHECK(strstr(s1c_err_msg(), "z.jsonl:3") && strstr(s1c_err_msg(), "'problem'") && strstr(s1c_err_msg(), "u0000"),
+          "%s", s1c_err_msg());
+    CHECK(s1c_bench_parse("z.jsonl", "{\"problem\": \"a\\\\u0000b\", \"answer\": \"1\"}\n", S1C_BENCH_MATH, 0, &b) == S1C_OK,
+          "%s", s1c_err_msg());
+    if (b.n == 1) CHECK(!strcmp(b.items[0].question, "a\\u0000b"));
+    s1c_bench_free(&b);
+}
+
 static void sampler(void) {
     const int V = 6;
     float logits[6] = {1.0f, 3.0f, 3.0f, 0.5f, -1.0f, 2.0f};
@@ -212,6 +284,7 @@ int main(void) {
     matmul_decode();
     argmax_rows_vs_sampler();
     loaders();
+    file_layouts();
     sampler();
     metrics();
     return check_exit("test_infer_harness");
