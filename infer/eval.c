@@ -197,6 +197,51 @@ static char *control_extra(const s1c_eval_opts *o) {
     return s1c_xstrdup(buf);
 }
 
+static void sb_put(char **b, size_t *n, size_t *cap, const char *s, size_t k) {
+    if (*n + k + 1 > *cap) *b = s1c_xrealloc(*b, *cap = 2 * (*n + k + 1) + 256);
+    memcpy(*b + *n, s, k);
+    *n += k;
+    (*b)[*n] = '\0';
+}
+
+const char *s1c_eval_default_template(s1c_bench_format fmt) {
+    // GPQA: the letter instruction of the s1 eval's gpqa_diamond_openai task (OpenAI
+    // simple-evals' zero-shot prompt) in substance, worded here; --template gives any exact text.
+    if (fmt == S1C_BENCH_GPQA)
+        return "Answer this multiple-choice question. Think step by step, then give your final choice on the last "
+               "line as 'Answer: X', where X is one of A, B, C or D.\n\n{question}";
+    return "{question}";  // AIME / MATH: the problem as it is (s1's aime24_nofigures / openai_math)
+}
+
+char *s1c_eval_prompt(const s1c_eval_opts *o, const char *tmpl, const char *question, const char *extra) {
+    const char *sys = o->system ? o->system : S1C_DEFAULT_SYSTEM;
+    char *b = NULL;
+    size_t n = 0, cap = 0;
+    sb_put(&b, &n, &cap, "", 0);
+    if (*sys) {  // "" leaves the system turn out
+        sb_put(&b, &n, &cap, "<|im_start|>system\n", 19);
+        sb_put(&b, &n, &cap, sys, strlen(sys));
+        sb_put(&b, &n, &cap, "<|im_end|>\n", 11);
+    }
+    sb_put(&b, &n, &cap, "<|im_start|>user\n", 17);
+    for (const char *t = tmpl ? tmpl : "{question}"; *t;) {
+        const char *q = strstr(t, "{question}");
+        size_t k = q ? (size_t)(q - t) : strlen(t);
+        sb_put(&b, &n, &cap, t, k);
+        if (!q) break;
+        sb_put(&b, &n, &cap, question, strlen(question));
+        t = q + 10;
+    }
+    if (extra) {
+        sb_put(&b, &n, &cap, "\n\n", 2);
+        sb_put(&b, &n, &cap, extra, strlen(extra));
+    }
+    sb_put(&b, &n, &cap, "<|im_end|>\n<|im_start|>assistant\n" S1C_THINK_START,
+           strlen("<|im_end|>\n<|im_start|>assistant\n" S1C_THINK_START));
+    if (!o->model_writes_newline) sb_put(&b, &n, &cap, "\n", 1);
+    return b;
+}
+
 // ---- per-sample records ------------------------------------------------------------------------
 typedef struct {
     int done;
@@ -461,7 +506,8 @@ s1c_status s1c_eval_run(s1c_infer_ctx *c, const s1c_eval_opts *o, const char *be
     col.every = o->progress_every;
     col.label = label;
     for (int i = 0; i < n_local && st == S1C_OK; i++) {
-        prompt_text[i] = s1c_s1_prompt(bench.items[global[i]].question, extra);
+        prompt_text[i] = s1c_eval_prompt(o, o->template_text ? o->template_text : s1c_eval_default_template(fmt),
+                                         bench.items[global[i]].question, extra);
         st = s1c_tokenizer_encode(c->tok, prompt_text[i], strlen(prompt_text[i]), 0, &pids[i]);
         if (st) s1c_err_prefix("%s: problem %s", benchmark, bench.items[global[i]].id);
         reqs[i] = (s1c_gen_request){.prompt = pids[i].ids, .n_prompt = (int)pids[i].n, .n_samples = o->n,
@@ -602,7 +648,7 @@ s1c_status s1c_generate_run(s1c_infer_ctx *c, const s1c_eval_opts *o, const char
     col.label = "generate";
     s1c_status st = S1C_OK;
     for (int i = 0; i < n_prompts && st == S1C_OK; i++) {
-        text[i] = raw ? s1c_xstrdup(prompts[i]) : s1c_s1_prompt(prompts[i], extra);
+        text[i] = raw ? s1c_xstrdup(prompts[i]) : s1c_eval_prompt(o, o->template_text, prompts[i], extra);
         st = s1c_tokenizer_encode(c->tok, text[i], strlen(text[i]), 0, &pids[i]);
         size_t n = strlen(text[i]);
         reqs[i] = (s1c_gen_request){.prompt = pids[i].ids, .n_prompt = (int)pids[i].n, .n_samples = o->n,

@@ -44,9 +44,19 @@ typedef struct {
     int quiet;
     int progress_every;          // seconds between progress lines when stderr is not a terminal (0: off)
     int lm_eval_output;          // also write lm-eval's results JSON and samples JSONL
+    const char *system;          // system turn (NULL: Qwen's default, as s1; "": none)
+    const char *template_text;   // user turn, "{question}" replaced (NULL: the format's default)
+    int model_writes_newline;    // the prompt ends "<|im_start|>think" and the model writes "\n" (s1)
 } s1c_eval_opts;
 
 void s1c_eval_opts_default(s1c_eval_opts *o);
+
+// The prompt of one question: system turn, user turn from `tmpl` ("{question}" replaced; NULL
+// = the bare question) and `extra` (after a blank line), assistant turn opened with the think
+// start (and "\n" unless o->model_writes_newline). With the defaults it is s1c_s1_prompt's text.
+char *s1c_eval_prompt(const s1c_eval_opts *o, const char *tmpl, const char *question, const char *extra);
+// The default user-turn template of a benchmark format.
+const char *s1c_eval_default_template(s1c_bench_format fmt);
 
 // Model, tokenizer, engine and the MPI layout, created once and reused across sweep points.
 typedef struct s1c_infer_ctx s1c_infer_ctx;

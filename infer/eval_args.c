@@ -15,7 +15,7 @@ typedef enum {
     O_MAX_THINKING, O_MIN_THINKING, O_IGNORE, O_WAIT, O_THINK_END, O_ANSWER_PREFIX, O_STOP, O_TEMPERATURE, O_TOP_P,
     O_TOP_K, O_N, O_SEED, O_CONTROL, O_CONTROL_BUDGET, O_CLASS, O_STEP_DELIM, O_REJECTION_TRIES, O_MAX_ANSWER,
     O_MAX_NEW, O_LIMIT, O_MAX_BATCH, O_KV_BLOCKS, O_STEP_TOKENS, O_BLOCK_SIZE, O_MAX_CONTEXT, O_BUDGETS, O_IGNORES,
-    O_RESUME, O_OUTPUT_FORMAT, O_PROGRESS, O_COUNT
+    O_RESUME, O_OUTPUT_FORMAT, O_PROGRESS, O_SYSTEM, O_TEMPLATE, O_COUNT
 } opt_id;
 
 typedef struct {
@@ -69,6 +69,10 @@ static const opt_def defs[O_COUNT] = {
     [O_RESUME] = {"resume", 0, S, "  skip settings whose results in --out are complete"},
     [O_OUTPUT_FORMAT] = {"output-format", 1, E | S, "s1c|lm-eval  also write lm-eval's results JSON and samples "
                                                     "JSONL (default s1c)"},
+    [O_SYSTEM] = {"system", 1, ALL, "STR  system turn (default Qwen's \"You are Qwen, created by Alibaba Cloud. You are a "
+                                    "helpful assistant.\", as s1; \"\" = none)"},
+    [O_TEMPLATE] = {"template", 1, ALL, "STR  user turn with {question} in it (default: the question; gpqa: a "
+                                        "\"give the letter\" instruction, see infer/README.md)"},
     [O_PROGRESS] = {"progress-every", 1, ALL, "S  progress line every S seconds when stderr is not a terminal "
                                               "(default 60; 0 = off)"},
 };
@@ -247,6 +251,14 @@ static int apply(s1c_infer_cli *c, opt_id id, const char *v) {
         o->lm_eval_output = !strcmp(v, "lm-eval");
         return 1;
     case O_PROGRESS: return parse_int(a, v, 0, 1000000, &o->progress_every);
+    case O_SYSTEM: o->system = v; return 1;
+    case O_TEMPLATE:
+        if (!strstr(v, "{question}")) {
+            fprintf(stderr, "s1c-infer: --template '%s': must contain {question}\n", v);
+            return 0;
+        }
+        o->template_text = v;
+        return 1;
     default: return 0;
     }
 }

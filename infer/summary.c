@@ -91,6 +91,11 @@ cJSON *s1c_summary_options(const s1c_eval_opts *o, const int32_t *stop_ids, int 
         cJSON_AddStringToObject(j, "step_delim", o->step_delim);
         cJSON_AddNumberToObject(j, "rejection_tries", o->rejection_tries);
     }
+    if (o->system) cJSON_AddStringToObject(j, "system", o->system);
+    else cJSON_AddNullToObject(j, "system");  // Qwen's default system turn
+    if (o->template_text) cJSON_AddStringToObject(j, "template", o->template_text);
+    else cJSON_AddNullToObject(j, "template");  // the format's default
+    cJSON_AddBoolToObject(j, "model_writes_newline", o->model_writes_newline);
     cJSON_AddNumberToObject(j, "limit", o->limit);
     cJSON_AddStringToObject(j, "device", o->device);
     return j;

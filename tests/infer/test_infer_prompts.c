@@ -6,7 +6,35 @@
 #include <string.h>
 
 #include "check.h"
+#include "eval.h"
 #include "prompts.h"
+#include "s1_format.h"
+
+// The eval prompt (issue 12 §4): with the defaults it is the s1 format byte for byte; --system,
+// --template and the s1 newline placement change exactly their part.
+static void eval_prompts(void) {
+    s1c_eval_opts o;
+    s1c_eval_opts_default(&o);
+    char *a = s1c_eval_prompt(&o, NULL, "What is 1+1?", NULL), *b = s1c_s1_prompt("What is 1+1?", NULL);
+    CHECK(!strcmp(a, b), "%s", a);
+    free(a);
+    free(b);
+    a = s1c_eval_prompt(&o, s1c_eval_default_template(S1C_BENCH_MATH), "Q", "Think for up to 8 tokens.");
+    b = s1c_s1_prompt("Q", "Think for up to 8 tokens.");
+    CHECK(!strcmp(a, b), "%s", a);
+    free(a);
+    free(b);
+    o.system = "";
+    o.model_writes_newline = 1;
+    a = s1c_eval_prompt(&o, "Solve: {question} ({question})", "Q", NULL);
+    CHECK(!strcmp(a, "<|im_start|>user\nSolve: Q (Q)<|im_end|>\n<|im_start|>assistant\n<|im_start|>think"), "%s", a);
+    free(a);
+    o.system = "Be brief.";
+    a = s1c_eval_prompt(&o, s1c_eval_default_template(S1C_BENCH_GPQA), "Q\n\n(A) x", NULL);
+    CHECK(!strncmp(a, "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nAnswer this multiple-choice", 75), "%s", a);
+    CHECK(strstr(a, "'Answer: X'") && strstr(a, "\n\nQ\n\n(A) x<|im_end|>"), "%s", a);
+    free(a);
+}
 
 // Parses a copy of text[len] (the parser writes into its buffer) and compares with want[n_want],
 // or, when needle is set, expects failure with needle in the message.
@@ -37,6 +65,7 @@ static void expect(const char *what, const char *text, size_t len, const char *c
 #define EXPECT_ERR(what, lit, needle) expect(what, lit, sizeof(lit) - 1, NULL, 0, needle)
 
 int main(void) {
+    eval_prompts();
     EXPECT_OK("mixed", "What is 2+2?\n\n{\"prompt\": \"Solve \\u00e9 x^2=4\\n\"}\r\n{\"question\": \"q\", \"prompt\": 3}\n"
               "   \nplain line",
               "What is 2+2?", "Solve \xc3\xa9 x^2=4\n", "q", "plain line");
