@@ -111,6 +111,17 @@ static void force_end(const s1c_bf_config *c, s1c_bf_state *st, s1c_bf_action *a
     st->n_hist = 0;
 }
 
+// Ends thinking with the delimiter from token `from` on (s1: the stop token is cut and the
+// delimiter appended): an end that is not forced, so no newline and no answer prefix.
+static void end_with_delim(const s1c_bf_config *c, s1c_bf_state *st, s1c_bf_action *act, int from, s1c_think_end why) {
+    for (; st->match > 0; st->match--)
+        if (pop_token(st, act)) st->think_tokens--;
+    for (int i = from; i < c->n_delim; i++) emit(act, c->delim[i]);
+    st->phase = S1C_PHASE_ANSWER;
+    st->end = why;
+    st->n_hist = 0;
+}
+
 static int can_extend(const s1c_bf_config *c, const s1c_bf_state *st) {
     if (confirmed(st) >= c->min_thinking && st->ignores_left <= 0) return 0;
     // An extension that would itself hit the cap is pointless: the forced end follows anyway.
@@ -128,6 +139,7 @@ static void extend(const s1c_bf_config *c, s1c_bf_state *st, s1c_bf_action *act)
     }
     for (int i = 0; i < c->n_wait; i++) append_think(c, st, act, c->wait[i]);
     if (act->n == 0) st->ban_next = 1;
+    st->ban_left = c->min_tokens;  // a new segment starts after the continuation
 }
 
 void s1c_bf_start(const s1c_bf_config *c, s1c_bf_state *st, int prompt_ends_nl, s1c_bf_action *act) {
@@ -137,6 +149,7 @@ void s1c_bf_start(const s1c_bf_config *c, s1c_bf_state *st, int prompt_ends_nl, 
     st->phase = S1C_PHASE_THINK;
     st->ignores_left = c->ignore;
     st->nl0 = (uint8_t)(prompt_ends_nl != 0);
+    st->ban_left = c->min_tokens;
     if (c->no_thinking) st->phase = S1C_PHASE_ANSWER;
     else if (c->max_thinking == 0) force_end(c, st, act, S1C_END_FORCED);
 }
@@ -148,7 +161,7 @@ static int is_stop(const s1c_bf_config *c, int32_t id) {
 }
 
 int s1c_bf_banned(const s1c_bf_config *c, const s1c_bf_state *st, int32_t *out) {
-    if (!st->ban_next || st->phase != S1C_PHASE_THINK || c->n_delim < 1) return 0;
+    if ((!st->ban_next && st->ban_left <= 0) || st->phase != S1C_PHASE_THINK || c->n_delim < 1) return 0;
     int n = 0;
     out[n++] = c->delim[0];
     for (int i = 0; i < c->n_stop; i++) out[n++] = c->stop_ids[i];
@@ -159,6 +172,7 @@ void s1c_bf_step(const s1c_bf_config *c, s1c_bf_state *st, int32_t sampled, s1c_
     act->rollback = 0;
     act->n = 0;
     st->ban_next = 0;
+    if (st->ban_left > 0) st->ban_left--;
     if (st->phase == S1C_PHASE_DONE) return;
     if (st->phase == S1C_PHASE_ANSWER) {
         if (is_stop(c, sampled)) {
@@ -175,7 +189,13 @@ void s1c_bf_step(const s1c_bf_config *c, s1c_bf_state *st, int32_t sampled, s1c_
     }
     if (is_stop(c, sampled)) {
         if (can_extend(c, st)) extend(c, st, act);
+        else if (c->eos_delim_only) end_with_delim(c, st, act, 0, S1C_END_EOS);
         else force_end(c, st, act, S1C_END_EOS);
+    } else if (sampled == c->delim[0] && c->early_trigger && c->end_on_delim_start && !can_extend(c, st)) {
+        st->match = 0;  // (a partial delimiter before this one stays as text)
+        emit(act, sampled);
+        end_with_delim(c, st, act, 1, S1C_END_NATURAL);
+        return;
     } else if (st->match > 0 && sampled == c->delim[st->match]) {
         if (st->match + 1 == c->n_delim) {
             if (!c->early_trigger && can_extend(c, st)) {

@@ -57,6 +57,15 @@ typedef struct {
     int max_answer;    // answer tokens before LENGTH (> 0)
     int no_thinking;   // plain generation: start in the answer phase (no delimiter needed)
     int early_trigger;
+    // s1 (its lm-eval fork, vllm_causallms.py) behaviours; all 0 is s1c's original machine:
+    int end_on_delim_start;  // with early_trigger: the delimiter's first token ends thinking and
+                             // the rest of the delimiter is appended (s1 stops on "<|im_start|>"
+                             // and appends "<|im_start|>answer"); 0: the whole delimiter must follow
+    int eos_delim_only;      // a stop id during thinking is dropped and only the delimiter is
+                             // appended (s1); 0: the forced end (newline, delimiter, answer prefix)
+    int min_tokens;          // the first N tokens of each thinking segment (after the prompt and
+                             // after every continuation) cannot end thinking (s1: vLLM min_tokens=1
+                             // when ignoring); an empty wait string bans at least one token
     const int32_t *delim;
     int n_delim;  // >= 1
     const int32_t *wait;
@@ -85,6 +94,7 @@ typedef struct {
     // Set when an extension appended nothing (empty wait string): the next sampling must ban the
     // ending ids (s1c_bf_banned), or a greedy decoder would pick the same end forever.
     int ban_next;
+    int ban_left;  // tokens of the current thinking segment that still cannot end it (min_tokens)
     // The last appended thinking ids, with the text state after each (for rollbacks).
     int n_hist;
     int32_t hist_id[S1C_BF_HIST];

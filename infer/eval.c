@@ -32,6 +32,8 @@ void s1c_eval_opts_default(s1c_eval_opts *o) {
     o->step_delim = "\n\n";
     o->rejection_tries = 16;
     o->progress_every = 60;
+    o->model_writes_newline = 1;
+    o->min_tokens = -1;
     o->sampling.temperature = 0.0f;
     o->sampling.top_p = 1.0f;
 }
@@ -153,7 +155,9 @@ static s1c_bf_config bf_config(const s1c_infer_ctx *c, const s1c_eval_opts *o, i
                        .n_delim = (int)c->delim.n, .wait = c->wait.ids, .n_wait = (int)c->wait.n,
                        .answer_prefix = c->prefix.ids, .n_answer_prefix = (int)c->prefix.n, .newline_id = c->newline,
                        .stop_ids = c->stops, .n_stop = c->n_stops, .token_bytes = tok_bytes,
-                       .token_ctx = (void *)c->tok};
+                       .token_ctx = (void *)c->tok, .end_on_delim_start = !o->think_stop_full,
+                       .eos_delim_only = !o->eos_forced_end,
+                       .min_tokens = o->min_tokens >= 0 ? o->min_tokens : o->ignore > 0 ? 1 : 0};
     return b;
 }
 
@@ -472,11 +476,14 @@ static s1c_status write_outputs(const s1c_infer_ctx *c, const char *out_dir, con
 s1c_status s1c_eval_run(s1c_infer_ctx *c, const s1c_eval_opts *o, const char *benchmark, s1c_bench_format fmt,
                         const char *out_dir, const char *label, s1c_run_point *pt) {
     if (o->n < 1) return s1c_err("--n %d: must be >= 1", o->n);
+    s1c_eval_opts resolved = *o;  // --max-thinking auto is resolved below, once prompts are known
+    o = &resolved;
+    if (resolved.max_thinking_auto) resolved.max_thinking = -1;
     s1c_benchmark bench;
     S1C_TRY(s1c_bench_load(benchmark, fmt, o->seed, &bench));
     int n_problems = o->limit > 0 && o->limit < bench.n ? o->limit : bench.n;
     const int rejection = o->control == S1C_CONTROL_REJECTION;
-    if (rejection && o->max_thinking < 0) {
+    if (rejection && o->max_thinking < 0 && !o->max_thinking_auto) {
         s1c_bench_free(&bench);
         return s1c_err("--control rejection needs --max-thinking (the budget a sample must fit)");
     }
@@ -512,11 +519,36 @@ s1c_status s1c_eval_run(s1c_infer_ctx *c, const s1c_eval_opts *o, const char *be
         if (st) s1c_err_prefix("%s: problem %s", benchmark, bench.items[global[i]].id);
         reqs[i] = (s1c_gen_request){.prompt = pids[i].ids, .n_prompt = (int)pids[i].n, .n_samples = o->n,
                                     .seed = o->seed + (uint64_t)global[i] * (uint64_t)o->n, .sampling = sp, .bf = &bf,
-                                    .prompt_ends_nl = 1, .max_new_tokens = o->max_new, .stop_strings = o->stop_strings,
+                                    .prompt_ends_nl = !o->model_writes_newline, .max_new_tokens = o->max_new, .stop_strings = o->stop_strings,
                                     .n_stop_strings = o->n_stop_strings};
         col.req_to_slot[i] = i * o->n;
     }
     col.total = (long)n_local * o->n;
+    if (st == S1C_OK && resolved.max_thinking_auto) {
+        // s1: max_gen_toks - longest prompt - len(thinking start) - len(delimiter + "\nFinal
+        // Answer:") - 100 (vllm_causallms.py); our prompts include the thinking start already.
+        int longest = 0, all = 0;
+        for (int i = 0; i < n_local; i++)
+            if ((int)pids[i].n > longest) longest = (int)pids[i].n;
+        all = longest;
+        if (c->size > 1) MPI_Allreduce(&longest, &all, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+        size_t el = strlen(o->think_end) + strlen(o->answer_prefix) + 1;
+        char *end_text = s1c_xmalloc(el);
+        snprintf(end_text, el, "%s%s", o->think_end, o->answer_prefix);
+        s1c_ids end_ids;
+        st = encode(c->tok, end_text, &end_ids);
+        free(end_text);
+        if (st == S1C_OK) {
+            resolved.max_thinking = o->max_new - all - (int)end_ids.n - 100;
+            if (resolved.max_thinking < 0) st = s1c_err("--max-thinking auto: --max-new %d leaves no thinking budget "
+                                                        "after the longest prompt (%d tokens)", o->max_new, all);
+            bf.max_thinking = resolved.max_thinking + rejection;
+            if (st == S1C_OK && !o->quiet && c->rank == 0)
+                fprintf(stderr, "[s1c-infer] --max-thinking auto: %d (max-new %d - longest prompt %d - forced end %d - 100)\n",
+                        resolved.max_thinking, o->max_new, all, (int)end_ids.n);
+        }
+        s1c_ids_free(&end_ids);
+    }
     // Refused at start: a configuration under which not one sample can run (--n above
     // --max-batch, a KV cache smaller than one request) would otherwise "finish" all-wrong.
     // Probed with a one-token prompt: what fails it fails every prompt. (A prompt longer than
@@ -541,7 +573,7 @@ s1c_status s1c_eval_run(s1c_infer_ctx *c, const s1c_eval_opts *o, const char *be
                 reqs[k] = (s1c_gen_request){.prompt = pids[i].ids, .n_prompt = (int)pids[i].n, .n_samples = 1,
                                             .seed = o->seed + ((uint64_t)global[i] * (uint64_t)o->n + (uint64_t)j) +
                                                     (uint64_t)t * 1000003ull,
-                                            .sampling = sp, .bf = &bf, .prompt_ends_nl = 1, .max_new_tokens = o->max_new,
+                                            .sampling = sp, .bf = &bf, .prompt_ends_nl = !o->model_writes_newline, .max_new_tokens = o->max_new,
                                             .stop_strings = o->stop_strings, .n_stop_strings = o->n_stop_strings};
                 col.req_to_slot[k++] = i * o->n + j;
             }

@@ -47,6 +47,11 @@ typedef struct {
     const char *system;          // system turn (NULL: Qwen's default, as s1; "": none)
     const char *template_text;   // user turn, "{question}" replaced (NULL: the format's default)
     int model_writes_newline;    // the prompt ends "<|im_start|>think" and the model writes "\n" (s1)
+    int think_stop_full;         // 1: the whole delimiter must be sampled; 0: its first (special)
+                                 // token ends thinking and the rest is appended (s1)
+    int eos_forced_end;          // <|im_end|> in thinking: 1 the forced end; 0 the delimiter only (s1)
+    int min_tokens;              // < 0: s1's (1 with --ignore, else 0)
+    int max_thinking_auto;       // --max-thinking auto (s1's formula, see infer/README.md)
 } s1c_eval_opts;
 
 void s1c_eval_opts_default(s1c_eval_opts *o);

@@ -15,7 +15,8 @@ typedef enum {
     O_MAX_THINKING, O_MIN_THINKING, O_IGNORE, O_WAIT, O_THINK_END, O_ANSWER_PREFIX, O_STOP, O_TEMPERATURE, O_TOP_P,
     O_TOP_K, O_N, O_SEED, O_CONTROL, O_CONTROL_BUDGET, O_CLASS, O_STEP_DELIM, O_REJECTION_TRIES, O_MAX_ANSWER,
     O_MAX_NEW, O_LIMIT, O_MAX_BATCH, O_KV_BLOCKS, O_STEP_TOKENS, O_BLOCK_SIZE, O_MAX_CONTEXT, O_BUDGETS, O_IGNORES,
-    O_RESUME, O_OUTPUT_FORMAT, O_PROGRESS, O_SYSTEM, O_TEMPLATE, O_COUNT
+    O_RESUME, O_OUTPUT_FORMAT, O_PROGRESS, O_SYSTEM, O_TEMPLATE, O_THINK_STOP, O_EOS_IN_THINKING, O_MIN_TOKENS,
+    O_THINK_NEWLINE, O_COUNT
 } opt_id;
 
 typedef struct {
@@ -37,8 +38,9 @@ static const opt_def defs[O_COUNT] = {
     [O_OUT] = {"out", 1, ALL, "DIR  results directory (generate: a JSONL FILE, default stdout)"},
     [O_PROMPT] = {"prompt", 1, G, "TEXT  a question (repeatable)"},
     [O_PROMPTS] = {"prompts", 1, G, "FILE  questions, one per line (text or JSON with \"prompt\")"},
-    [O_MAX_THINKING] = {"max-thinking", 1, ALL, "B  cap thinking at B tokens, then force the answer (0 = answer at "
-                                                "once; default none)"},
+    [O_MAX_THINKING] = {"max-thinking", 1, ALL, "B|auto  cap thinking at B tokens, then force the answer (0 = "
+                                                "answer at once; auto = s1's max-new - longest prompt - forced end "
+                                                "- 100; default none)"},
     [O_MIN_THINKING] = {"min-thinking", 1, ALL, "M  suppress the end of thinking before M tokens"},
     [O_IGNORE] = {"ignore", 1, ALL, "N  replace the first N attempts to end thinking by --wait (default 0)"},
     [O_WAIT] = {"wait", 1, ALL, "STR  continuation string (default \"Wait\"; \"\" allowed)"},
@@ -73,6 +75,15 @@ static const opt_def defs[O_COUNT] = {
                                     "helpful assistant.\", as s1; \"\" = none)"},
     [O_TEMPLATE] = {"template", 1, ALL, "STR  user turn with {question} in it (default: the question; gpqa: a "
                                         "\"give the letter\" instruction, see infer/README.md)"},
+    [O_THINK_STOP] = {"think-stop", 1, ALL, "first|full  first: the delimiter's first (special) token ends thinking "
+                                            "and the rest is appended (s1, default); full: the whole delimiter "
+                                            "must be sampled"},
+    [O_EOS_IN_THINKING] = {"eos-in-thinking", 1, ALL, "delimiter|forced  <|im_end|> while thinking: append the "
+                                                      "delimiter (s1, default) or the forced end with --answer-prefix"},
+    [O_MIN_TOKENS] = {"min-tokens", 1, ALL, "N  the first N tokens after the prompt and after each --wait cannot end "
+                                            "thinking (default: 1 with --ignore, else 0: s1's vLLM min_tokens)"},
+    [O_THINK_NEWLINE] = {"think-newline", 1, ALL, "model|prompt  the newline after <|im_start|>think: written by the "
+                                                  "model and counted as thinking (s1, default) or put in the prompt"},
     [O_PROGRESS] = {"progress-every", 1, ALL, "S  progress line every S seconds when stderr is not a terminal "
                                               "(default 60; 0 = off)"},
 };
@@ -179,6 +190,10 @@ static int apply(s1c_infer_cli *c, opt_id id, const char *v) {
     case O_PROMPTS: c->prompts_file = v; return 1;
     case O_PROMPT: s1c_infer_cli_add_prompt(c, v); return 1;
     case O_MAX_THINKING:
+        if (!strcmp(v, "auto")) {
+            o->max_thinking_auto = 1;
+            return 1;
+        }
         if (v[0] == '-') {
             fprintf(stderr, "s1c-infer: --max-thinking %s: a budget must be >= 0 (omit the flag for no cap; 0 "
                             "answers at once)\n", v);
@@ -252,6 +267,28 @@ static int apply(s1c_infer_cli *c, opt_id id, const char *v) {
         return 1;
     case O_PROGRESS: return parse_int(a, v, 0, 1000000, &o->progress_every);
     case O_SYSTEM: o->system = v; return 1;
+    case O_THINK_STOP:
+        if (strcmp(v, "first") && strcmp(v, "full")) {
+            fprintf(stderr, "s1c-infer: --think-stop '%s': expected first or full\n", v);
+            return 0;
+        }
+        o->think_stop_full = !strcmp(v, "full");
+        return 1;
+    case O_EOS_IN_THINKING:
+        if (strcmp(v, "delimiter") && strcmp(v, "forced")) {
+            fprintf(stderr, "s1c-infer: --eos-in-thinking '%s': expected delimiter or forced\n", v);
+            return 0;
+        }
+        o->eos_forced_end = !strcmp(v, "forced");
+        return 1;
+    case O_MIN_TOKENS: return parse_int(a, v, 0, 1000, &o->min_tokens);
+    case O_THINK_NEWLINE:
+        if (strcmp(v, "model") && strcmp(v, "prompt")) {
+            fprintf(stderr, "s1c-infer: --think-newline '%s': expected model or prompt\n", v);
+            return 0;
+        }
+        o->model_writes_newline = !strcmp(v, "model");
+        return 1;
     case O_TEMPLATE:
         if (!strstr(v, "{question}")) {
             fprintf(stderr, "s1c-infer: --template '%s': must contain {question}\n", v);

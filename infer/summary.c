@@ -96,6 +96,10 @@ cJSON *s1c_summary_options(const s1c_eval_opts *o, const int32_t *stop_ids, int 
     if (o->template_text) cJSON_AddStringToObject(j, "template", o->template_text);
     else cJSON_AddNullToObject(j, "template");  // the format's default
     cJSON_AddBoolToObject(j, "model_writes_newline", o->model_writes_newline);
+    cJSON_AddStringToObject(j, "think_stop", o->think_stop_full ? "full" : "first");
+    cJSON_AddStringToObject(j, "eos_in_thinking", o->eos_forced_end ? "forced" : "delimiter");
+    cJSON_AddNumberToObject(j, "min_tokens", o->min_tokens >= 0 ? o->min_tokens : o->ignore > 0 ? 1 : 0);
+    cJSON_AddBoolToObject(j, "max_thinking_auto", o->max_thinking_auto);
     cJSON_AddNumberToObject(j, "limit", o->limit);
     cJSON_AddStringToObject(j, "device", o->device);
     return j;

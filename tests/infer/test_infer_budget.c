@@ -194,6 +194,51 @@ int main(void) {
         s1c_bf_step(&c, &st, B, &act);
         CHECK(s1c_bf_banned(&c, &st, banned) == 0);
     }
+    // s1's behaviours (issue 12 §2). The delimiter's first token ends thinking and the rest is
+    // appended (s1 stops on <|im_start|> and appends <|im_start|>answer), at caps L, L+1, L+2.
+    for (int L = 1; L <= 6; L++)
+        for (int cap = L; cap <= L + 2; cap++) {
+            s1c_bf_config c = config(cap, 0, 0, 1);
+            c.end_on_delim_start = 1;
+            int32_t script[16];
+            int n = 0;
+            for (int i = 0; i < L; i++) script[n++] = (i % 2) ? B : A;
+            script[n++] = IMS;
+            script[n++] = A;  // an answer token (the delimiter's "answer" is appended, not sampled)
+            script[n++] = IME;
+            run(&c, &st, &s, script, n);
+            CHECK(st.end == (cap == L ? S1C_END_FORCED : S1C_END_NATURAL) && st.think_tokens == L, "L=%d cap=%d", L, cap);
+            if (cap > L) CHECK(s.n == L + 3 && s.ids[L] == IMS && s.ids[L + 1] == ANS && s.ids[L + 2] == A, "L=%d cap=%d", L, cap);
+        }
+    {  // ... and with ignores left the first token is the attempt, replaced by Wait
+        s1c_bf_config c = config(-1, 0, 1, 1);
+        c.end_on_delim_start = 1;
+        run(&c, &st, &s, (const int32_t[]){A, IMS, B, IMS, A, IME}, 6);
+        CHECK(SEQ_EQ(s, A, WAIT, B, IMS, ANS, A));
+        CHECK(st.extensions == 1 && st.end == S1C_END_NATURAL && st.think_tokens == 3);
+    }
+    {  // <|im_end|> during thinking: dropped, the delimiter alone follows (no newline, no prefix)
+        s1c_bf_config c = config(-1, 0, 0, 1);
+        c.eos_delim_only = 1;
+        run(&c, &st, &s, (const int32_t[]){A, B, IME, A, IME}, 5);
+        CHECK(SEQ_EQ(s, A, B, IMS, ANS, A));
+        CHECK(st.end == S1C_END_EOS && st.think_tokens == 2 && st.finish == S1C_FINISH_STOP);
+    }
+    {  // min_tokens 1 (vLLM's min_tokens=1 of s1's ignore loop): the first token of the thinking
+       // and the first after every Wait cannot end thinking; the others can
+        s1c_bf_config c = config(-1, 0, 1, 1);
+        c.min_tokens = 1;
+        s1c_bf_action act;
+        int32_t banned[4];
+        s1c_bf_start(&c, &st, 1, &act);
+        CHECK(s1c_bf_banned(&c, &st, banned) == 2 && banned[0] == IMS && banned[1] == IME);
+        s1c_bf_step(&c, &st, A, &act);
+        CHECK(s1c_bf_banned(&c, &st, banned) == 0);
+        s1c_bf_step(&c, &st, IMS, &act);  // the ignore: Wait appended, a new segment
+        CHECK(act.n == 1 && act.ids[0] == WAIT && s1c_bf_banned(&c, &st, banned) == 2);
+        s1c_bf_step(&c, &st, B, &act);
+        CHECK(s1c_bf_banned(&c, &st, banned) == 0);
+    }
     {  // answer length limit
         s1c_bf_config c = config(-1, 0, 0, 1);
         const int32_t script[] = {IMS, ANS, A, A, A, A, A, A, A};

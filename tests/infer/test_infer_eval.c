@@ -94,7 +94,9 @@ int main(int argc, char **argv) {
         CHECK(n == 4);
         for (int i = 0; i < n; i++) {
             CHECK(num(rec[i], "thinking_tokens") == 0);
-            CHECK(strncmp(str(rec[i], "generation"), "<|im_start|>answer\nFinal Answer:", 32) == 0);
+            // The prompt ends "<|im_start|>think" (s1: the model writes the newline), so the
+            // forced end starts with one.
+            CHECK(strncmp(str(rec[i], "generation"), "\n<|im_start|>answer\nFinal Answer:", 33) == 0);
             cJSON_Delete(rec[i]);
         }
         free(d);

@@ -16,6 +16,12 @@ static void eval_prompts(void) {
     s1c_eval_opts o;
     s1c_eval_opts_default(&o);
     char *a = s1c_eval_prompt(&o, NULL, "What is 1+1?", NULL), *b = s1c_s1_prompt("What is 1+1?", NULL);
+    // Default (s1): the prompt stops at "<|im_start|>think", the model writes the newline.
+    size_t nb = strlen(b);
+    CHECK(strlen(a) + 1 == nb && !strncmp(a, b, nb - 1) && b[nb - 1] == '\n', "%s", a);
+    free(a);
+    o.model_writes_newline = 0;  // --think-newline prompt: the s1c training format's prompt
+    a = s1c_eval_prompt(&o, NULL, "What is 1+1?", NULL);
     CHECK(!strcmp(a, b), "%s", a);
     free(a);
     free(b);
