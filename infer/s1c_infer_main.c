@@ -17,6 +17,7 @@
 #include "grade/grade.h"
 #include "prompts.h"
 #include "s1c_file.h"
+#include "serve/serve.h"
 
 static void usage(void) {
     fprintf(stderr,
@@ -241,6 +242,7 @@ static int launched_by_mpi(void) {
 
 int main(int argc, char **argv) {
     if (argc >= 2 && !strcmp(argv[1], "grade")) return s1c_cmd_grade(argc - 1, argv + 1);
+    if (argc >= 2 && !strcmp(argv[1], "serve")) return s1c_serve_main(argc - 1, argv + 1);  // infer/serve/
     if (argc >= 2 && (!strcmp(argv[1], "--selftest") || !strcmp(argv[1], "selftest")))
         return s1c_grade_selftest(argc > 2 && !strcmp(argv[2], "-v")) ? 1 : 0;
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
