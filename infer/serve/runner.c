@@ -121,6 +121,7 @@ static const s1c_gen_request *feed_next(void *ctx, int wait) {
     s1c_server *s = ctx;
     pthread_mutex_lock(&s->mu);
     s->kv_free = s1c_engine_kv_free_blocks(s->eng);
+    s->steps = s1c_engine_stats_get(s->eng)->steps;
     while (wait && !s->q_head && !s->stopping) pthread_cond_wait(&s->engine_cv, &s->mu);
     const s1c_gen_request *r = NULL;
     sv_job *j = s->q_head;
