@@ -198,6 +198,36 @@ static int free_slot(s1c_engine *e) {
     return -1;
 }
 
+// Block-level prefix sharing: the full blocks another running sequence has cached for the same
+// leading tokens are referenced instead of recomputed. At least one prompt token is left to feed
+// (its logits start the generation). Either sequence writing into a shared block later copies it
+// first (seq_prepare_blocks), so sharing never changes what a sequence reads.
+static void prefix_attach(s1c_engine *e, seq_t *s) {
+    const int bs = e->o.block_size;
+    int best = 0;
+    const seq_t *from = NULL;
+    for (int i = 0; i < e->o.max_batch; i++) {
+        const seq_t *o = &e->seqs[i];
+        if (!o->active || o == s) continue;
+        const int lim = o->n_cached < s->n_prompt - 1 ? o->n_cached : s->n_prompt - 1;
+        int L = 0;
+        while (L < lim && o->tok[L] == s->tok[L]) L++;
+        int nb = L / bs;
+        if (nb > o->n_table) nb = o->n_table;
+        if (nb > best) {
+            best = nb;
+            from = o;
+        }
+    }
+    for (int b = 0; b < best; b++) {
+        s->table[b] = from->table[b];
+        s1c_kv_blocks_ref(&e->kb, from->table[b]);
+    }
+    s->n_table = best;
+    s->n_cached = best * bs;
+    e->stats.prefix_hit_tokens += (long)best * bs;
+}
+
 // Blocks for positions [from, to) of s: new ones appended, shared ones copied before the write.
 static void seq_prepare_blocks(s1c_engine *e, seq_t *s, int from, int to) {
     const int bs = e->o.block_size;
@@ -408,6 +438,8 @@ s1c_status s1c_engine_serve(s1c_engine *e, const s1c_gen_feed *feed, s1c_gen_don
             seq_reserve(s, r->n_prompt + 1);
             memcpy(s->tok, r->prompt, (size_t)r->n_prompt * sizeof(int32_t));
             s->n_tok = r->n_prompt;
+            // The reservation stays the worst case without sharing (simple, and never short).
+            if (e->o.prefix_share) prefix_attach(e, s);
             reserved += need;
             active += r->n_samples;  // the slots of the samples forked later
             rows += r->n_prompt;

@@ -28,6 +28,8 @@ typedef struct {
                         // (0: 2048 + max_batch)
     int host_sampling;  // 1: every step copies the logits to the host, greedy steps too (the
                         // reference path the backend's argmax_rows is tested against)
+    int prefix_share;   // 1: a new prompt references the full KV blocks a running sequence has
+                        // cached for the same leading tokens instead of recomputing them (the server)
 } s1c_engine_opts;
 
 typedef struct {
@@ -61,6 +63,7 @@ typedef void (*s1c_gen_done_fn)(void *ctx, const s1c_gen_result *res);
 typedef struct {
     long prefill_tokens, decode_tokens, steps;
     long cow_copies;  // shared blocks copied before a write (n samples of a partly filled block)
+    long prefix_hit_tokens;  // prompt positions taken from another sequence's blocks (prefix_share)
     double forward_s, wall_s;
 } s1c_engine_stats;
 

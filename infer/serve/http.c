@@ -171,6 +171,7 @@ static enum MHD_Result health(s1c_server *s, struct MHD_Connection *c) {
     cJSON_AddNumberToObject(r, "requests_served", (double)s->served);
     cJSON_AddNumberToObject(r, "tokens_generated", (double)s->tokens_out);
     cJSON_AddNumberToObject(r, "engine_steps", (double)s->steps);
+    cJSON_AddNumberToObject(r, "prefix_hit_tokens", (double)s->prefix_hits);
     pthread_mutex_unlock(&s->mu);
     char *js = cJSON_PrintUnformatted(r);
     cJSON_Delete(r);

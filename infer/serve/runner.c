@@ -122,6 +122,7 @@ static const s1c_gen_request *feed_next(void *ctx, int wait) {
     pthread_mutex_lock(&s->mu);
     s->kv_free = s1c_engine_kv_free_blocks(s->eng);
     s->steps = s1c_engine_stats_get(s->eng)->steps;
+    s->prefix_hits = s1c_engine_stats_get(s->eng)->prefix_hit_tokens;
     while (wait && !s->q_head && !s->stopping) pthread_cond_wait(&s->engine_cv, &s->mu);
     const s1c_gen_request *r = NULL;
     sv_job *j = s->q_head;

@@ -19,6 +19,7 @@ void s1c_serve_opts_default(s1c_serve_opts *o) {
     o->think_end = S1C_THINK_END;
     o->default_wait = "Wait";
     o->default_answer_prefix = S1C_ANSWER_PREFIX;
+    o->engine.prefix_share = 1;
 }
 
 s1c_status s1c_server_start(const s1c_serve_opts *o, s1c_server **out) {
@@ -78,6 +79,7 @@ static void usage(void) {
             "  --max-connections N  connections served at once (default 256)\n"
             "  --think-end STR --wait STR --answer-prefix STR   budget-forcing defaults (as in eval)\n"
             "  --max-batch N --kv-blocks N --block-size N --max-context N --step-tokens N   engine sizes\n"
+            "  --no-prefix-share  recompute every prompt (default: reuse running sequences' full KV blocks)\n"
             "  --quiet\n"
             "Request fields: see infer/README.md (max_thinking_tokens, min_thinking_tokens, num_ignore,\n"
             "continuation, answer_prefix, max_answer_tokens besides OpenAI's).\n");
@@ -107,6 +109,10 @@ int s1c_serve_main(int argc, char **argv) {
         }
         if (FLAG("--quiet")) {
             o.quiet = 1;
+            continue;
+        }
+        if (FLAG("--no-prefix-share")) {
+            o.engine.prefix_share = 0;
             continue;
         }
         if (!v) {

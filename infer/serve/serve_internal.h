@@ -91,7 +91,7 @@ struct s1c_server {
     int kv_free;                // (mu) free KV blocks, published by the engine thread
     int running;                // (mu) engine requests in flight
     long served, tokens_out;    // (mu)
-    long steps;                 // (mu) engine forward steps so far (published like kv_free)
+    long steps, prefix_hits;    // (mu) engine steps, prompt tokens reused (published like kv_free)
     uint64_t seed_counter;      // (mu) seeds for requests that give none
     // HTTP
     struct MHD_Daemon *d;

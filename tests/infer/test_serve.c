@@ -393,6 +393,28 @@ static void disconnects(int port) {
     printf("disconnects: both requests cancelled, KV pool back to %d free blocks\n", health_num(port, "kv_total_blocks"));
 }
 
+// A request whose prompt a running one has cached reuses its full KV blocks and still gives the
+// text it gives alone.
+static void prefix_sharing(int port) {
+    const char *body = CHAT(",\"max_tokens\":24,\"max_thinking_tokens\":10");
+    cJSON *alone = post_json(port, "/v1/chat/completions", body, 200);
+    const int hits0 = health_num(port, "prefix_hit_tokens");
+    int fd = dial(port);
+    send_request(fd, "POST", "/v1/chat/completions", CHAT(",\"max_tokens\":900,\"stream\":true"), NULL);
+    for (int t = 0; t < 2000 && health_num(port, "running") == 0; t++) usleep(2000);
+    const int s0 = health_num(port, "engine_steps");
+    for (int t = 0; t < 2000 && health_num(port, "engine_steps") < s0 + 2; t++) usleep(2000);  // prefilled
+    cJSON *shared = post_json(port, "/v1/chat/completions", body, 200);
+    const int hits = health_num(port, "prefix_hit_tokens") - hits0;
+    close(fd);
+    wait_idle(port);
+    CHECK(hits >= 64);  // the 78-token prompt: 4 full blocks of 16
+    CHECK(!strcmp(choice_text(alone, 0), choice_text(shared, 0)));
+    printf("prefix sharing: %d prompt tokens reused from a running request, same text as alone\n", hits);
+    cJSON_Delete(alone);
+    cJSON_Delete(shared);
+}
+
 typedef struct {
     int port, i;
     char text[4096];
@@ -492,6 +514,7 @@ int main(int argc, char **argv) {
     bad_requests(pa);
     disconnects(pa);
     concurrent(pa);
+    prefix_sharing(pa);
     wait_idle(pa);
     wait_idle(pb);
     s1c_server_stop(a);
