@@ -2,6 +2,7 @@
 #include "engine.h"
 
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,8 +14,16 @@
 #define TAIL_CAP 256
 
 typedef struct {
+    int remaining;  // samples not finished
+    int reserved;   // blocks reserved at admission
+} req_state;
+
+typedef struct {
     int req, sample, active, parent;
+    const s1c_gen_request *r;  // the request (owned by the caller)
+    req_state *rs;             // shared by the request's samples; freed with the last one
     int32_t *tok;  // [cap] prompt + generation
+    float *lp;     // [cap] log-probability of each token (request.logprobs only; NaN when forced)
     int n_tok, cap, n_prompt;
     int n_cached;    // positions whose K/V is in the cache
     int32_t *table;  // [max_blocks]
@@ -132,6 +141,7 @@ void s1c_engine_free(s1c_engine *e) {
     if (!e) return;
     for (int i = 0; i < e->o.max_batch; i++) {
         free(e->seqs[i].tok);
+        free(e->seqs[i].lp);
         free(e->seqs[i].table);
     }
     free(e->seqs);
@@ -191,6 +201,7 @@ static void seq_reserve(seq_t *s, int n) {
     if (n <= s->cap) return;
     s->cap = n + 256;
     s->tok = s1c_xrealloc(s->tok, (size_t)s->cap * sizeof(int32_t));
+    s->lp = s1c_xrealloc(s->lp, (size_t)s->cap * sizeof(float));
 }
 
 static void seq_release(s1c_engine *e, seq_t *s) {
@@ -203,6 +214,36 @@ static int free_slot(s1c_engine *e) {
     for (int i = 0; i < e->o.max_batch; i++)
         if (!e->seqs[i].active) return i;
     return -1;
+}
+
+// Block-level prefix sharing: the full blocks another running sequence has cached for the same
+// leading tokens are referenced instead of recomputed. At least one prompt token is left to feed
+// (its logits start the generation). Either sequence writing into a shared block later copies it
+// first (seq_prepare_blocks), so sharing never changes what a sequence reads.
+static void prefix_attach(s1c_engine *e, seq_t *s) {
+    const int bs = e->o.block_size;
+    int best = 0;
+    const seq_t *from = NULL;
+    for (int i = 0; i < e->o.max_batch; i++) {
+        const seq_t *o = &e->seqs[i];
+        if (!o->active || o == s) continue;
+        const int lim = o->n_cached < s->n_prompt - 1 ? o->n_cached : s->n_prompt - 1;
+        int L = 0;
+        while (L < lim && o->tok[L] == s->tok[L]) L++;
+        int nb = L / bs;
+        if (nb > o->n_table) nb = o->n_table;
+        if (nb > best) {
+            best = nb;
+            from = o;
+        }
+    }
+    for (int b = 0; b < best; b++) {
+        s->table[b] = from->table[b];
+        s1c_kv_blocks_ref(&e->kb, from->table[b]);
+    }
+    s->n_table = best;
+    s->n_cached = best * bs;
+    e->stats.prefix_hit_tokens += (long)best * bs;
 }
 
 // Blocks for positions [from, to) of s: new ones appended, shared ones copied before the write.
@@ -227,17 +268,40 @@ static void seq_prepare_blocks(s1c_engine *e, seq_t *s, int from, int to) {
     }
 }
 
-typedef struct {
-    int remaining;  // samples not finished
-    int reserved;   // blocks reserved at admission
-} req_state;
-
-static void finish_seq(s1c_engine *e, seq_t *s, req_state *rs, int *reserved, s1c_gen_done_fn done, void *ctx) {
+static s1c_gen_result seq_result(const seq_t *s) {
     s1c_gen_result r = {.request = s->req, .sample = s->sample, .ids = s->tok + s->n_prompt,
-                        .n_ids = s->n_tok - s->n_prompt, .bf = s->bf, .finish = s->finish};
+                        .n_ids = s->n_tok - s->n_prompt, .bf = s->bf, .finish = s->finish,
+                        .logprobs = s->r->logprobs ? s->lp + s->n_prompt : NULL};
+    return r;
+}
+
+// The request's share of the reservation goes back with its last sample.
+static void request_sample_gone(seq_t *s, int *reserved) {
+    if (--s->rs->remaining == 0) {
+        *reserved -= s->rs->reserved;
+        free(s->rs);
+    }
+    s->rs = NULL;
+}
+
+static void finish_seq(s1c_engine *e, seq_t *s, int *reserved, s1c_gen_done_fn done, void *ctx) {
+    s1c_gen_result r = seq_result(s);
     done(ctx, &r);
     seq_release(e, s);
-    if (--rs[s->req].remaining == 0) *reserved -= rs[s->req].reserved;
+    request_sample_gone(s, reserved);
+}
+
+// A cancelled sequence: before its prompt was cached (parent) it stands for all of its samples.
+static void cancel_seq(s1c_engine *e, seq_t *s, int *active, int *reserved, s1c_gen_done_fn done, void *ctx) {
+    const int n = s->parent ? s->r->n_samples : 1;
+    for (int j = 0; j < n; j++) {
+        s1c_gen_result r = {.request = s->req, .sample = s->parent ? j : s->sample, .error = "cancelled"};
+        done(ctx, &r);
+    }
+    seq_release(e, s);
+    *active -= n;
+    if (s->parent) s->rs->remaining = 1;
+    request_sample_gone(s, reserved);
 }
 
 static int has_stop_string(seq_t *s, const s1c_gen_request *r, const char *b, size_t len) {
@@ -267,6 +331,16 @@ static int banned_ids(const s1c_gen_request *r, const seq_t *s, int32_t *out) {
 
 // Samples the next token of s from logits (or takes `chosen`, the backend's greedy pick under the
 // same rule, when logits is NULL), runs budget forcing, applies the action.
+// log softmax(logits)[id] over the first V entries.
+static float token_logprob(const float *logits, int V, int32_t id) {
+    float mx = logits[0];
+    for (int v = 1; v < V; v++)
+        if (logits[v] > mx) mx = logits[v];
+    double sum = 0;
+    for (int v = 0; v < V; v++) sum += exp((double)(logits[v] - mx));
+    return (float)((double)(logits[id] - mx) - log(sum));
+}
+
 static void advance(s1c_engine *e, seq_t *s, const s1c_gen_request *r, const float *logits, int32_t chosen) {
     int32_t banned[S1C_DECODE_MAX_BANNED];
     int32_t id = chosen;
@@ -281,7 +355,16 @@ static void advance(s1c_engine *e, seq_t *s, const s1c_gen_request *r, const flo
     if (s->n_tok < s->n_prompt) s->n_tok = s->n_prompt;
     if (s->n_cached > s->n_tok) s->n_cached = s->n_tok;
     seq_reserve(s, s->n_tok + act.n + 1);
-    for (int i = 0; i < act.n; i++) s->tok[s->n_tok++] = act.ids[i];
+    // The sampled id, when kept, is the first appended one equal to it; the others were forced.
+    int lp_done = !(r->logprobs && logits);
+    for (int i = 0; i < act.n; i++) {
+        s->lp[s->n_tok] = NAN;
+        if (!lp_done && act.ids[i] == id) {
+            s->lp[s->n_tok] = token_logprob(logits, e->o.vocab_limit, id);
+            lp_done = 1;
+        }
+        s->tok[s->n_tok++] = act.ids[i];
+    }
     if (s->bf.phase == S1C_PHASE_DONE) {
         s->finish = s->bf.finish;
         return;
@@ -306,10 +389,10 @@ static void advance(s1c_engine *e, seq_t *s, const s1c_gen_request *r, const flo
     }
 }
 
-s1c_status s1c_engine_run(s1c_engine *e, const s1c_gen_request *reqs, int n_reqs, s1c_gen_done_fn done, void *ctx) {
+s1c_status s1c_engine_serve(s1c_engine *e, const s1c_gen_feed *feed, s1c_gen_done_fn done, void *ctx) {
     const int B = e->o.max_batch, V = e->m->cfg.vocab_size, bs = e->o.block_size;
-    req_state *rs = s1c_xcalloc((size_t)n_reqs + 1, sizeof *rs);
-    int next = 0, active = 0, reserved = 0;
+    const s1c_gen_request *pend = NULL;  // handed out by the feed, not yet admitted
+    int next = 0, active = 0, reserved = 0;  // next: the number of the request after pend
     double t0 = now_s();
     s1c_status st = S1C_OK;
     while (st == S1C_OK) {
@@ -317,16 +400,23 @@ s1c_status s1c_engine_run(s1c_engine *e, const s1c_gen_request *reqs, int n_reqs
         int rows = 0;
         for (int i = 0; i < B; i++)
             if (e->seqs[i].active) rows += e->seqs[i].n_tok - e->seqs[i].n_cached;
-        while (next < n_reqs) {
-            const s1c_gen_request *r = &reqs[next];
+        while (1) {
+            if (!pend) {
+                pend = feed->next(feed->ctx, active == 0);
+                if (!pend) break;
+                next++;
+            }
+            const s1c_gen_request *r = pend;
+            const int ri = next - 1;
             char msg[160];
             const char *why = s1c_engine_refusal(e, r, msg, sizeof msg);
+            if (!why && feed->cancelled && feed->cancelled(feed->ctx, ri)) why = "cancelled";
             if (why) {
                 for (int j = 0; j < (r->n_samples > 0 ? r->n_samples : 1); j++) {
-                    s1c_gen_result res = {.request = next, .sample = j, .error = why};
+                    s1c_gen_result res = {.request = ri, .sample = j, .error = why};
                     done(ctx, &res);
                 }
-                next++;
+                pend = NULL;
                 continue;
             }
             int need = request_blocks(e, r);
@@ -334,7 +424,11 @@ s1c_status s1c_engine_run(s1c_engine *e, const s1c_gen_request *reqs, int n_reqs
             if (rows >= e->max_rows) break;  // enough prefill queued for the next step
             int si = free_slot(e);
             seq_t *s = &e->seqs[si];
-            s->req = next;
+            s->req = ri;
+            s->r = r;
+            s->rs = s1c_xmalloc(sizeof *s->rs);
+            s->rs->remaining = r->n_samples;
+            s->rs->reserved = need;
             s->sample = 0;
             s->active = 1;
             s->parent = 1;
@@ -348,12 +442,12 @@ s1c_status s1c_engine_run(s1c_engine *e, const s1c_gen_request *reqs, int n_reqs
             seq_reserve(s, r->n_prompt + 1);
             memcpy(s->tok, r->prompt, (size_t)r->n_prompt * sizeof(int32_t));
             s->n_tok = r->n_prompt;
-            rs[next].remaining = r->n_samples;
-            rs[next].reserved = need;
+            // The reservation stays the worst case without sharing (simple, and never short).
+            if (e->o.prefix_share) prefix_attach(e, s);
             reserved += need;
             active += r->n_samples;  // the slots of the samples forked later
             rows += r->n_prompt;
-            next++;
+            pend = NULL;
         }
         // ---- one packed forward over the pending tokens, at most max_rows of them ----
         // A sequence whose pending tokens do not all fit is fed a prefix (chunked prefill) and
@@ -382,8 +476,8 @@ s1c_status s1c_engine_run(s1c_engine *e, const s1c_gen_request *reqs, int n_reqs
             e->step_seq[n_step++] = i;
         }
         if (n_step == 0) {
-            if (next >= n_reqs) break;
-            st = s1c_err("engine: request %d could not be admitted (internal accounting error)", next);
+            if (!pend && active == 0) break;
+            st = s1c_err("engine: request %d could not be admitted (internal accounting error)", next - 1);
             break;
         }
         s1c_decode_batch b = {T, n_step, e->ids, e->pos, e->row_seq, e->slot, e->tables, e->max_blocks, n_out, e->out_rows};
@@ -394,13 +488,13 @@ s1c_status s1c_engine_run(s1c_engine *e, const s1c_gen_request *reqs, int n_reqs
         int greedy = !e->o.host_sampling && e->m->be->argmax_rows != NULL;
         for (int k = 0; k < n_out && greedy; k++) {
             const seq_t *s = &e->seqs[e->out_seq[k]];
-            greedy = !s->parent && reqs[s->req].sampling.temperature <= 0.0f;
+            greedy = !s->parent && s->r->sampling.temperature <= 0.0f && !s->r->logprobs;
         }
         int max_nb = 0;
         for (int k = 0; k < n_out && greedy; k++) {
             const seq_t *s = &e->seqs[e->out_seq[k]];
             int32_t *row = e->banned + (size_t)k * S1C_DECODE_MAX_BANNED;
-            int nb = banned_ids(&reqs[s->req], s, row);
+            int nb = banned_ids(s->r, s, row);
             for (int j = nb; j < S1C_DECODE_MAX_BANNED; j++) row[j] = -1;
             if (nb > max_nb) max_nb = nb;
         }
@@ -426,7 +520,7 @@ s1c_status s1c_engine_run(s1c_engine *e, const s1c_gen_request *reqs, int n_reqs
         // ---- sample, fork the samples of freshly prefilled prompts, finish ----
         for (int k = 0; k < n_out; k++) {
             seq_t *s = &e->seqs[e->out_seq[k]];
-            const s1c_gen_request *r = &reqs[s->req];
+            const s1c_gen_request *r = s->r;
             const float *lg = greedy ? NULL : e->logits + (size_t)k * V;
             const int32_t chosen = greedy ? e->choice[k] : -1;
             if (s->parent) {
@@ -439,11 +533,14 @@ s1c_status s1c_engine_run(s1c_engine *e, const s1c_gen_request *reqs, int n_reqs
                     S1C_ASSERT(ci >= 0);
                     seq_t *c = &e->seqs[ci];
                     c->req = s->req;
+                    c->r = s->r;
+                    c->rs = s->rs;
                     c->sample = j;
                     c->active = 1;
                     c->parent = 0;
                     seq_reserve(c, s->n_tok + 1);
                     memcpy(c->tok, s->tok, (size_t)s->n_tok * sizeof(int32_t));
+                    memcpy(c->lp, s->lp, (size_t)s->n_tok * sizeof(float));
                     c->n_tok = s->n_tok;
                     c->n_prompt = s->n_prompt;
                     c->n_cached = s->n_cached;
@@ -464,28 +561,64 @@ s1c_status s1c_engine_run(s1c_engine *e, const s1c_gen_request *reqs, int n_reqs
                     // logits are then those after the forced end (fed next step).
                     if (act.n > 0) {
                         seq_reserve(x, x->n_tok + act.n + 1);
-                        for (int i = 0; i < act.n; i++) x->tok[x->n_tok++] = act.ids[i];
+                        for (int i = 0; i < act.n; i++) {
+                            x->lp[x->n_tok] = NAN;
+                            x->tok[x->n_tok++] = act.ids[i];
+                        }
                     } else {
                         advance(e, x, r, lg, chosen);
                     }
                     if (x->finish != S1C_FINISH_NONE) {
-                        finish_seq(e, x, rs, &reserved, done, ctx);
+                        finish_seq(e, x, &reserved, done, ctx);
                         active--;
                     }
                 }
             } else {
                 advance(e, s, r, lg, chosen);
                 if (s->finish != S1C_FINISH_NONE) {
-                    finish_seq(e, s, rs, &reserved, done, ctx);
+                    finish_seq(e, s, &reserved, done, ctx);
                     active--;
                 }
             }
         }
+        // ---- streaming progress, then the samples whose clients went away ----
+        if (feed->progress)
+            for (int k = 0; k < n_out; k++) {
+                const seq_t *s = &e->seqs[e->out_seq[k]];
+                if (!s->active || s->parent) continue;
+                s1c_gen_result pr = seq_result(s);
+                feed->progress(feed->ctx, &pr);
+            }
+        if (feed->cancelled)
+            for (int i = 0; i < B; i++)
+                if (e->seqs[i].active && feed->cancelled(feed->ctx, e->seqs[i].req))
+                    cancel_seq(e, &e->seqs[i], &active, &reserved, done, ctx);
     }
     // On an error, sequences still running are dropped (their blocks returned).
     for (int i = 0; i < B; i++)
-        if (e->seqs[i].active) seq_release(e, &e->seqs[i]);
+        if (e->seqs[i].active) {
+            seq_release(e, &e->seqs[i]);
+            if (e->seqs[i].parent) e->seqs[i].rs->remaining = 1;
+            request_sample_gone(&e->seqs[i], &reserved);
+        }
     e->stats.wall_s += now_s() - t0;
-    free(rs);
     return st;
+}
+
+// Batch mode: the feed is the array.
+typedef struct {
+    const s1c_gen_request *reqs;
+    int n, next;
+} array_feed;
+
+static const s1c_gen_request *array_next(void *ctx, int wait) {
+    array_feed *a = ctx;
+    (void)wait;
+    return a->next < a->n ? &a->reqs[a->next++] : NULL;
+}
+
+s1c_status s1c_engine_run(s1c_engine *e, const s1c_gen_request *reqs, int n_reqs, s1c_gen_done_fn done, void *ctx) {
+    array_feed a = {reqs, n_reqs, 0};
+    s1c_gen_feed feed = {.next = array_next, .ctx = &a};
+    return s1c_engine_serve(e, &feed, done, ctx);
 }

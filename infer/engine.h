@@ -28,6 +28,8 @@ typedef struct {
                         // (0: 2048 + max_batch)
     int host_sampling;  // 1: every step copies the logits to the host, greedy steps too (the
                         // reference path the backend's argmax_rows is tested against)
+    int prefix_share;   // 1: a new prompt references the full KV blocks a running sequence has
+                        // cached for the same leading tokens instead of recomputing them (the server)
 } s1c_engine_opts;
 
 typedef struct {
@@ -41,6 +43,7 @@ typedef struct {
     int max_new_tokens;  // generated tokens (forced ones included) before LENGTH
     const char *const *stop_strings;  // end the answer (finish STOP_STRING); may be NULL
     int n_stop_strings;
+    int logprobs;  // 1: record each sampled token's log-probability (forces host logits)
 } s1c_gen_request;
 
 typedef struct {
@@ -49,7 +52,10 @@ typedef struct {
     int n_ids;
     s1c_bf_state bf;     // thinking / answer tokens, how thinking ended, extensions
     s1c_finish finish;
-    const char *error;   // non-NULL when the request was refused (then ids is empty)
+    const char *error;   // non-NULL when the request was refused or cancelled (then ids is empty)
+    // With request.logprobs: [n_ids] log-probability of each id under the model's distribution
+    // (temperature 1, before top-k/top-p); NaN for ids budget forcing appended. Else NULL.
+    const float *logprobs;
 } s1c_gen_result;
 
 typedef void (*s1c_gen_done_fn)(void *ctx, const s1c_gen_result *res);
@@ -57,6 +63,7 @@ typedef void (*s1c_gen_done_fn)(void *ctx, const s1c_gen_result *res);
 typedef struct {
     long prefill_tokens, decode_tokens, steps;
     long cow_copies;  // shared blocks copied before a write (n samples of a partly filled block)
+    long prefix_hit_tokens;  // prompt positions taken from another sequence's blocks (prefix_share)
     double forward_s, wall_s;
 } s1c_engine_stats;
 
@@ -68,6 +75,22 @@ void s1c_engine_free(s1c_engine *e);
 // completion order). Requests that cannot run (empty prompt, prompt not shorter than the
 // context, more samples than fit) are reported through done() with an error, not a failure.
 s1c_status s1c_engine_run(s1c_engine *e, const s1c_gen_request *reqs, int n_reqs, s1c_gen_done_fn done, void *ctx);
+// Online mode (a server): requests arrive while others run. Requests are numbered 0, 1, ... in
+// the order next() hands them out; the engine holds the pointer until every sample of it is done.
+typedef struct {
+    // The next request to admit, or NULL when none is waiting. wait = 1 when nothing is running:
+    // block until a request arrives; NULL then ends s1c_engine_serve.
+    const s1c_gen_request *(*next)(void *ctx, int wait);
+    // 1 when request's client has gone: its samples are dropped, their KV blocks freed, and
+    // done() reports them with error "cancelled". May be NULL.
+    int (*cancelled)(void *ctx, int request);
+    // After each step, for each running sample that got tokens: the ids so far (budget forcing
+    // may still roll back up to S1C_BF_HIST of them while in the thinking phase). May be NULL.
+    void (*progress)(void *ctx, const s1c_gen_result *partial);
+    void *ctx;
+} s1c_gen_feed;
+s1c_status s1c_engine_serve(s1c_engine *e, const s1c_gen_feed *feed, s1c_gen_done_fn done, void *ctx);
+
 const s1c_engine_stats *s1c_engine_stats_get(const s1c_engine *e);
 // Why a request can never be admitted (msg[n] holds the text when needed), or NULL.
 const char *s1c_engine_refusal(const s1c_engine *e, const s1c_gen_request *r, char *msg, size_t n);

@@ -22,6 +22,7 @@
 #include "grade/grade.h"
 #include "prompts.h"
 #include "s1c_file.h"
+#include "serve/serve.h"
 
 // Prompts file: see prompts.h. The returned buffer owns the texts.
 static int load_prompts(const char *path, s1c_infer_cli *c, char **keep) {
@@ -49,6 +50,7 @@ int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (argc >= 2 && !strcmp(argv[1], "grade")) return s1c_cmd_grade(argc - 1, argv + 1);
     if (argc >= 2 && !strcmp(argv[1], "regrade")) return s1c_cmd_regrade(argc - 1, argv + 1);
+    if (argc >= 2 && !strcmp(argv[1], "serve")) return s1c_serve_main(argc - 1, argv + 1);  // infer/serve/
     if (argc >= 2 && (!strcmp(argv[1], "--selftest") || !strcmp(argv[1], "selftest")))
         return s1c_grade_selftest(argc > 2 && !strcmp(argv[2], "-v")) ? 1 : 0;
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
