@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "rundir.h"
 #include "s1c_file.h"
 
 #define MAGIC "S1CSHRD1"
@@ -81,6 +82,9 @@ static s1c_status write_meta(const char *path, const s1c_ckpt_meta *m, const s1c
     cJSON_AddNumberToObject(rng, "epoch", m->epoch);
     cJSON_AddNumberToObject(o, "loss", m->loss);
     cJSON_AddNumberToObject(o, "world_size", m->world);
+    char rid[17];
+    s1c_run_id_str(m->run_id, rid);
+    cJSON_AddStringToObject(o, "run_id", rid);
     cJSON *units = cJSON_AddArrayToObject(o, "unit_numel");
     const s1c_qwen2_layout *lay = s1c_fsdp_layout(f);
     for (int u = 0; u < lay->n_units; u++) cJSON_AddItemToArray(units, cJSON_CreateNumber((double)lay->units[u].numel));
@@ -128,30 +132,62 @@ static void remove_ckpt(const char *dir) {
     rmdir(dir);
 }
 
-static void prune(const char *out_dir, int keep_last) {
+// The run id in DIR/meta.json (0 when missing or unreadable).
+static uint64_t dir_run_id(const char *dir) {
+    char path[4600], *txt = NULL;
+    snprintf(path, sizeof path, "%s/meta.json", dir);
+    if (access(path, F_OK) != 0 || s1c_read_file(path, &txt, NULL) != S1C_OK) return 0;
+    cJSON *o = cJSON_Parse(txt);
+    free(txt);
+    cJSON *r = o ? cJSON_GetObjectItem(o, "run_id") : NULL;
+    const uint64_t id = cJSON_IsString(r) ? s1c_run_id_parse(r->valuestring) : 0;
+    cJSON_Delete(o);
+    return id;
+}
+
+// Complete checkpoints of run_id under out_dir (any run when 0) into steps[cap]; returns how many.
+static int list_complete(const char *out_dir, uint64_t run_id, long *steps, int cap, long *other_newest) {
     char root[4200];
     snprintf(root, sizeof root, "%s/checkpoints", out_dir);
+    if (other_newest) *other_newest = -1;
     DIR *dh = opendir(root);
-    if (!dh) return;
-    long steps[4096];
+    if (!dh) return 0;
     int n = 0;
     struct dirent *e;
-    while ((e = readdir(dh)) && n < 4096) {
+    while ((e = readdir(dh))) {
         long s;
-        char marker[4400];
+        char marker[4400], d[4400];
         if (snprintf(marker, sizeof marker, "%s/%s/COMPLETE", root, e->d_name) >= (int)sizeof marker) continue;
-        if (parse_step_name(e->d_name, &s) && exists(marker)) steps[n++] = s;
+        if (!parse_step_name(e->d_name, &s) || !exists(marker)) continue;
+        if (snprintf(d, sizeof d, "%s/%s", root, e->d_name) >= (int)sizeof d) continue;
+        if (run_id && dir_run_id(d) != run_id) {
+            if (other_newest && s > *other_newest) *other_newest = s;
+            continue;
+        }
+        if (n < cap) steps[n++] = s;
     }
     closedir(dh);
+    return n;
+}
+
+// Keeps the just-written checkpoint and the keep_last - 1 newest others of the same run. Every
+// saved checkpoint holds finite weights (s1c_ckpt_save refuses others), so the newest finite one
+// always survives.
+static void prune(const char *out_dir, int keep_last, uint64_t run_id, long just_written) {
+    enum { CAP = 65536 };
+    long *steps = s1c_xmalloc(CAP * sizeof(long));
+    const int n = list_complete(out_dir, run_id, steps, CAP, NULL);
     for (int i = 0; i < n; i++) {
-        int newer = 0;
-        for (int j = 0; j < n; j++) newer += steps[j] > steps[i];
+        if (steps[i] == just_written) continue;
+        int newer = 1;  // the just-written one counts as kept
+        for (int j = 0; j < n; j++) newer += steps[j] != just_written && steps[j] > steps[i];
         if (newer >= keep_last) {
             char d[4200];
             step_dir(d, sizeof d, out_dir, steps[i]);
             remove_ckpt(d);
         }
     }
+    free(steps);
 }
 
 s1c_status s1c_ckpt_save(s1c_fsdp *f, s1c_comm *c, const char *out_dir, const s1c_ckpt_meta *meta, int keep_last) {
@@ -175,28 +211,20 @@ s1c_status s1c_ckpt_save(s1c_fsdp *f, s1c_comm *c, const char *out_dir, const s1
             snprintf(path, sizeof path, "%s/COMPLETE", dir);
             st = write_text(path, "complete\n");
         }
-        if (st == S1C_OK && keep_last > 0) prune(out_dir, keep_last);
+        if (st == S1C_OK && keep_last > 0) prune(out_dir, keep_last, meta->run_id, meta->step);
     }
     return agree(c, st, "writing the checkpoint metadata");
 }
 
-s1c_status s1c_ckpt_find_latest(const char *out_dir, char *dir, long *step) {
+s1c_status s1c_ckpt_find_latest(const char *out_dir, uint64_t run_id, char *dir, long *step, long *other_step) {
+    enum { CAP = 65536 };
+    long *steps = s1c_xmalloc(CAP * sizeof(long));
+    const int n = list_complete(out_dir, run_id, steps, CAP, other_step);
     *step = -1;
-    char root[4096];
-    snprintf(root, sizeof root, "%s/checkpoints", out_dir);
-    DIR *dh = opendir(root);
-    if (!dh) return S1C_OK;
-    struct dirent *e;
-    while ((e = readdir(dh))) {
-        long s;
-        char marker[4400];
-        if (snprintf(marker, sizeof marker, "%s/%s/COMPLETE", root, e->d_name) >= (int)sizeof marker) continue;
-        if (parse_step_name(e->d_name, &s) && s > *step && exists(marker)) {
-            if (snprintf(dir, 4096, "%s/%s", root, e->d_name) >= 4096) continue;
-            *step = s;
-        }
-    }
-    closedir(dh);
+    for (int i = 0; i < n; i++)
+        if (steps[i] > *step) *step = steps[i];
+    free(steps);
+    if (*step >= 0) step_dir(dir, 4096, out_dir, *step);
     return S1C_OK;
 }
 
@@ -289,6 +317,12 @@ static s1c_status read_meta(const char *dir, s1c_ckpt_meta *m) {
     m->loss = cJSON_GetObjectItem(o, "loss")->valuedouble;
     m->world = (int)cJSON_GetObjectItem(o, "world_size")->valuedouble;
     m->seed = strtoull(seed->valuestring, NULL, 10);
+    cJSON *rid = cJSON_GetObjectItem(o, "run_id");
+    m->run_id = cJSON_IsString(rid) ? s1c_run_id_parse(rid->valuestring) : 0;
+    if (cJSON_IsString(rid) && !m->run_id) {
+        cJSON_Delete(o);
+        return s1c_err("%s: run_id \"%s\" is not 16 hex digits", path, rid->valuestring);
+    }
     cJSON_Delete(o);
     return S1C_OK;
 }

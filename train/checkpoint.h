@@ -25,14 +25,17 @@ typedef struct {
     uint64_t seed;      // sampler seed: the per-epoch permutations derive from (seed, epoch)
     double loss;        // loss of the last step
     int world;
+    uint64_t run_id;    // the run's line of checkpoints (train/rundir.h); 0 in checkpoints without one
 } s1c_ckpt_meta;
 
-// Collective. Writes the checkpoint of meta->step under out_dir; keep_last > 0 removes older
-// complete checkpoints beyond that many (rank 0).
+// Collective. Writes the checkpoint of meta->step under out_dir; keep_last > 0 then removes (rank
+// 0) complete checkpoints of meta->run_id beyond that many, never the one just written, and
+// never another run's.
 s1c_status s1c_ckpt_save(s1c_fsdp *f, s1c_comm *c, const char *out_dir, const s1c_ckpt_meta *meta, int keep_last);
-// Rank-local: the newest complete checkpoint directory under out_dir (*step = -1 when none).
-// dir must hold 4096 bytes.
-s1c_status s1c_ckpt_find_latest(const char *out_dir, char *dir, long *step);
+// Rank-local: the newest complete checkpoint directory under out_dir of run run_id (any run when
+// 0); *step = -1 when none. *other_step receives the newest complete step of another run (-1 when
+// none) so that the caller can say what it passed over. dir must hold 4096 bytes.
+s1c_status s1c_ckpt_find_latest(const char *out_dir, uint64_t run_id, char *dir, long *step, long *other_step);
 // Collective. Loads a complete checkpoint directory into f and meta.
 s1c_status s1c_ckpt_load(s1c_fsdp *f, s1c_comm *c, const char *dir, s1c_ckpt_meta *meta);
 

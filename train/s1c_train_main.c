@@ -13,13 +13,14 @@
 
 static void usage(FILE *fp) {
     fputs("usage: mpirun -np N s1c-train --config FILE [--device cpu|cuda|cpu-bf16] [--set section.key=value ...]\n"
-          "                 [--resume | --resume-from DIR]\n"
+          "                 [--resume | --resume-from DIR | --overwrite]\n"
           "       s1c-train --plan --config FILE [--gpus N] [--data FILE.h5] [cluster flags] [--set ...]\n"
           "       s1c-train --print-config --config FILE [--set ...]\n"
           "  --device        cpu (MPI collectives) or cuda (one GPU per rank by local rank, NCCL collectives):\n"
           "                  sets train.device and train.comm; cpu-bf16 (MPI) emulates the GPU's bf16 storage\n"
           "                  on the CPU, for tests (needs train.precision bf16)\n"
-          "  --resume        continue from the newest complete checkpoint under output.dir\n"
+          "  --resume        continue from the newest complete checkpoint of output.dir's run\n"
+          "  --overwrite     start afresh in an output.dir that holds checkpoints (removes them; refused otherwise)\n"
           "  --plan          per-rank memory and predicted step / run time on the recipe's cluster (its\n"
           "                  cluster: block, or the flags below), for both balance modes (docs/planner.md)\n",
           fp);
@@ -30,7 +31,7 @@ int main(int argc, char **argv) {
     s1c_train_config tc;
     s1c_train_config_defaults(&tc);
     const char *config = NULL, *resume_dir = NULL, *device = NULL;
-    int plan = 0, print = 0, resume = 0, k = 0;
+    int plan = 0, print = 0, resume = 0, overwrite = 0, k = 0;
     s1c_plan_cli pcli = {0};
     const char **sets = calloc((size_t)argc + 1, sizeof(char *));
     int n_sets = 0;
@@ -58,6 +59,8 @@ int main(int argc, char **argv) {
             device = v;
         } else if (!strcmp(a, "--resume")) {
             resume = 1;
+        } else if (!strcmp(a, "--overwrite")) {
+            overwrite = 1;
         } else if (!strcmp(a, "--resume-from")) {
             VAL(a);
             resume_dir = v;
@@ -117,7 +120,7 @@ int main(int argc, char **argv) {
         s1c_dist_finalize(&d);
         return 2;
     }
-    s1c_train_opts o = {resume, resume_dir};
+    s1c_train_opts o = {resume, resume_dir, overwrite};
     st = s1c_train_run(&tc, &d, &o);
     if (st != S1C_OK) {
         fprintf(stderr, "s1c-train: rank %d: %s\n", d.rank, s1c_err_msg());

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "packed.h"
 #include "qwen2.h"
+#include "rundir.h"
 #include "s1c_file.h"
 #include "sampler.h"
 #include "schedule.h"
@@ -318,14 +319,50 @@ static s1c_status train_loop(run_ctx *x, long start, s1c_ckpt_meta *meta) {
     return st;
 }
 
+// Rank 0, under the lock, before anything is written: a fresh run does not silently mix with
+// the checkpoints of an earlier one; temporaries of a killed write go.
+static s1c_status prepare_dir(const s1c_train_config *tc, const s1c_train_opts *o) {
+    if (!o->resume && !o->resume_dir) S1C_TRY(s1c_rundir_check_fresh(tc->out_dir, o->overwrite));
+    int n = 0;
+    long long bytes = 0;
+    S1C_TRY(s1c_rundir_clean_tmp(tc->out_dir, &n, &bytes));
+    if (n) printf("s1c-train: removed %d orphan temporary file%s (%.1f MB) of an interrupted write under %s\n", n,
+                  n == 1 ? "" : "s", (double)bytes / 1e6, tc->out_dir);
+    return S1C_OK;
+}
+
+// --resume: the newest complete checkpoint of the directory's run (OUT/RUN); a newer one of
+// another run is passed over, and said so.
+static s1c_status find_resume(const s1c_train_config *tc, int rank, char *dir, long *step) {
+    uint64_t run_id = 0;
+    S1C_TRY(s1c_rundir_read_id(tc->out_dir, &run_id));
+    long other = -1;
+    S1C_TRY(s1c_ckpt_find_latest(tc->out_dir, run_id, dir, step, &other));
+    char rid[17];
+    s1c_run_id_str(run_id, rid);
+    if (*step < 0 && other >= 0)
+        return s1c_err("--resume: %s/checkpoints holds no complete checkpoint of this directory's run %s (%s/RUN); "
+                       "the newest, step %ld, belongs to another run: name it with --resume-from to continue that one",
+                       tc->out_dir, rid, tc->out_dir, other);
+    if (*step >= 0 && other > *step && rank == 0)
+        fprintf(stderr, "s1c-train: note: passing over step %ld under %s/checkpoints, written by another run than %s "
+                "(%s/RUN); resuming this run's step %ld\n", other, tc->out_dir, rid, tc->out_dir, *step);
+    return S1C_OK;
+}
+
 s1c_status s1c_train_run(const s1c_train_config *tc, const s1c_dist *d, const s1c_train_opts *o) {
     run_ctx x = {0};
     x.tc = tc;
-    s1c_status st = S1C_OK;
-    if (d->rank == 0) st = s1c_mkdirs(tc->out_dir);
-    if (st == S1C_OK) st = setup(&x, d);
+    s1c_rundir_lock lock = {-1};
+    // Rank 0 takes the output directory's lock first; every rank learns the outcome (after the
+    // set-up, which creates the communicator and writes nothing) before any rank writes.
+    s1c_status lock_st = d->rank == 0 ? s1c_rundir_lock_take(tc->out_dir, &lock) : S1C_OK;
+    s1c_status st = setup(&x, d);
+    if (st == S1C_OK) st = agree(x.comm, lock_st, "locking output.dir");
+    if (st == S1C_OK) st = agree(x.comm, d->rank == 0 ? prepare_dir(tc, o) : S1C_OK, "preparing output.dir");
     if (st != S1C_OK) {
         teardown(&x, st);
+        s1c_rundir_lock_release(&lock);
         return st;
     }
     s1c_ckpt_meta meta = {0};
@@ -340,7 +377,7 @@ s1c_status s1c_train_run(const s1c_train_config *tc, const s1c_dist *d, const s1
             snprintf(dir, sizeof dir, "%s", o->resume_dir);
             step = 0;
         } else {
-            st = s1c_ckpt_find_latest(tc->out_dir, dir, &step);
+            st = find_resume(tc, d->rank, dir, &step);
         }
         if (st == S1C_OK && step < 0)
             st = s1c_err("--resume: no complete checkpoint under %s/checkpoints", tc->out_dir);
@@ -354,14 +391,23 @@ s1c_status s1c_train_run(const s1c_train_config *tc, const s1c_dist *d, const s1
         if (st == S1C_OK && d->rank == 0) printf("s1c-train: resuming from %s (step %ld)\n", dir, meta.step);
         start = meta.step;
         meta.world = x.comm->size;
+        // a checkpoint from before run ids continues as a run of its own from here
+        if (st == S1C_OK && !meta.run_id) meta.run_id = d->rank == 0 ? s1c_rundir_new_id() : 0;
     } else {
+        meta.run_id = d->rank == 0 ? s1c_rundir_new_id() : 0;
         st = init_weights(&x);
     }
+    // every rank writes the same id into its shard headers: rank 0's
+    int64_t rid = (int64_t)meta.run_id;
+    if (st == S1C_OK) st = x.comm->broadcast(x.comm, &rid, 1, S1C_COMM_I64, 0);
+    meta.run_id = (uint64_t)rid;
     if (st == S1C_OK && d->rank == 0) {
         char cp[S1C_PATH_MAX + 32];
         snprintf(cp, sizeof cp, "%s/config.yaml", tc->out_dir);
         st = s1c_train_config_write(tc, cp);
+        if (st == S1C_OK) st = s1c_rundir_write_id(tc->out_dir, meta.run_id);
     }
+    st = agree(x.comm, st, "writing the run's recipe and id");
     if (st == S1C_OK) st = train_loop(&x, start, &meta);
     if (st == S1C_OK && tc->export_hf) {
         char hf[S1C_PATH_MAX + 32];
@@ -371,5 +417,6 @@ s1c_status s1c_train_run(const s1c_train_config *tc, const s1c_dist *d, const s1
         if (st == S1C_OK && d->rank == 0) printf("s1c-train: exported the model to %s (%s)\n", hf, tc->export_dtype);
     }
     teardown(&x, st);
+    s1c_rundir_lock_release(&lock);
     return st;
 }

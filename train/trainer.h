@@ -19,6 +19,7 @@
 typedef struct {
     int resume;              // continue from the newest complete checkpoint under output.dir
     const char *resume_dir;  // or from this checkpoint directory
+    int overwrite;           // a fresh run may replace the checkpoints of an earlier run in output.dir
 } s1c_train_opts;
 
 // Collective over the job. Returns S1C_OK when the run (or its max_steps part) finished.

@@ -1,0 +1,222 @@
+// Runs that never lose or mix data (issue 13): the s1c-train binary under mpirun on generated
+// tiny inputs. Scenarios:
+//   lock      a job whose output.dir is locked by another (this test holds the flock, as a running
+//             s1c-train does) is refused naming the holder's host and pid, and writes nothing
+//   fresh     a fresh run over an earlier run's checkpoints is refused; --overwrite replaces them
+//   line      --resume follows its own run's checkpoints past a newer one of another run, and
+//             keep_last never prunes the checkpoint just written nor another run's
+//   tmp       orphan NAME.tmp.PID files of a killed write (top level, a step dir, hf/) are removed
+//             at the next start; other files stay
+// usage: test_train_safety SCENARIO MPIEXEC S1C_TRAIN SOURCE_DIR WORK_DIR
+#include <fcntl.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "cli_run.h"
+#include "fixture.h"
+#include "s1c_file.h"
+
+static const char *MPIEXEC, *TRAIN, *SRC, *WORK;
+static char model[600], data[600];
+static char out_text[1 << 16];
+
+// Builds: [mpirun -np np --oversubscribe] s1c-train --config tiny.yaml --set model/data/output
+// <args...> (NULL-terminated) into argv; np == 0 runs the binary alone (an MPI singleton).
+static int build_argv(const char **argv, char bufs[4][700], int np, const char *out, va_list ap) {
+    int n = 0;
+    snprintf(bufs[0], 700, "%d", np);
+    snprintf(bufs[1], 700, "model.path=%s", model);
+    snprintf(bufs[2], 700, "data.path=%s", data);
+    snprintf(bufs[3], 700, "output.dir=%s", out);
+    static char cfg[700];
+    snprintf(cfg, sizeof cfg, "%s/configs/tiny.yaml", SRC);
+    if (np > 0) {
+        argv[n++] = MPIEXEC;
+        argv[n++] = "-np";
+        argv[n++] = bufs[0];
+        argv[n++] = "--oversubscribe";
+    }
+    const char *fixed[] = {TRAIN, "--config", cfg, "--set", bufs[1], "--set", bufs[2], "--set", bufs[3],
+                           "--set", "train.epochs=1", "--set", "output.export=false"};
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) argv[n++] = fixed[i];
+    for (const char *a; (a = va_arg(ap, const char *)) && n < 62;) argv[n++] = a;
+    argv[n] = NULL;
+    return n;
+}
+
+// Runs s1c-train to completion; returns its exit status, the output in out_text.
+static int train(int np, const char *out, ...) {
+    const char *argv[64];
+    char bufs[4][700], log[700];
+    va_list ap;
+    va_start(ap, out);
+    build_argv(argv, bufs, np, out, ap);
+    va_end(ap);
+    snprintf(log, sizeof log, "%s/last_run.log", WORK);
+    return cli_run(argv, NULL, log, out_text, sizeof out_text);
+}
+
+static void make_inputs(void) {
+    sprintf(model, "%s/model", WORK);
+    sprintf(data, "%s/data.h5", WORK);
+    CHECK(fx_write_model(model, 1, 5) == S1C_OK, "%s", s1c_err_msg());
+    CHECK(fx_write_data(data, 24, 6, 40, 64, 9) == S1C_OK, "%s", s1c_err_msg());
+}
+
+static void write_text(const char *path, const char *text) {
+    FILE *fp = fopen(path, "w");
+    CHECK(fp != NULL, "%s: cannot create", path);
+    if (!fp) return;
+    fputs(text, fp);
+    fclose(fp);
+}
+
+static char *read_text(const char *path) {
+    char *t = NULL;
+    if (s1c_read_file(path, &t, NULL) != S1C_OK) return s1c_xstrdup("");
+    return t;
+}
+
+static void scenario_lock(void) {
+    char out[700], lock[800];
+    snprintf(out, sizeof out, "%s/locked", WORK);
+    snprintf(lock, sizeof lock, "%s/.lock", out);
+    CHECK(s1c_mkdirs(out) == S1C_OK, "%s", s1c_err_msg());
+    int fd = open(lock, O_RDWR | O_CREAT, 0644);
+    CHECK(fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0, "cannot take %s", lock);
+    const char holder[] = "node-17 424242\n";
+    CHECK(pwrite(fd, holder, sizeof holder - 1, 0) == (ssize_t)(sizeof holder - 1));
+    int rc = train(2, out, NULL);
+    CHECK(rc != 0, "a second job on a locked output.dir exited 0:\n%s", out_text);
+    CHECK(strstr(out_text, "in use by another s1c-train job") && strstr(out_text, "node-17") &&
+              strstr(out_text, "424242"),
+          "the refusal does not name the holder node-17 / 424242:\n%s", out_text);
+    CHECK(!cli_exists("%s/metrics.jsonl", out) && !cli_exists("%s/config.yaml", out) &&
+              !cli_exists("%s/checkpoints", out),
+          "the refused job wrote into %s", out);
+    close(fd);  // released: the same command now runs, and the lock names it while it ran
+    rc = train(2, out, "--set", "train.max_steps=1", NULL);
+    CHECK(rc == 0, "after the lock was released: exit %d:\n%s", rc, out_text);
+    char *t = read_text(lock);
+    char host[256] = "";
+    gethostname(host, sizeof host - 1);
+    CHECK(strncmp(t, host, strlen(host)) == 0 && t[strlen(host)] == ' ', "%s holds \"%s\", expected \"%s PID\"", lock,
+          t, host);
+    free(t);
+}
+
+static void scenario_fresh(void) {
+    char out[700];
+    snprintf(out, sizeof out, "%s/run", WORK);
+    int rc = train(2, out, "--set", "output.save_every=2", "--set", "train.max_steps=4", NULL);
+    CHECK(rc == 0, "first run: exit %d:\n%s", rc, out_text);
+    char rp[800];
+    snprintf(rp, sizeof rp, "%s/RUN", out);
+    char *id1 = read_text(rp);
+    CHECK(strlen(id1) == 17, "%s: \"%s\" is not a run id", rp, id1);
+    rc = train(2, out, "--set", "output.keep_last=1", NULL);
+    CHECK(rc != 0 && strstr(out_text, "already holds 2 checkpoints") && strstr(out_text, "--overwrite") &&
+              strstr(out_text, "--resume"),
+          "a fresh run over checkpoints: exit %d, want a refusal naming --resume / --overwrite:\n%s", rc, out_text);
+    CHECK(cli_exists("%s/checkpoints/step-00000002/COMPLETE", out) &&
+              cli_exists("%s/checkpoints/step-00000004/COMPLETE", out),
+          "the refused run touched the earlier checkpoints");
+    char *id_after = read_text(rp);
+    CHECK(strcmp(id1, id_after) == 0, "the refused run changed %s", rp);
+    free(id_after);
+    rc = train(2, out, "--set", "output.save_every=3", "--set", "train.max_steps=3", "--overwrite", NULL);
+    CHECK(rc == 0, "--overwrite: exit %d:\n%s", rc, out_text);
+    CHECK(!cli_exists("%s/checkpoints/step-00000002", out) && !cli_exists("%s/checkpoints/step-00000004", out) &&
+              cli_exists("%s/checkpoints/step-00000003/COMPLETE", out),
+          "--overwrite should leave only the new run's step 3");
+    char *id2 = read_text(rp);
+    CHECK(strlen(id2) == 17 && strcmp(id1, id2) != 0, "--overwrite kept the run id %s", id2);
+    free(id1);
+    free(id2);
+}
+
+static void scenario_line(void) {
+    char a[700], b[700], cmd[2400];
+    snprintf(a, sizeof a, "%s/other", WORK);
+    snprintf(b, sizeof b, "%s/mine", WORK);
+    int rc = train(2, a, "--set", "output.save_every=6", NULL);  // another run's step 6
+    CHECK(rc == 0, "run a: exit %d:\n%s", rc, out_text);
+    rc = train(2, b, "--set", "output.save_every=2", "--set", "train.max_steps=2", NULL);
+    CHECK(rc == 0, "run b to step 2: exit %d:\n%s", rc, out_text);
+    // the other run's newer checkpoint lands in b's directory (copied by hand, a shared dir...)
+    snprintf(cmd, sizeof cmd, "cp -r '%s/checkpoints/step-00000006' '%s/checkpoints/'", a, b);
+    CHECK(system(cmd) == 0, "%s", cmd);
+    rc = train(2, b, "--set", "output.save_every=2", "--set", "output.keep_last=1", "--set", "train.max_steps=4",
+               "--resume", NULL);
+    CHECK(rc == 0, "run b --resume: exit %d:\n%s", rc, out_text);
+    CHECK(strstr(out_text, "step-00000002 (step 2)") != NULL, "b did not resume its own step 2:\n%s", out_text);
+    CHECK(strstr(out_text, "passing over step 6") != NULL, "the other run's step 6 was passed over silently:\n%s",
+          out_text);
+    CHECK(cli_exists("%s/checkpoints/step-00000004/COMPLETE", b), "keep_last=1 removed the checkpoint just written");
+    CHECK(!cli_exists("%s/checkpoints/step-00000002", b), "keep_last=1 kept b's older step 2");
+    CHECK(cli_exists("%s/checkpoints/step-00000006/COMPLETE", b), "b's pruning removed another run's checkpoint");
+    // with no checkpoint of its own left to resume, --resume refuses rather than taking the other run's
+    snprintf(cmd, sizeof cmd, "rm -rf '%s/checkpoints/step-00000004'", b);
+    CHECK(system(cmd) == 0, "%s", cmd);
+    rc = train(2, b, "--set", "train.max_steps=4", "--resume", NULL);
+    CHECK(rc != 0 && strstr(out_text, "belongs to another run"), "resuming another run's checkpoint: exit %d:\n%s",
+          rc, out_text);
+}
+
+static void scenario_tmp(void) {
+    char out[700], p[900];
+    snprintf(out, sizeof out, "%s/run", WORK);
+    int rc = train(2, out, "--set", "output.save_every=2", "--set", "train.max_steps=2", NULL);
+    CHECK(rc == 0, "first run: exit %d:\n%s", rc, out_text);
+    const char *orphans[] = {"metrics.jsonl.tmp.99999", "checkpoints/step-00000002/rank-00001.bin.tmp.4242",
+                             "hf/model.safetensors.tmp.31337"};
+    snprintf(p, sizeof p, "%s/hf", out);
+    CHECK(s1c_mkdirs(p) == S1C_OK, "%s", s1c_err_msg());
+    for (int i = 0; i < 3; i++) {
+        snprintf(p, sizeof p, "%s/%s", out, orphans[i]);
+        write_text(p, "half-written bytes of a killed save\n");
+    }
+    snprintf(p, sizeof p, "%s/notes.tmp.txt", out);  // not the temporaries' pattern: kept
+    write_text(p, "mine\n");
+    rc = train(2, out, "--set", "output.save_every=2", "--set", "train.max_steps=4", "--set", "output.export=true",
+               "--resume", NULL);
+    CHECK(rc == 0, "resumed run: exit %d:\n%s", rc, out_text);
+    CHECK(strstr(out_text, "removed 3 orphan temporary files") != NULL, "no word of the removed files:\n%s", out_text);
+    for (int i = 0; i < 3; i++) CHECK(!cli_exists("%s/%s", out, orphans[i]), "%s/%s is still there", out, orphans[i]);
+    CHECK(cli_exists("%s/notes.tmp.txt", out), "a file that is not a temporary was removed");
+    CHECK(cli_exists("%s/hf/model.safetensors", out), "no export");
+}
+
+int main(int argc, char **argv) {
+    if (argc != 6) {
+        fprintf(stderr, "usage: test_train_safety SCENARIO MPIEXEC S1C_TRAIN SOURCE_DIR WORK_DIR\n");
+        return 2;
+    }
+    MPIEXEC = argv[2];
+    TRAIN = argv[3];
+    SRC = argv[4];
+    char work[600];
+    snprintf(work, sizeof work, "%s/%s", argv[5], argv[1]);
+    WORK = work;
+    char cmd[1400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s'", WORK, WORK);
+    if (system(cmd) != 0) return 2;
+    make_inputs();
+    if (!strcmp(argv[1], "lock")) scenario_lock();
+    else if (!strcmp(argv[1], "fresh")) scenario_fresh();
+    else if (!strcmp(argv[1], "line")) scenario_line();
+    else if (!strcmp(argv[1], "tmp")) scenario_tmp();
+    else {
+        fprintf(stderr, "unknown scenario %s\n", argv[1]);
+        return 2;
+    }
+    printf("test_train_safety %s: %s (%d failures)\n", argv[1], check_failures ? "FAIL" : "ok", check_failures);
+    return check_failures ? 1 : 0;
+}
