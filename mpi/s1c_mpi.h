@@ -100,6 +100,13 @@ struct s1c_comm {
     // With no stream attached, blocking calls and wait() synchronise the host instead. Only while
     // no request is in flight.
     s1c_status (*set_stream)(s1c_comm *c, void *stream);
+
+    // Stall detection (issue 13 §4): a blocking call or wait() that has not completed after
+    // timeout_s seconds (0: never) fails with a message naming the collective and sets timed_out;
+    // the caller must then abort the job (the peers are stuck in it). NCCL also aborts its
+    // communicator (ncclCommAbort) so that no kernel keeps waiting on the device.
+    double timeout_s;
+    int timed_out;
 };
 
 // backend: "mpi" (host buffers, MPI_COMM_WORLD). "nccl" (device buffers, every rank of the world,

@@ -9,10 +9,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "finite.h"
 #include "rundir.h"
 #include "s1c_file.h"
 
 #define MAGIC "S1CSHRD1"
+static const char *const ARRAY_NAMES[3] = {"master weights", "AdamW m", "AdamW v"};
 #define VERSION 1u
 
 static void step_dir(char *dir, size_t cap, const char *out_dir, long step) {
@@ -56,6 +58,17 @@ static s1c_status write_rank_file(s1c_fsdp *f, const char *path, int world, int 
         float *arrs[3] = {x->master, x->m, x->v};
         for (int a = 0; ok && a < 3; a++) {
             s1c_fsdp_copy_d2h(f, host, arrs[a], x->g.shard);
+            // the last line of defence of "never save a non-finite state" (the trainer stops first)
+            const size_t bad = s1c_first_nonfinite(host, x->g.shard);
+            if (bad < x->g.shard) {
+                char where[256];
+                s1c_describe_element(s1c_fsdp_layout(f), u, (size_t)rank * x->g.shard + bad, where, sizeof where);
+                const double val = (double)host[bad];
+                free(host);
+                s1c_atomic_abort(&af);
+                return s1c_err("%s: refusing to checkpoint non-finite state: unit %d %s: %s is %g", path, u,
+                               ARRAY_NAMES[a], where, val);
+            }
             ok = fwrite(host, sizeof(float), x->g.shard, af.fp) == x->g.shard;
         }
     }
@@ -356,6 +369,13 @@ static s1c_status load_local(s1c_fsdp *f, s1c_comm *c, const char *dir, s1c_ckpt
         float *arrs[3] = {x->master, x->m, x->v};
         for (int a = 0; a < 3 && st == S1C_OK; a++) {
             st = read_slice(old, ow, u, a, lo, hi, host, dir);
+            const size_t bad = st == S1C_OK ? s1c_first_nonfinite(host, x->g.shard) : x->g.shard;
+            if (bad < x->g.shard) {
+                char where[256];
+                s1c_describe_element(s1c_fsdp_layout(f), u, lo + bad, where, sizeof where);
+                st = s1c_err("%s: unit %d %s: %s is %g: non-finite state is refused", dir, u, ARRAY_NAMES[a], where,
+                             (double)host[bad]);
+            }
             if (st == S1C_OK) s1c_fsdp_copy_h2d(f, arrs[a], host, x->g.shard);
         }
     }

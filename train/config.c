@@ -45,6 +45,8 @@ static const key_desc KEYS[] = {
     KS("train.comm", comm, "mpi|nccl"),
     KS("train.balance", balance, "sequences|tokens"),
     KS("train.reduce_dtype", reduce_dtype, "fp32|bf16"),
+    KS("train.nonfinite", nonfinite, "stop|skip_step"),
+    KD("train.collective_timeout_s", collective_timeout_s),
     KD("optim.lr", lr),
     KD("optim.warmup_ratio", warmup_ratio),
     KS("optim.schedule", schedule, "cosine|constant"),
@@ -112,6 +114,8 @@ void s1c_train_config_defaults(s1c_train_config *c) {
     c->progress = 1;
     strcpy(c->balance, "sequences");
     strcpy(c->reduce_dtype, "fp32");
+    strcpy(c->nonfinite, "stop");
+    c->collective_timeout_s = 1800.0;  // PyTorch's default process-group timeout
     // the documented example cluster: 2 nodes x 8 H100 SXM, NVLink 4, 8 x 400 Gbit/s NICs per node
     c->cluster_nodes = 2;
     c->cluster_gpus_per_node = 8;
@@ -303,6 +307,8 @@ s1c_status s1c_train_config_validate(const s1c_train_config *c, int world, int c
     NEED(c->weight_decay >= 0, "optim.weight_decay: must be >= 0 (got %g)", c->weight_decay);
     NEED(c->max_grad_norm >= 0, "optim.max_grad_norm: must be >= 0 (0 disables clipping; got %g)",
          c->max_grad_norm);
+    NEED(c->collective_timeout_s >= 0, "train.collective_timeout_s: must be >= 0 (0: no timeout; got %g)",
+         c->collective_timeout_s);
     NEED(c->save_every >= 0, "output.save_every: must be >= 0 (got %d)", c->save_every);
     NEED(c->keep_last >= 0, "output.keep_last: must be >= 0 (got %d)", c->keep_last);
     NEED(c->export_shard_mb >= 0, "output.export_shard_mb: must be >= 0 (got %d)", c->export_shard_mb);

@@ -29,6 +29,9 @@ typedef struct {
     char comm[8];           // "mpi" | "nccl"
     char balance[16];       // "sequences": whole sequences per rank | "tokens": equal-token shares (train/cp.h)
     char reduce_dtype[8];   // "fp32" | "bf16": dtype of the gradients' reduce-scatter (bf16 backends)
+    char nonfinite[16];     // "stop" (default): a non-finite loss or gradient norm ends the run, exit 4 |
+                            // "skip_step": that step's update is skipped
+    double collective_timeout_s;  // a collective that does not complete in this long aborts the job (0: never)
     // optim:
     double lr, warmup_ratio;
     char schedule[16];  // "cosine" | "constant"

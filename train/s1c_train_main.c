@@ -121,14 +121,20 @@ int main(int argc, char **argv) {
         return 2;
     }
     s1c_train_opts o = {resume, resume_dir, overwrite};
-    st = s1c_train_run(&tc, &d, &o);
+    int code = 0;
+    st = s1c_train_run(&tc, &d, &o, &code);
     if (st != S1C_OK) {
-        fprintf(stderr, "s1c-train: rank %d: %s\n", d.rank, s1c_err_msg());
+        // every rank stops at the same step on a non-finite loss: one message, an orderly exit
+        if (code != S1C_TRAIN_EXIT_NONFINITE || d.rank == 0) fprintf(stderr, "s1c-train: rank %d: %s\n", d.rank, s1c_err_msg());
+        if (code == S1C_TRAIN_EXIT_NONFINITE) {
+            s1c_dist_finalize(&d);
+            return code;
+        }
         // a rank that cannot go on takes the job down rather than leaving the others blocked
-        if (d.size > 1) s1c_dist_abort(1);
+        if (d.size > 1) s1c_dist_abort(code);
         s1c_dist_finalize(&d);
-        return 1;
+        return code;
     }
     s1c_dist_finalize(&d);
-    return 0;
+    return code;
 }

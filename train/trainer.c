@@ -92,6 +92,7 @@ typedef struct {
     // train.balance tokens (train/cp.h): the K/V exchange and its own communicator
     s1c_comm *ccomm;
     s1c_cp_exchange *cpx;
+    int exit_code;  // S1C_TRAIN_EXIT_* when the run ends early for a reason of its own
 } run_ctx;
 
 // Builds this rank's micro-batches of a step with weights that make the rank-averaged gradient
@@ -273,6 +274,22 @@ static s1c_status train_loop(run_ctx *x, long start, s1c_ckpt_meta *meta) {
             s1c_step_plan_free(&plan);
             break;
         }
+        // The loss and the norm are global (all-reduced), so every rank takes the same branch here.
+        if (!isfinite(loss) || !isfinite(norm)) {
+            if (strcmp(tc->nonfinite, "skip_step") != 0) {
+                s1c_step_plan_free(&plan);
+                x->exit_code = S1C_TRAIN_EXIT_NONFINITE;
+                st = s1c_err("step %ld: loss %g, gradient norm %g: not finite; stopped before the update "
+                             "(train.nonfinite stop), nothing of this step is saved; the last checkpoint holds finite "
+                             "weights (lower optim.lr, or train.nonfinite skip_step to skip such steps)",
+                             s + 1, loss, norm);
+                break;
+            }
+            if (rank == 0)
+                printf("s1c-train: step %ld: loss %g, gradient norm %g: not finite; update skipped "
+                       "(train.nonfinite skip_step)\n", s + 1, loss, norm);
+        }
+        const int skip = !isfinite(loss) || !isfinite(norm);
         // torch.nn.utils.clip_grad_norm_: coefficient max / (norm + 1e-6), at most 1
         double clip = 1.0;
         if (tc->max_grad_norm > 0) {
@@ -280,8 +297,9 @@ static s1c_status train_loop(run_ctx *x, long start, s1c_ckpt_meta *meta) {
             if (clip > 1.0) clip = 1.0;
         }
         const double lr = tc->lr * s1c_lr_lambda(tc->schedule, s, warmup, total);
-        s1c_fsdp_adamw(x->f, (float)lr, (float)tc->beta1, (float)tc->beta2, (float)tc->eps, (float)tc->weight_decay,
-                       (float)clip, (int)(s + 1));
+        if (!skip)
+            s1c_fsdp_adamw(x->f, (float)lr, (float)tc->beta1, (float)tc->beta2, (float)tc->eps,
+                           (float)tc->weight_decay, (float)clip, (int)(s + 1));
         double dt = now_s() - t0;
         steps_timed++;
         if (rank == 0) {
@@ -305,7 +323,7 @@ static s1c_status train_loop(run_ctx *x, long start, s1c_ckpt_meta *meta) {
         meta->step = s + 1;
         meta->epoch = (int)((s + 1) / x->smp.steps_per_epoch);
         meta->samples_seen += plan.step_samples;
-        meta->loss = loss;
+        if (!skip) meta->loss = loss;
         s1c_step_plan_free(&plan);
         const int at_end = s + 1 == stop;
         if ((tc->save_every > 0 && (s + 1) % tc->save_every == 0) || at_end) {
@@ -350,9 +368,10 @@ static s1c_status find_resume(const s1c_train_config *tc, int rank, char *dir, l
     return S1C_OK;
 }
 
-s1c_status s1c_train_run(const s1c_train_config *tc, const s1c_dist *d, const s1c_train_opts *o) {
+s1c_status s1c_train_run(const s1c_train_config *tc, const s1c_dist *d, const s1c_train_opts *o, int *exit_code) {
     run_ctx x = {0};
     x.tc = tc;
+    *exit_code = S1C_TRAIN_EXIT_ERROR;
     s1c_rundir_lock lock = {-1};
     // Rank 0 takes the output directory's lock first; every rank learns the outcome (after the
     // set-up, which creates the communicator and writes nothing) before any rank writes.
@@ -365,6 +384,9 @@ s1c_status s1c_train_run(const s1c_train_config *tc, const s1c_dist *d, const s1
         s1c_rundir_lock_release(&lock);
         return st;
     }
+    if (x.comm) x.comm->timeout_s = tc->collective_timeout_s;
+    if (x.dcomm) x.dcomm->timeout_s = tc->collective_timeout_s;
+    if (x.ccomm) x.ccomm->timeout_s = tc->collective_timeout_s;
     s1c_ckpt_meta meta = {0};
     meta.total_steps = x.smp.total_steps;
     meta.seed = (uint64_t)(int64_t)tc->seed;
@@ -416,6 +438,10 @@ s1c_status s1c_train_run(const s1c_train_config *tc, const s1c_dist *d, const s1
                            (size_t)tc->export_shard_mb * 1000000u);
         if (st == S1C_OK && d->rank == 0) printf("s1c-train: exported the model to %s (%s)\n", hf, tc->export_dtype);
     }
+    if (st == S1C_OK) *exit_code = x.exit_code;  // 0, or preempted after its checkpoint
+    else if (x.exit_code) *exit_code = x.exit_code;
+    else if ((x.comm && x.comm->timed_out) || (x.dcomm && x.dcomm->timed_out) || (x.ccomm && x.ccomm->timed_out))
+        *exit_code = S1C_TRAIN_EXIT_TIMEOUT;
     teardown(&x, st);
     s1c_rundir_lock_release(&lock);
     return st;

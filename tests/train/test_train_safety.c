@@ -7,6 +7,9 @@
 //             keep_last never prunes the checkpoint just written nor another run's
 //   tmp       orphan NAME.tmp.PID files of a killed write (top level, a step dir, hf/) are removed
 //             at the next start; other files stay
+//   nonfinite optim.lr=1e6 diverges: exit 4 at the first non-finite loss / norm, the checkpoints left
+//             hold finite weights (they resume); train.nonfinite skip_step skips such updates, exit 0
+//   nanweight a NaN in one weight of the initial model is refused naming the tensor and element
 // usage: test_train_safety SCENARIO MPIEXEC S1C_TRAIN SOURCE_DIR WORK_DIR
 #include <fcntl.h>
 #include <math.h>
@@ -194,6 +197,52 @@ static void scenario_tmp(void) {
     CHECK(cli_exists("%s/hf/model.safetensors", out), "no export");
 }
 
+static void scenario_nonfinite(void) {
+    char out[700], skip[700];
+    snprintf(out, sizeof out, "%s/diverge", WORK);
+    snprintf(skip, sizeof skip, "%s/skip", WORK);
+    int rc = train(2, out, "--set", "optim.lr=1e6", "--set", "optim.warmup_ratio=0", "--set", "output.save_every=1",
+                   "--set", "output.keep_last=1", NULL);
+    CHECK(rc == 4, "a diverging run exited %d, expected 4:\n%s", rc, out_text);
+    CHECK(strstr(out_text, "not finite") && strstr(out_text, "train.nonfinite stop"), "no clear message:\n%s",
+          out_text);
+    long step = -1;
+    for (long s = 1; s <= 6; s++)
+        if (cli_exists("%s/checkpoints/step-%08ld/COMPLETE", out, s)) step = s;
+    CHECK(step >= 1, "no checkpoint survived the divergence");
+    // what is left loads (the load refuses non-finite state), then diverges again: exit 4, not a load error
+    rc = train(2, out, "--set", "optim.lr=1e6", "--set", "optim.warmup_ratio=0", "--set", "output.save_every=1",
+               "--set", "output.keep_last=1", "--resume", NULL);
+    CHECK(rc == 4 && strstr(out_text, "resuming from"), "resuming the last checkpoint: exit %d:\n%s", rc, out_text);
+    rc = train(2, skip, "--set", "optim.lr=1e6", "--set", "optim.warmup_ratio=0", "--set", "train.nonfinite=skip_step",
+               NULL);
+    CHECK(rc == 0 && strstr(out_text, "update skipped"), "skip_step: exit %d:\n%s", rc, out_text);
+}
+
+static void scenario_nanweight(void) {
+    char bad[700], out[700];
+    snprintf(bad, sizeof bad, "%s/model-nan", WORK);
+    snprintf(out, sizeof out, "%s/run", WORK);
+    s1c_qwen2_config c;
+    fx_tiny_config(&c, 1);
+    s1c_qwen2_layout *lay = s1c_qwen2_layout_create(&c);
+    float **units = s1c_xcalloc((size_t)lay->n_units, sizeof(float *));
+    OK(s1c_qwen2_weights_load(model, &c, lay, units));
+    const s1c_param_desc *d = &lay->units[1].params[1];  // the second tensor of block 0
+    if (units[1]) units[1][d->offset + 37] = NAN;
+    OK(s1c_qwen2_weights_save(bad, &c, lay, units, "f32", 0));
+    char want[200];
+    snprintf(want, sizeof want, "tensor %s element 37", d->name);
+    for (int u = 0; u < lay->n_units; u++) free(units[u]);
+    free(units);
+    s1c_qwen2_layout_free(lay);
+    char ms[800];
+    snprintf(ms, sizeof ms, "model.path=%s", bad);  // after the fixed --set: the later one wins
+    int rc = train(2, out, "--set", ms, NULL);
+    CHECK(rc != 0 && strstr(out_text, want) && strstr(out_text, "non-finite weights are refused"),
+          "a NaN weight: exit %d, want a refusal naming \"%s\":\n%s", rc, want, out_text);
+}
+
 int main(int argc, char **argv) {
     if (argc != 6) {
         fprintf(stderr, "usage: test_train_safety SCENARIO MPIEXEC S1C_TRAIN SOURCE_DIR WORK_DIR\n");
@@ -213,6 +262,8 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[1], "fresh")) scenario_fresh();
     else if (!strcmp(argv[1], "line")) scenario_line();
     else if (!strcmp(argv[1], "tmp")) scenario_tmp();
+    else if (!strcmp(argv[1], "nonfinite")) scenario_nonfinite();
+    else if (!strcmp(argv[1], "nanweight")) scenario_nanweight();
     else {
         fprintf(stderr, "unknown scenario %s\n", argv[1]);
         return 2;
