@@ -1,10 +1,13 @@
 // checkpoint.h — sharded training state on disk.
 //
 // OUT/checkpoints/step-NNNNNNNN/
-//   rank-RRRRR.bin  one per rank: header (magic "S1CSHRD1", version, world, rank, n_units, step,
-//                   per unit numel/padded/shard as uint64) then, per unit, the rank's slice of the
-//                   fp32 master weights, AdamW m and v (shard floats each), little-endian
-//   meta.json       step, world size, data position and sampler RNG state, loss, model/data paths
+//   rank-RRRRR.bin  one per rank: header (magic "S1CSHRD1", version 2, world, rank, n_units, step,
+//                   run id, per unit numel/padded/shard/CRC-32C of its data as uint64, then the
+//                   header's own CRC-32C) then, per unit, the rank's slice of the fp32 master
+//                   weights, AdamW m and v (shard floats each), little-endian. On load every field
+//                   is range-checked (no product that could wrap), the file size must match, and
+//                   each shard's data is checked against its CRCs (by one rank each) before use.
+//   meta.json       step, world size, data position and sampler RNG state, loss, run id
 //   COMPLETE        written last by rank 0 after every rank's file is in place
 // Every file is written under a temporary name and renamed; a directory without COMPLETE is an
 // interrupted save and is never resumed from. Resuming with a different number of ranks

@@ -10,6 +10,9 @@
 //   nonfinite optim.lr=1e6 diverges: exit 4 at the first non-finite loss / norm, the checkpoints left
 //             hold finite weights (they resume); train.nonfinite skip_step skips such updates, exit 0
 //   nanweight a NaN in one weight of the initial model is refused naming the tensor and element
+//   checksum  a flipped data byte of rank 1's shard is refused on --resume naming the file and unit
+//   header    bit 63 of unit 0's shard field (with the header CRC made to match, and without) is
+//             refused, not wrapped into a passing size check
 // usage: test_train_safety SCENARIO MPIEXEC S1C_TRAIN SOURCE_DIR WORK_DIR
 #include <fcntl.h>
 #include <math.h>
@@ -23,6 +26,7 @@
 
 #include "check.h"
 #include "cli_run.h"
+#include "crc32c.h"
 #include "fixture.h"
 #include "s1c_file.h"
 
@@ -243,6 +247,63 @@ static void scenario_nanweight(void) {
           "a NaN weight: exit %d, want a refusal naming \"%s\":\n%s", rc, want, out_text);
 }
 
+// XORs byte `off` of a file with `mask` (off < 0: from the end).
+static void flip(const char *path, long off, unsigned char mask) {
+    FILE *fp = fopen(path, "r+b");
+    CHECK(fp != NULL, "%s: cannot open", path);
+    if (!fp) return;
+    fseek(fp, off, off < 0 ? SEEK_END : SEEK_SET);
+    const long at = ftell(fp);
+    int c = fgetc(fp);
+    fseek(fp, at, SEEK_SET);
+    fputc(c ^ mask, fp);
+    fclose(fp);
+}
+
+static void two_step_run(const char *out) {
+    int rc = train(2, out, "--set", "output.save_every=2", "--set", "train.max_steps=2", NULL);
+    CHECK(rc == 0, "run to step 2: exit %d:\n%s", rc, out_text);
+}
+
+static void scenario_checksum(void) {
+    char out[700], shard[800];
+    snprintf(out, sizeof out, "%s/run", WORK);
+    two_step_run(out);
+    snprintf(shard, sizeof shard, "%s/checkpoints/step-00000002/rank-00001.bin", out);
+    flip(shard, -100, 0x10);  // inside the last unit's AdamW v
+    int rc = train(2, out, "--set", "output.save_every=2", "--set", "train.max_steps=4", "--resume", NULL);
+    CHECK(rc != 0 && strstr(out_text, "rank-00001.bin: unit 3 fails its checksum"),
+          "a flipped byte: exit %d, want a refusal naming rank-00001.bin and unit 3:\n%s", rc, out_text);
+    CHECK(!cli_exists("%s/checkpoints/step-00000004", out), "training went on from a damaged checkpoint");
+}
+
+static void scenario_header(void) {
+    char out[700], shard[800];
+    snprintf(out, sizeof out, "%s/run", WORK);
+    two_step_run(out);
+    snprintf(shard, sizeof shard, "%s/checkpoints/step-00000002/rank-00000.bin", out);
+    const long shard_field = 40 + 16;  // unit 0's {numel, padded, shard, crc}: shard's bytes
+    flip(shard, shard_field + 7, 0x80);  // bit 63: shard * 2 wraps to the same padded size
+    int rc = train(2, out, "--set", "train.max_steps=4", "--resume", NULL);
+    CHECK(rc != 0 && strstr(out_text, "rank-00000.bin: header fails its checksum"),
+          "bit 63 of shard: exit %d, want the header checksum refusal:\n%s", rc, out_text);
+    // the same with a matching header CRC: the range checks alone must refuse it
+    const int nu = 4;
+    const long hb = 40 + nu * 32;
+    unsigned char h[40 + 4 * 32];
+    FILE *fp = fopen(shard, "r+b");
+    CHECK(fp && fread(h, 1, (size_t)hb, fp) == (size_t)hb, "%s: cannot read the header", shard);
+    if (fp) {
+        const uint32_t crc = s1c_crc32c(0, h, (size_t)hb);
+        fseek(fp, hb, SEEK_SET);
+        fwrite(&crc, 4, 1, fp);
+        fclose(fp);
+    }
+    rc = train(2, out, "--set", "train.max_steps=4", "--resume", NULL);
+    CHECK(rc != 0 && strstr(out_text, "rank-00000.bin: unit 0: numel") && strstr(out_text, "do not fit"),
+          "bit 63 of shard, header CRC matching: exit %d, want the range refusal:\n%s", rc, out_text);
+}
+
 int main(int argc, char **argv) {
     if (argc != 6) {
         fprintf(stderr, "usage: test_train_safety SCENARIO MPIEXEC S1C_TRAIN SOURCE_DIR WORK_DIR\n");
@@ -264,6 +325,8 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[1], "tmp")) scenario_tmp();
     else if (!strcmp(argv[1], "nonfinite")) scenario_nonfinite();
     else if (!strcmp(argv[1], "nanweight")) scenario_nanweight();
+    else if (!strcmp(argv[1], "checksum")) scenario_checksum();
+    else if (!strcmp(argv[1], "header")) scenario_header();
     else {
         fprintf(stderr, "unknown scenario %s\n", argv[1]);
         return 2;
