@@ -1,6 +1,7 @@
 #include "trainer.h"
 
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,10 +30,56 @@ static double now_s(void) {
 void s1c_train_fault_check(int rank, long step) {
     const char *r = getenv("S1C_FAULT_RANK"), *s = getenv("S1C_FAULT_STEP");
     if (!r || !s || atoi(r) != rank || atol(s) != step) return;
+    const char *mode = getenv("S1C_FAULT_MODE");
+    if (mode && !strcmp(mode, "stop")) {  // a stalled rank: alive, in no collective, never progressing
+        fprintf(stderr, "s1c-train: rank %d: injected stall at step %ld (S1C_FAULT_MODE=stop): SIGSTOP\n", rank, step);
+        fflush(stderr);
+        raise(SIGSTOP);
+        return;
+    }
     fprintf(stderr, "s1c-train: rank %d: injected fault at step %ld (S1C_FAULT_RANK/S1C_FAULT_STEP): exiting with status 3\n",
             rank, step);
     fflush(stderr);
     _exit(3);
+}
+
+// ---- signals -------------------------------------------------------------------------------
+// SIGTERM / SIGUSR1 (a scheduler's notice: Slurm's --signal, a preemption): the current step
+// finishes, a checkpoint is written, exit 75. SIGINT (a person's Ctrl-C): a message naming the
+// signal and exit 130 at once, from the handler (write and _exit are async-signal-safe); the last
+// complete checkpoint stands (a half-written one has no COMPLETE marker and is never resumed).
+static volatile sig_atomic_t g_stop_signal;
+static char g_int_msg[160];
+static size_t g_int_len;
+
+static void on_stop_signal(int sig) { g_stop_signal = sig; }
+
+static void on_sigint(int sig) {
+    (void)sig;
+    if (write(STDERR_FILENO, g_int_msg, g_int_len) < 0) {
+        // nothing left to report to
+    }
+    _exit(S1C_TRAIN_EXIT_INTERRUPTED);
+}
+
+static void install_signals(int rank) {
+    g_int_len = (size_t)snprintf(g_int_msg, sizeof g_int_msg,
+                                 "s1c-train: rank %d: interrupted by SIGINT: stopping now, no checkpoint written (the "
+                                 "last complete one stands: --resume)\n", rank);
+    if (g_int_len >= sizeof g_int_msg) g_int_len = sizeof g_int_msg - 1;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    sa.sa_handler = on_stop_signal;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGUSR1, &sa, NULL);
+    sa.sa_handler = on_sigint;
+    sigaction(SIGINT, &sa, NULL);
+}
+
+static const char *signal_name(int sig) {
+    return sig == SIGTERM ? "SIGTERM" : sig == SIGUSR1 ? "SIGUSR1" : sig == SIGINT ? "SIGINT" : "a signal";
 }
 
 // Every rank learns whether all succeeded; keeps the local message when this rank failed.
@@ -271,6 +318,7 @@ static s1c_status train_loop(run_ctx *x, long start, s1c_ckpt_meta *meta) {
         if (st == S1C_OK) st = x->comm->all_reduce(x->comm, &loss, 1, S1C_COMM_F64, S1C_RED_AVG);
         if (st == S1C_OK) st = s1c_fsdp_grad_norm(x->f, &norm);
         if (st != S1C_OK) {
+            s1c_err_prefix("step %ld", s + 1);
             s1c_step_plan_free(&plan);
             break;
         }
@@ -326,10 +374,24 @@ static s1c_status train_loop(run_ctx *x, long start, s1c_ckpt_meta *meta) {
         if (!skip) meta->loss = loss;
         s1c_step_plan_free(&plan);
         const int at_end = s + 1 == stop;
-        if ((tc->save_every > 0 && (s + 1) % tc->save_every == 0) || at_end) {
+        // A stop signal may reach the ranks at different steps (or only one of them): they agree
+        // after every step, so all stop after the same one.
+        int32_t sig = g_stop_signal;
+        if (!at_end) st = x->comm->all_reduce(x->comm, &sig, 1, S1C_COMM_I32, S1C_RED_MAX);
+        if (st != S1C_OK) break;
+        const int stop_now = !at_end && sig != 0;
+        if ((tc->save_every > 0 && (s + 1) % tc->save_every == 0) || at_end || stop_now) {
             st = s1c_ckpt_save(x->f, x->comm, tc->out_dir, meta, tc->keep_last);
             if (st == S1C_OK && rank == 0 && !lg.tty)
                 printf("s1c-train: checkpoint step %ld written under %s/checkpoints\n", s + 1, tc->out_dir);
+        }
+        if (st == S1C_OK && stop_now) {
+            if (rank == 0)
+                printf("s1c-train: %s received: stopped after step %ld of %ld with its checkpoint written; exit "
+                       "status %d (requeue the job; --resume continues)\n", signal_name(sig), s + 1, total,
+                       S1C_TRAIN_EXIT_PREEMPTED);
+            x->exit_code = S1C_TRAIN_EXIT_PREEMPTED;
+            break;
         }
     }
     free(batches);
@@ -372,6 +434,7 @@ s1c_status s1c_train_run(const s1c_train_config *tc, const s1c_dist *d, const s1
     run_ctx x = {0};
     x.tc = tc;
     *exit_code = S1C_TRAIN_EXIT_ERROR;
+    install_signals(d->rank);
     s1c_rundir_lock lock = {-1};
     // Rank 0 takes the output directory's lock first; every rank learns the outcome (after the
     // set-up, which creates the communicator and writes nothing) before any rank writes.
@@ -431,7 +494,7 @@ s1c_status s1c_train_run(const s1c_train_config *tc, const s1c_dist *d, const s1
     }
     st = agree(x.comm, st, "writing the run's recipe and id");
     if (st == S1C_OK) st = train_loop(&x, start, &meta);
-    if (st == S1C_OK && tc->export_hf) {
+    if (st == S1C_OK && tc->export_hf && x.exit_code != S1C_TRAIN_EXIT_PREEMPTED) {
         char hf[S1C_PATH_MAX + 32];
         snprintf(hf, sizeof hf, "%s/hf", tc->out_dir);
         st = s1c_export_hf(x.f, x.comm, &x.mc, tc->model_path, hf, tc->export_dtype,

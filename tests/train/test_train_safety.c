@@ -13,6 +13,12 @@
 //   checksum  a flipped data byte of rank 1's shard is refused on --resume naming the file and unit
 //   header    bit 63 of unit 0's shard field (with the header CRC made to match, and without) is
 //             refused, not wrapped into a passing size check
+//   sigusr1   SIGUSR1 to mpirun (forwarded to the ranks) mid-run: the step finishes, a checkpoint is
+//             written, exit 75; --resume then finishes the run
+//   sigterm   SIGTERM to a lone s1c-train: the same, exit 75
+//   sigint    SIGINT: a message naming the signal and exit 130 at once
+//   stall     rank 1 stops itself (SIGSTOP) at step 3: rank 0's collective times out after
+//             train.collective_timeout_s=2, the job aborts with exit 5 naming the collective and step
 // usage: test_train_safety SCENARIO MPIEXEC S1C_TRAIN SOURCE_DIR WORK_DIR
 #include <fcntl.h>
 #include <math.h>
@@ -21,7 +27,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -304,6 +313,123 @@ static void scenario_header(void) {
           "bit 63 of shard, header CRC matching: exit %d, want the range refusal:\n%s", rc, out_text);
 }
 
+// Starts s1c-train in the background (output into WORK/bg.log); env: NULL-terminated name/value
+// pairs set in the child and forwarded to the ranks with mpirun -x.
+static pid_t spawn(int np, const char *out, const char *const *env, ...) {
+    const char *argv[80], *args[64];
+    char bufs[4][700], log[700];
+    va_list ap;
+    va_start(ap, env);
+    const int n = build_argv(args, bufs, np, out, ap);
+    va_end(ap);
+    int k = 0, skip = np > 0 ? 4 : 0;
+    for (int i = 0; i < skip; i++) argv[k++] = args[i];
+    for (int i = 0; np > 0 && env && env[i] && env[i + 1]; i += 2) {
+        argv[k++] = "-x";
+        argv[k++] = env[i];
+    }
+    for (int i = skip; i <= n; i++) argv[k++] = args[i];
+    snprintf(log, sizeof log, "%s/bg.log", WORK);
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd < 0) _exit(126);
+        dup2(fd, 1);
+        dup2(fd, 2);
+        for (int i = 0; env && env[i] && env[i + 1]; i += 2) setenv(env[i], env[i + 1], 1);
+        execvp(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    return pid;
+}
+
+// Waits for pid (at most limit_s seconds, then SIGKILL); returns its exit status, output in out_text.
+static int finish(pid_t pid, double limit_s, double *took) {
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int status = 0;
+    for (;;) {
+        pid_t r = waitpid(pid, &status, WNOHANG);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        const double dt = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+        if (took) *took = dt;
+        if (r == pid) break;
+        if (dt > limit_s) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            break;
+        }
+        nanosleep(&(struct timespec){0, 20000000}, NULL);
+    }
+    char log[700];
+    snprintf(log, sizeof log, "%s/bg.log", WORK);
+    char *t = read_text(log);
+    snprintf(out_text, sizeof out_text, "%s", t);
+    free(t);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+// Waits until OUT/metrics.jsonl holds at least `lines` records (or 60 s pass).
+static void wait_steps(const char *out, int lines) {
+    char p[800];
+    snprintf(p, sizeof p, "%s/metrics.jsonl", out);
+    for (int i = 0; i < 3000; i++) {
+        char *t = read_text(p);
+        int n = 0;
+        for (const char *c = t; *c; c++) n += *c == '\n';
+        free(t);
+        if (n >= lines) return;
+        nanosleep(&(struct timespec){0, 20000000}, NULL);
+    }
+}
+
+static void scenario_stop_signal(int np, int sig, const char *name) {
+    char out[700];
+    snprintf(out, sizeof out, "%s/run", WORK);
+    pid_t pid = spawn(np, out, NULL, "--set", "train.epochs=40", NULL);  // 240 steps: far more than it will run
+    wait_steps(out, 2);
+    kill(pid, sig);
+    int rc = finish(pid, 60, NULL);
+    char want[64];
+    snprintf(want, sizeof want, "%s received: stopped after step", name);
+    CHECK(rc == 75 && strstr(out_text, want), "%s: exit %d, want 75 and \"%s\":\n%s", name, rc, want, out_text);
+    long step = 0;
+    const char *at = strstr(out_text, want);
+    if (at) step = atol(at + strlen(want));
+    CHECK(step >= 2 && step < 240 && cli_exists("%s/checkpoints/step-%08ld/COMPLETE", out, step),
+          "no complete checkpoint of the step it stopped after (%ld)", step);
+    // the requeued job continues (a short schedule now would be refused: same recipe, stop early)
+    rc = train(np, out, "--set", "train.epochs=40", "--set", "train.max_steps=3", "--resume", NULL);
+    CHECK(rc == 0 && strstr(out_text, "resuming from"), "--resume after %s: exit %d:\n%s", name, rc, out_text);
+}
+
+static void scenario_sigint(void) {
+    char out[700];
+    snprintf(out, sizeof out, "%s/run", WORK);
+    pid_t pid = spawn(0, out, NULL, "--set", "train.epochs=40", NULL);
+    wait_steps(out, 1);
+    kill(pid, SIGINT);
+    double took = 0;
+    int rc = finish(pid, 60, &took);
+    CHECK(rc == 130 && strstr(out_text, "interrupted by SIGINT"), "SIGINT: exit %d, want 130 and a message:\n%s", rc,
+          out_text);
+    CHECK(took < 5, "SIGINT took %.1f s to stop the run", took);
+}
+
+static void scenario_stall(void) {
+    char out[700];
+    snprintf(out, sizeof out, "%s/run", WORK);
+    const char *env[] = {"S1C_FAULT_RANK", "1", "S1C_FAULT_STEP", "3", "S1C_FAULT_MODE", "stop", NULL};
+    pid_t pid = spawn(2, out, env, "--set", "train.collective_timeout_s=2", NULL);
+    double took = 0;
+    int rc = finish(pid, 60, &took);
+    CHECK(rc == 5, "a stalled rank: exit %d after %.1f s, want 5:\n%s", rc, took, out_text);
+    CHECK(strstr(out_text, "did not complete within 2 s") && strstr(out_text, "step 3"),
+          "the timeout message does not name the collective and step 3:\n%s", out_text);
+}
+
 int main(int argc, char **argv) {
     if (argc != 6) {
         fprintf(stderr, "usage: test_train_safety SCENARIO MPIEXEC S1C_TRAIN SOURCE_DIR WORK_DIR\n");
@@ -327,6 +453,10 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[1], "nanweight")) scenario_nanweight();
     else if (!strcmp(argv[1], "checksum")) scenario_checksum();
     else if (!strcmp(argv[1], "header")) scenario_header();
+    else if (!strcmp(argv[1], "sigusr1")) scenario_stop_signal(2, SIGUSR1, "SIGUSR1");
+    else if (!strcmp(argv[1], "sigterm")) scenario_stop_signal(0, SIGTERM, "SIGTERM");
+    else if (!strcmp(argv[1], "sigint")) scenario_sigint();
+    else if (!strcmp(argv[1], "stall")) scenario_stall();
     else {
         fprintf(stderr, "unknown scenario %s\n", argv[1]);
         return 2;
