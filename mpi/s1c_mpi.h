@@ -109,6 +109,11 @@ struct s1c_comm {
     int timed_out;
 };
 
+// The exit status of a process whose NCCL watchdog found a collective past timeout_s (it ends the
+// process itself: the host thread may be blocked in a device synchronisation); s1c-train's
+// S1C_TRAIN_EXIT_TIMEOUT is the same number.
+#define S1C_COMM_TIMEOUT_EXIT 5
+
 // backend: "mpi" (host buffers, MPI_COMM_WORLD). "nccl" (device buffers, every rank of the world,
 // on GPU s1c_dist_gpu(d); collective: every rank must call it) exists in builds with CUDA; in
 // others, or without a usable GPU, it returns NULL with a message.

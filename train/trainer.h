@@ -28,7 +28,7 @@ enum {
     S1C_TRAIN_EXIT_USAGE = 2,        // bad command line or recipe, found before any work
     S1C_TRAIN_EXIT_FAULT = 3,        // injected fault (tests: S1C_FAULT_RANK / S1C_FAULT_STEP)
     S1C_TRAIN_EXIT_NONFINITE = 4,    // non-finite loss or gradient norm (train.nonfinite stop); nothing saved
-    S1C_TRAIN_EXIT_TIMEOUT = 5,      // a collective exceeded train.collective_timeout_s; the job is aborted
+    S1C_TRAIN_EXIT_TIMEOUT = S1C_COMM_TIMEOUT_EXIT,     // a collective exceeded train.collective_timeout_s; the job is aborted
     S1C_TRAIN_EXIT_PREEMPTED = 75,   // SIGTERM / SIGUSR1: the step finished and a checkpoint was written (requeue)
     S1C_TRAIN_EXIT_INTERRUPTED = 130,  // SIGINT: stopped at once (128 + 2); the last complete checkpoint stands
 };
