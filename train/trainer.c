@@ -215,10 +215,15 @@ static s1c_status setup(run_ctx *x, const s1c_dist *d) {
         lens[i] = s1c_packed_length(x->pk, i);
         if (lens[i] > longest) longest = lens[i];
     }
-    s1c_status st = s1c_sampler_init(&x->smp, lens, n, tc->block_size, tc->global_batch_size, tc->epochs,
+    // train.max_steps as in HF: the run is that many steps, over as many epochs as they need
+    const long per_epoch = (long)((n + (size_t)tc->global_batch_size - 1) / (size_t)tc->global_batch_size);
+    const int epochs = tc->max_steps > 0 && per_epoch > 0 ? (int)((tc->max_steps + per_epoch - 1) / per_epoch)
+                                                          : tc->epochs;
+    s1c_status st = s1c_sampler_init(&x->smp, lens, n, tc->block_size, tc->global_batch_size, epochs,
                                      (uint64_t)(int64_t)tc->seed);
     free(lens);
     S1C_TRY(st);
+    if (tc->max_steps > 0) x->smp.total_steps = tc->max_steps;
     // Host collectives always go over MPI; train.comm names the engine's (validated to match the device).
     x->comm = s1c_comm_create(d, "mpi");
     if (!x->comm) return S1C_ERR;
@@ -286,15 +291,16 @@ static s1c_status train_loop(run_ctx *x, long start, s1c_ckpt_meta *meta) {
     const s1c_train_config *tc = x->tc;
     const int rank = x->comm->rank, W = x->comm->size;
     const long total = x->smp.total_steps;
-    const long stop = tc->max_steps > 0 && tc->max_steps < total ? tc->max_steps : total;
+    const long stop = tc->stop_after > 0 && tc->stop_after < total ? tc->stop_after : total;
     const long warmup = s1c_warmup_steps(tc->warmup_ratio, total);
     s1c_logger lg = {0};
     char path[S1C_PATH_MAX + 64];
     if (rank == 0) {
         snprintf(path, sizeof path, "%s/metrics.jsonl", tc->out_dir);
         S1C_TRY(s1c_logger_open(&lg, path, start, tc->progress));
-        printf("s1c-train: %d ranks, %ld steps (%ld per epoch x %d epochs), warmup %ld, starting at step %ld\n", W,
-               total, x->smp.steps_per_epoch, tc->epochs, warmup, start);
+        printf("s1c-train: %d ranks, %ld steps (%ld per epoch, %d epochs%s), warmup %ld, starting at step %ld%s\n", W,
+               total, x->smp.steps_per_epoch, x->smp.epochs, tc->max_steps > 0 ? ", train.max_steps" : "", warmup,
+               start, stop < total ? " (this job stops after train.stop_after)" : "");
     }
     s1c_status st = S1C_OK;
     const int n_micro = tc->global_batch_size / (W * tc->micro_batch_size);
@@ -507,5 +513,44 @@ s1c_status s1c_train_run(const s1c_train_config *tc, const s1c_dist *d, const s1
         *exit_code = S1C_TRAIN_EXIT_TIMEOUT;
     teardown(&x, st);
     s1c_rundir_lock_release(&lock);
+    return st;
+}
+
+s1c_status s1c_train_export(const s1c_train_config *tc, const s1c_dist *d, const char *ckpt_dir, const char *out_dir,
+                            const char *dtype) {
+    run_ctx x = {0};
+    x.tc = tc;
+    char path[S1C_PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/config.json", tc->model_path);
+    s1c_status st = s1c_qwen2_config_load(path, &x.mc);
+    if (st == S1C_OK) {
+        x.comm = s1c_comm_create(d, "mpi");
+        if (!x.comm) st = S1C_ERR;
+    }
+    if (st == S1C_OK) {
+        x.comm->timeout_s = tc->collective_timeout_s;
+        x.be = s1c_backend_create("cpu", d->local_rank);  // the masters are fp32 on disk: no GPU needed
+        st = agree(x.comm, x.be ? S1C_OK : S1C_ERR, "creating the compute backend");
+    }
+    if (st == S1C_OK) {
+        x.dcomm = x.comm;
+        const s1c_fsdp_opts fo = {.max_T = 1};  // no step runs: the smallest activations
+        x.f = s1c_fsdp_create_opts(x.be, x.comm, &x.mc, &fo);
+        st = agree(x.comm, x.f ? S1C_OK : S1C_ERR, "creating the engine");
+    }
+    s1c_ckpt_meta meta = {0};
+    char marker[4200];
+    snprintf(marker, sizeof marker, "%s/COMPLETE", ckpt_dir);
+    if (st == S1C_OK)
+        st = agree(x.comm, access(marker, F_OK) == 0 ? S1C_OK
+                                                      : s1c_err("%s: not a complete checkpoint (no COMPLETE marker)",
+                                                                ckpt_dir),
+                   "finding the checkpoint");
+    if (st == S1C_OK) st = s1c_ckpt_load(x.f, x.comm, ckpt_dir, &meta);
+    if (st == S1C_OK)
+        st = s1c_export_hf(x.f, x.comm, &x.mc, tc->model_path, out_dir, dtype, (size_t)tc->export_shard_mb * 1000000u);
+    if (st == S1C_OK && d->rank == 0)
+        printf("s1c-train: exported %s (step %ld) to %s (%s)\n", ckpt_dir, meta.step, out_dir, dtype);
+    teardown(&x, st);
     return st;
 }

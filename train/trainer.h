@@ -37,6 +37,12 @@ enum {
 // *exit_code receives the process's exit status (0, or one of the above).
 s1c_status s1c_train_run(const s1c_train_config *tc, const s1c_dist *d, const s1c_train_opts *o, int *exit_code);
 
+// Collective: `s1c-train export`: the complete checkpoint ckpt_dir to a Hugging Face directory
+// out_dir (dtype "bf16" | "f32"), on the CPU with any number of ranks; the model's config.json
+// and tokenizer files come from tc->model_path (the run's recipe).
+s1c_status s1c_train_export(const s1c_train_config *tc, const s1c_dist *d, const char *ckpt_dir, const char *out_dir,
+                            const char *dtype);
+
 // Fault injection for tests: S1C_FAULT_RANK=r S1C_FAULT_STEP=k make rank r exit with status 3
 // when it is about to run step k (1-based), as if it had crashed.
 void s1c_train_fault_check(int rank, long step_1based);

@@ -2,7 +2,8 @@
 //   ranks     1, 2 and 4 ranks train 10 steps from the same checkpoint on the same data (a short
 //             batch at the epoch's end included): loss curves and final weights within 1e-5 relative
 //   overfit   4 samples, 12 epochs: the loss falls below half its first value
-//   resume    6 steps straight == 3 steps + --resume + 3 steps (bit for bit); a 4-rank resume of
+//   resume    6 steps straight == 3 steps (train.stop_after) + --resume + 3 steps (bit for bit);
+//             a 4-rank resume of
 //             the 2-rank checkpoint ends within 1e-5 of the straight run
 //   fault     rank 1 dies at step 4: the job exits non-zero naming rank 1, the step-2 checkpoint
 //             is complete and --resume finishes bit-identical to a straight run
@@ -182,7 +183,7 @@ static void scenario_resume(void) {
     snprintf(b, sizeof b, "%s/split", WORK);
     snprintf(c4, sizeof c4, "%s/resliced", WORK);
     TRAIN_OK(2, 0, model, data, a, "--set", "train.epochs=1");
-    TRAIN_OK(2, 0, model, data, b, "--set", "train.epochs=1", "--set", "train.max_steps=3", "--set",
+    TRAIN_OK(2, 0, model, data, b, "--set", "train.epochs=1", "--set", "train.stop_after=3", "--set",
              "output.export=false");
     CHECK(cli_exists("%s/checkpoints/step-00000003/COMPLETE", b), "no step-3 checkpoint");
     TRAIN_OK(2, 0, model, data, b, "--set", "train.epochs=1", "--resume");
@@ -230,7 +231,7 @@ static void scenario_tokens(void) {
     TRAIN_OK(3, 0, model, data, a, "--set", "train.global_batch_size=6", "--set", "train.balance=tokens", "--set",
              "output.export=false");
     TRAIN_OK(3, 0, model, data, b, "--set", "train.global_batch_size=6", "--set", "train.balance=tokens", "--set",
-             "output.export=false", "--set", "train.max_steps=4");
+             "output.export=false", "--set", "train.stop_after=4");
     TRAIN_OK(3, 0, model, data, b, "--set", "train.global_batch_size=6", "--set", "train.balance=tokens", "--set",
              "output.export=false", "--resume");
     compare_ckpt_bits(a, b, 8, 3);

@@ -19,6 +19,12 @@
 //   sigint    SIGINT: a message naming the signal and exit 130 at once
 //   stall     rank 1 stops itself (SIGSTOP) at step 3: rank 0's collective times out after
 //             train.collective_timeout_s=2, the job aborts with exit 5 naming the collective and step
+//   cli       getopt_long: --help exits 0, a mistyped flag at the end is reported as unknown, a
+//             missing value as missing, a stray argument as unexpected
+//   maxsteps  train.max_steps=8 over a 6-step epoch: 8 steps (the data cycles), the step counter says
+//             /8, the cosine reaches 0 at step 8 as in HF
+//   export    s1c-train export --checkpoint DIR --out DIR (2 ranks, and 1) equals the run's own export
+//   relpath   a recipe's relative paths resolve against its folder, run from another directory
 // usage: test_train_safety SCENARIO MPIEXEC S1C_TRAIN SOURCE_DIR WORK_DIR
 #include <fcntl.h>
 #include <math.h>
@@ -118,7 +124,7 @@ static void scenario_lock(void) {
               !cli_exists("%s/checkpoints", out),
           "the refused job wrote into %s", out);
     close(fd);  // released: the same command now runs, and the lock names it while it ran
-    rc = train(2, out, "--set", "train.max_steps=1", NULL);
+    rc = train(2, out, "--set", "train.stop_after=1", NULL);
     CHECK(rc == 0, "after the lock was released: exit %d:\n%s", rc, out_text);
     char *t = read_text(lock);
     char host[256] = "";
@@ -131,7 +137,7 @@ static void scenario_lock(void) {
 static void scenario_fresh(void) {
     char out[700];
     snprintf(out, sizeof out, "%s/run", WORK);
-    int rc = train(2, out, "--set", "output.save_every=2", "--set", "train.max_steps=4", NULL);
+    int rc = train(2, out, "--set", "output.save_every=2", "--set", "train.stop_after=4", NULL);
     CHECK(rc == 0, "first run: exit %d:\n%s", rc, out_text);
     char rp[800];
     snprintf(rp, sizeof rp, "%s/RUN", out);
@@ -147,7 +153,7 @@ static void scenario_fresh(void) {
     char *id_after = read_text(rp);
     CHECK(strcmp(id1, id_after) == 0, "the refused run changed %s", rp);
     free(id_after);
-    rc = train(2, out, "--set", "output.save_every=3", "--set", "train.max_steps=3", "--overwrite", NULL);
+    rc = train(2, out, "--set", "output.save_every=3", "--set", "train.stop_after=3", "--overwrite", NULL);
     CHECK(rc == 0, "--overwrite: exit %d:\n%s", rc, out_text);
     CHECK(!cli_exists("%s/checkpoints/step-00000002", out) && !cli_exists("%s/checkpoints/step-00000004", out) &&
               cli_exists("%s/checkpoints/step-00000003/COMPLETE", out),
@@ -164,12 +170,12 @@ static void scenario_line(void) {
     snprintf(b, sizeof b, "%s/mine", WORK);
     int rc = train(2, a, "--set", "output.save_every=6", NULL);  // another run's step 6
     CHECK(rc == 0, "run a: exit %d:\n%s", rc, out_text);
-    rc = train(2, b, "--set", "output.save_every=2", "--set", "train.max_steps=2", NULL);
+    rc = train(2, b, "--set", "output.save_every=2", "--set", "train.stop_after=2", NULL);
     CHECK(rc == 0, "run b to step 2: exit %d:\n%s", rc, out_text);
     // the other run's newer checkpoint lands in b's directory (copied by hand, a shared dir...)
     snprintf(cmd, sizeof cmd, "cp -r '%s/checkpoints/step-00000006' '%s/checkpoints/'", a, b);
     CHECK(system(cmd) == 0, "%s", cmd);
-    rc = train(2, b, "--set", "output.save_every=2", "--set", "output.keep_last=1", "--set", "train.max_steps=4",
+    rc = train(2, b, "--set", "output.save_every=2", "--set", "output.keep_last=1", "--set", "train.stop_after=4",
                "--resume", NULL);
     CHECK(rc == 0, "run b --resume: exit %d:\n%s", rc, out_text);
     CHECK(strstr(out_text, "step-00000002 (step 2)") != NULL, "b did not resume its own step 2:\n%s", out_text);
@@ -181,7 +187,7 @@ static void scenario_line(void) {
     // with no checkpoint of its own left to resume, --resume refuses rather than taking the other run's
     snprintf(cmd, sizeof cmd, "rm -rf '%s/checkpoints/step-00000004'", b);
     CHECK(system(cmd) == 0, "%s", cmd);
-    rc = train(2, b, "--set", "train.max_steps=4", "--resume", NULL);
+    rc = train(2, b, "--set", "train.stop_after=4", "--resume", NULL);
     CHECK(rc != 0 && strstr(out_text, "belongs to another run"), "resuming another run's checkpoint: exit %d:\n%s",
           rc, out_text);
 }
@@ -189,7 +195,7 @@ static void scenario_line(void) {
 static void scenario_tmp(void) {
     char out[700], p[900];
     snprintf(out, sizeof out, "%s/run", WORK);
-    int rc = train(2, out, "--set", "output.save_every=2", "--set", "train.max_steps=2", NULL);
+    int rc = train(2, out, "--set", "output.save_every=2", "--set", "train.stop_after=2", NULL);
     CHECK(rc == 0, "first run: exit %d:\n%s", rc, out_text);
     const char *orphans[] = {"metrics.jsonl.tmp.99999", "checkpoints/step-00000002/rank-00001.bin.tmp.4242",
                              "hf/model.safetensors.tmp.31337"};
@@ -201,7 +207,7 @@ static void scenario_tmp(void) {
     }
     snprintf(p, sizeof p, "%s/notes.tmp.txt", out);  // not the temporaries' pattern: kept
     write_text(p, "mine\n");
-    rc = train(2, out, "--set", "output.save_every=2", "--set", "train.max_steps=4", "--set", "output.export=true",
+    rc = train(2, out, "--set", "output.save_every=2", "--set", "train.stop_after=4", "--set", "output.export=true",
                "--resume", NULL);
     CHECK(rc == 0, "resumed run: exit %d:\n%s", rc, out_text);
     CHECK(strstr(out_text, "removed 3 orphan temporary files") != NULL, "no word of the removed files:\n%s", out_text);
@@ -270,7 +276,7 @@ static void flip(const char *path, long off, unsigned char mask) {
 }
 
 static void two_step_run(const char *out) {
-    int rc = train(2, out, "--set", "output.save_every=2", "--set", "train.max_steps=2", NULL);
+    int rc = train(2, out, "--set", "output.save_every=2", "--set", "train.stop_after=2", NULL);
     CHECK(rc == 0, "run to step 2: exit %d:\n%s", rc, out_text);
 }
 
@@ -280,7 +286,7 @@ static void scenario_checksum(void) {
     two_step_run(out);
     snprintf(shard, sizeof shard, "%s/checkpoints/step-00000002/rank-00001.bin", out);
     flip(shard, -100, 0x10);  // inside the last unit's AdamW v
-    int rc = train(2, out, "--set", "output.save_every=2", "--set", "train.max_steps=4", "--resume", NULL);
+    int rc = train(2, out, "--set", "output.save_every=2", "--set", "train.stop_after=4", "--resume", NULL);
     CHECK(rc != 0 && strstr(out_text, "rank-00001.bin: unit 3 fails its checksum"),
           "a flipped byte: exit %d, want a refusal naming rank-00001.bin and unit 3:\n%s", rc, out_text);
     CHECK(!cli_exists("%s/checkpoints/step-00000004", out), "training went on from a damaged checkpoint");
@@ -293,7 +299,7 @@ static void scenario_header(void) {
     snprintf(shard, sizeof shard, "%s/checkpoints/step-00000002/rank-00000.bin", out);
     const long shard_field = 40 + 16;  // unit 0's {numel, padded, shard, crc}: shard's bytes
     flip(shard, shard_field + 7, 0x80);  // bit 63: shard * 2 wraps to the same padded size
-    int rc = train(2, out, "--set", "train.max_steps=4", "--resume", NULL);
+    int rc = train(2, out, "--set", "train.stop_after=4", "--resume", NULL);
     CHECK(rc != 0 && strstr(out_text, "rank-00000.bin: header fails its checksum"),
           "bit 63 of shard: exit %d, want the header checksum refusal:\n%s", rc, out_text);
     // the same with a matching header CRC: the range checks alone must refuse it
@@ -308,7 +314,7 @@ static void scenario_header(void) {
         fwrite(&crc, 4, 1, fp);
         fclose(fp);
     }
-    rc = train(2, out, "--set", "train.max_steps=4", "--resume", NULL);
+    rc = train(2, out, "--set", "train.stop_after=4", "--resume", NULL);
     CHECK(rc != 0 && strstr(out_text, "rank-00000.bin: unit 0: numel") && strstr(out_text, "do not fit"),
           "bit 63 of shard, header CRC matching: exit %d, want the range refusal:\n%s", rc, out_text);
 }
@@ -400,9 +406,14 @@ static void scenario_stop_signal(int np, int sig, const char *name) {
     if (at) step = atol(at + strlen(want));
     CHECK(step >= 2 && step < 240 && cli_exists("%s/checkpoints/step-%08ld/COMPLETE", out, step),
           "no complete checkpoint of the step it stopped after (%ld)", step);
-    // the requeued job continues (a short schedule now would be refused: same recipe, stop early)
-    rc = train(np, out, "--set", "train.epochs=40", "--set", "train.max_steps=3", "--resume", NULL);
-    CHECK(rc == 0 && strstr(out_text, "resuming from"), "--resume after %s: exit %d:\n%s", name, rc, out_text);
+    // the requeued job continues where it stopped (one more step here)
+    char stop[64], from[64];
+    snprintf(stop, sizeof stop, "train.stop_after=%ld", step + 1);
+    snprintf(from, sizeof from, "(step %ld)", step);
+    rc = train(np, out, "--set", "train.epochs=40", "--set", stop, "--resume", NULL);
+    CHECK(rc == 0 && strstr(out_text, from), "--resume after %s: exit %d, want a resume %s:\n%s", name, rc, from,
+          out_text);
+    CHECK(cli_exists("%s/checkpoints/step-%08ld/COMPLETE", out, step + 1), "no step %ld after the resume", step + 1);
 }
 
 static void scenario_sigint(void) {
@@ -428,6 +439,102 @@ static void scenario_stall(void) {
     CHECK(rc == 5, "a stalled rank: exit %d after %.1f s, want 5:\n%s", rc, took, out_text);
     CHECK(strstr(out_text, "did not complete within 2 s") && strstr(out_text, "step 3"),
           "the timeout message does not name the collective and step 3:\n%s", out_text);
+}
+
+static void scenario_cli(void) {
+    char log[700];
+    snprintf(log, sizeof log, "%s/cli.log", WORK);
+    const char *help[] = {TRAIN, "--help", NULL};
+    int rc = cli_run(help, NULL, log, out_text, sizeof out_text);
+    CHECK(rc == 0 && strstr(out_text, "usage:") && strstr(out_text, "export --checkpoint"), "--help: exit %d:\n%s",
+          rc, out_text);
+    char cfg[700];
+    snprintf(cfg, sizeof cfg, "%s/configs/tiny.yaml", SRC);
+    const char *typo[] = {TRAIN, "--config", cfg, "--greedy", NULL};
+    rc = cli_run(typo, NULL, log, out_text, sizeof out_text);
+    CHECK(rc == 2 && strstr(out_text, "unknown option \"--greedy\""), "a mistyped flag: exit %d:\n%s", rc, out_text);
+    const char *novalue[] = {TRAIN, "--config", cfg, "--set", NULL};
+    rc = cli_run(novalue, NULL, log, out_text, sizeof out_text);
+    CHECK(rc == 2 && strstr(out_text, "--set needs a value"), "a missing value: exit %d:\n%s", rc, out_text);
+    const char *stray[] = {TRAIN, "--config", cfg, "stray", NULL};
+    rc = cli_run(stray, NULL, log, out_text, sizeof out_text);
+    CHECK(rc == 2 && strstr(out_text, "unexpected argument \"stray\""), "a stray argument: exit %d:\n%s", rc,
+          out_text);
+    const char *export_typo[] = {TRAIN, "export", "--checkpoint", "x", "--outt", "y", NULL};
+    rc = cli_run(export_typo, NULL, log, out_text, sizeof out_text);
+    CHECK(rc == 2 && strstr(out_text, "unknown option \"--outt\""), "export with a typo: exit %d:\n%s", rc, out_text);
+}
+
+static void scenario_maxsteps(void) {
+    char out[700], p[800];
+    snprintf(out, sizeof out, "%s/run", WORK);
+    int rc = train(1, out, "--set", "train.max_steps=8", "--set", "optim.warmup_ratio=0", NULL);
+    CHECK(rc == 0, "max_steps 8: exit %d:\n%s", rc, out_text);
+    CHECK(strstr(out_text, "step 1/8 ") && strstr(out_text, "step 8/8 ") && !strstr(out_text, "step 9/"),
+          "the step counter does not run 1/8 .. 8/8:\n%s", out_text);
+    // lr of step k (0-based) = lr * 0.5 (1 + cos(pi k / 8)): step 8 (k = 7) at 0.0381 lr, not the
+    // 0.25 lr a 12-step schedule stopped early would leave
+    snprintf(p, sizeof p, "%s/metrics.jsonl", out);
+    char *t = read_text(p);
+    const char *last = strrchr(t, '{');
+    const char *lr = last ? strstr(last, "\"lr\":") : NULL;
+    const double got = lr ? strtod(lr + 5, NULL) : -1, want = 3e-3 * 0.5 * (1 + cos(M_PI * 7 / 8));
+    CHECK(fabs(got - want) <= 1e-6 * want, "lr at step 8: %.9g, want %.9g (a schedule of 8 steps)", got, want);
+    free(t);
+}
+
+static void scenario_export(void) {
+    char out[700], ex[2][700], ck[800], hf[1500];
+    snprintf(out, sizeof out, "%s/run", WORK);
+    int rc = train(2, out, "--set", "output.export=true", "--set", "output.save_every=3", NULL);
+    CHECK(rc == 0, "run: exit %d:\n%s", rc, out_text);
+    snprintf(ck, sizeof ck, "%s/checkpoints/step-00000006", out);
+    char np2[8] = "2";
+    for (int i = 0; i < 2; i++) {
+        snprintf(ex[i], sizeof ex[i], "%s/exported-%d", WORK, i);
+        snprintf(hf, sizeof hf, "%s/hf", ex[i]);
+        const char *with_mpi[] = {MPIEXEC, "-np", np2, "--oversubscribe", TRAIN, "export", "--checkpoint", ck, "--out",
+                                  hf, NULL};
+        const char *alone[] = {TRAIN, "export", "--checkpoint", ck, "--out", hf, "--dtype", "f32", NULL};
+        char log[800];
+        snprintf(log, sizeof log, "%s/export.log", WORK);
+        rc = cli_run(i == 0 ? with_mpi : alone, NULL, log, out_text, sizeof out_text);
+        CHECK(rc == 0 && strstr(out_text, "(step 6)"), "s1c-train export (%s): exit %d:\n%s",
+              i == 0 ? "2 ranks" : "alone", rc, out_text);
+        double rel[16];
+        const int n = cli_export_rel_l2(ex[i], out, rel, 16);
+        CHECK(n > 0, "comparing the exports: %s", s1c_err_msg());
+        for (int u = 0; u < n; u++) CHECK(rel[u] == 0.0, "unit %d differs from the run's export: %g", u, rel[u]);
+        CHECK(cli_exists("%s/tokenizer.json", hf), "no tokenizer file in %s", hf);
+    }
+    snprintf(ck, sizeof ck, "%s/checkpoints/step-00000099", out);
+    const char *missing[] = {TRAIN, "export", "--checkpoint", ck, "--out", hf, "--config", "/nonexistent.yaml", NULL};
+    char log[800];
+    snprintf(log, sizeof log, "%s/export.log", WORK);
+    rc = cli_run(missing, NULL, log, out_text, sizeof out_text);
+    CHECK(rc != 0 && strstr(out_text, "nonexistent.yaml"), "export with a missing recipe: exit %d:\n%s", rc, out_text);
+}
+
+static void scenario_relpath(void) {
+    char dir[700], recipe[800], cfg[700], cmd[3000];
+    snprintf(dir, sizeof dir, "%s/recipes", WORK);
+    snprintf(recipe, sizeof recipe, "%s/r.yaml", dir);
+    snprintf(cfg, sizeof cfg, "%s/configs/tiny.yaml", SRC);
+    CHECK(s1c_mkdirs(dir) == S1C_OK, "%s", s1c_err_msg());
+    // tiny.yaml with its MISSING paths made relative to the recipe's folder
+    snprintf(cmd, sizeof cmd,
+             "sed -e '0,/path: MISSING/s//path: ..\\/model/' -e '0,/path: MISSING/s//path: ..\\/data.h5/' "
+             "-e 's/dir: MISSING/dir: ..\\/rel-out/' '%s' > '%s'", cfg, recipe);
+    CHECK(system(cmd) == 0, "%s", cmd);
+    char log[800];
+    snprintf(log, sizeof log, "%s/rel.log", WORK);
+    const char *argv[] = {TRAIN, "--config", recipe, "--set", "train.stop_after=1", "--set", "output.export=false", NULL};
+    int rc = cli_run(argv, NULL, log, out_text, sizeof out_text);  // from the test's directory, not the recipe's
+    CHECK(rc == 0, "a recipe with relative paths: exit %d:\n%s", rc, out_text);
+    CHECK(cli_exists("%s/rel-out/checkpoints/step-00000001/COMPLETE", WORK), "no checkpoint under %s/rel-out", WORK);
+    const char *plan[] = {TRAIN, "--plan", "--config", recipe, "--gpus", "2", NULL};
+    rc = cli_run(plan, NULL, log, out_text, sizeof out_text);
+    CHECK(rc == 0, "--plan with relative paths: exit %d:\n%s", rc, out_text);
 }
 
 int main(int argc, char **argv) {
@@ -457,6 +564,10 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[1], "sigterm")) scenario_stop_signal(0, SIGTERM, "SIGTERM");
     else if (!strcmp(argv[1], "sigint")) scenario_sigint();
     else if (!strcmp(argv[1], "stall")) scenario_stall();
+    else if (!strcmp(argv[1], "cli")) scenario_cli();
+    else if (!strcmp(argv[1], "maxsteps")) scenario_maxsteps();
+    else if (!strcmp(argv[1], "export")) scenario_export();
+    else if (!strcmp(argv[1], "relpath")) scenario_relpath();
     else {
         fprintf(stderr, "unknown scenario %s\n", argv[1]);
         return 2;
