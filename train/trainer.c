@@ -547,6 +547,11 @@ s1c_status s1c_train_export(const s1c_train_config *tc, const s1c_dist *d, const
                                                                 ckpt_dir),
                    "finding the checkpoint");
     if (st == S1C_OK) st = s1c_ckpt_load(x.f, x.comm, ckpt_dir, &meta);
+    if (st == S1C_OK && d->rank == 0) {  // an earlier export killed half-way left its temporaries
+        int n = 0;
+        s1c_rundir_clean_tmp(out_dir, &n, NULL);
+        if (n) printf("s1c-train: removed %d orphan temporary file%s under %s\n", n, n == 1 ? "" : "s", out_dir);
+    }
     if (st == S1C_OK)
         st = s1c_export_hf(x.f, x.comm, &x.mc, tc->model_path, out_dir, dtype, (size_t)tc->export_shard_mb * 1000000u);
     if (st == S1C_OK && d->rank == 0)
