@@ -1,6 +1,7 @@
 // Collective backend over MPI for host buffers (MPI_COMM_WORLD duplicated, so user traffic never
 // mixes with other libraries' messages).
 #include <mpi.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,8 +36,9 @@ static s1c_status mpi_fail(int rc, const char *what) {
 // Completes n requests, or fails after c->timeout_s seconds (0: waits as long as it takes) with a
 // message naming the collective, and sets c->timed_out: a rank that stopped making progress
 // (stopped, deadlocked, its node gone) must not leave the others spinning in MPI_Wait forever.
-// Polls MPI_Testall (which also progresses the transfer); after the first 10 ms between polls it
-// sleeps 100 us, so a rank waiting on a stalled peer stops burning a core.
+// Polls MPI_Testall (which also progresses the transfer), yielding the core between polls; after
+// the first second it sleeps 100 us between polls, so a rank waiting on a stalled peer stops
+// burning a core (a transfer's own progress is never slowed in its first second).
 static s1c_status wait_all(s1c_comm *c, int n, MPI_Request *rq, const char *what) {
     if (n == 0) return S1C_OK;
     if (!(c->timeout_s > 0)) {
@@ -55,7 +57,8 @@ static s1c_status wait_all(s1c_comm *c, int n, MPI_Request *rq, const char *what
             return s1c_err("MPI %s did not complete within %g s (train.collective_timeout_s): another rank stopped "
                            "making progress (stopped, hung or its node lost)", what, c->timeout_s);
         }
-        if (waited > 0.01) nanosleep(&(struct timespec){0, 100000}, NULL);
+        if (waited > 1.0) nanosleep(&(struct timespec){0, 100000}, NULL);  // a wait this long is a slow or stalled peer
+        else sched_yield();
     }
 }
 
