@@ -96,12 +96,12 @@ stage "base model: random Qwen2 (4 layers, hidden 128, GQA 4/2, tied, vocab 416)
 stage "pretrain the base model on the whole pool (mpirun -np 2)"
 run_logged "$OUT/pretrain.log" "${MPIRUN[@]}" "$BIN/s1c-train" --config "$ROOT/configs/quickstart-pretrain.yaml" \
   --set model.path="$OUT/init" --set data.path="$OUT/pool.h5" --set output.dir="$OUT/pretrain" \
-  --set train.epochs="$PRE_EPOCHS"
+  --set train.epochs="$PRE_EPOCHS" --overwrite  # a rerun starts afresh (s1c-train refuses to mix runs otherwise)
 
 stage "SFT on the curated 1,000 (mpirun -np 2)"
 run_logged "$OUT/sft.log" "${MPIRUN[@]}" "$BIN/s1c-train" --config "$ROOT/configs/quickstart-sft.yaml" \
   --set model.path="$OUT/pretrain/hf" --set data.path="$OUT/s1k.h5" --set output.dir="$OUT/sft" \
-  --set train.epochs="$SFT_EPOCHS"
+  --set train.epochs="$SFT_EPOCHS" --overwrite
 
 # The toy's training answers read "Answer: d"; the forced end appends the same words (s1 appends
 # "Final Answer:", which its Qwen base knows; our toy never saw that token).

@@ -1,10 +1,12 @@
 // Collective backend over MPI for host buffers (MPI_COMM_WORLD duplicated, so user traffic never
 // mixes with other libraries' messages).
 #include <mpi.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "comm_impl.h"
 #include "s1c_bf16.h"
@@ -29,6 +31,35 @@ static s1c_status mpi_fail(int rc, const char *what) {
     int len = 0;
     if (MPI_Error_string(rc, msg, &len) != MPI_SUCCESS) snprintf(msg, sizeof msg, "code %d", rc);
     return s1c_err("MPI %s failed: %s", what, msg);
+}
+
+// Completes n requests, or fails after c->timeout_s seconds (0: waits as long as it takes) with a
+// message naming the collective, and sets c->timed_out: a rank that stopped making progress
+// (stopped, deadlocked, its node gone) must not leave the others spinning in MPI_Wait forever.
+// Polls MPI_Testall (which also progresses the transfer), yielding the core between polls; after
+// the first second it sleeps 100 us between polls, so a rank waiting on a stalled peer stops
+// burning a core (a transfer's own progress is never slowed in its first second).
+static s1c_status wait_all(s1c_comm *c, int n, MPI_Request *rq, const char *what) {
+    if (n == 0) return S1C_OK;
+    if (!(c->timeout_s > 0)) {
+        int rc = MPI_Waitall(n, rq, MPI_STATUSES_IGNORE);
+        return rc == MPI_SUCCESS ? S1C_OK : mpi_fail(rc, what);
+    }
+    const double t0 = MPI_Wtime();
+    for (;;) {
+        int done = 0;
+        int rc = MPI_Testall(n, rq, &done, MPI_STATUSES_IGNORE);
+        if (rc != MPI_SUCCESS) return mpi_fail(rc, what);
+        if (done) return S1C_OK;
+        const double waited = MPI_Wtime() - t0;
+        if (waited > c->timeout_s) {
+            c->timed_out = 1;
+            return s1c_err("MPI %s did not complete within %g s (train.collective_timeout_s): another rank stopped "
+                           "making progress (stopped, hung or its node lost)", what, c->timeout_s);
+        }
+        if (waited > 1.0) nanosleep(&(struct timespec){0, 100000}, NULL);  // a wait this long is a slow or stalled peer
+        else sched_yield();
+    }
 }
 
 static MPI_Datatype mpi_type(s1c_comm_dtype dt) {
@@ -121,9 +152,10 @@ static s1c_status m_all_gather(s1c_comm *c, void *recv, const void *send, size_t
     int n = 0;
     S1C_TRY(mpi_count(count, dt, &t, &n, &made, "all_gather"));
     const void *sb = send == (const char *)recv + (size_t)c->rank * count * s1c_comm_dtype_size(dt) ? MPI_IN_PLACE : send;
-    int rc = MPI_Allgather(sb, n, t, recv, n, t, world(c));
-    free_type(&made);
-    return rc == MPI_SUCCESS ? S1C_OK : mpi_fail(rc, "all_gather");
+    MPI_Request rq;
+    int rc = MPI_Iallgather(sb, n, t, recv, n, t, world(c), &rq);
+    free_type(&made);  // MPI keeps the type alive until the operation completes
+    return rc == MPI_SUCCESS ? wait_all(c, 1, &rq, "all_gather") : mpi_fail(rc, "all_gather");
 }
 
 static s1c_status m_reduce_scatter(s1c_comm *c, void *recv, const void *send, size_t count, s1c_comm_dtype dt,
@@ -131,8 +163,10 @@ static s1c_status m_reduce_scatter(s1c_comm *c, void *recv, const void *send, si
     MPI_Op mop;
     S1C_TRY(red_op(dt, op, &mop, "reduce_scatter"));
     if (count > (size_t)INT32_MAX) return s1c_err("MPI reduce_scatter: %zu elements per rank exceed the int limit", count);
-    int rc = MPI_Reduce_scatter_block(send, recv, (int)count, mpi_type(dt), mop, world(c));
+    MPI_Request rq;
+    int rc = MPI_Ireduce_scatter_block(send, recv, (int)count, mpi_type(dt), mop, world(c), &rq);
     if (rc != MPI_SUCCESS) return mpi_fail(rc, "reduce_scatter");
+    S1C_TRY(wait_all(c, 1, &rq, "reduce_scatter"));
     if (op == S1C_RED_AVG) scale_avg(recv, count, dt, c->size);
     return S1C_OK;
 }
@@ -141,8 +175,10 @@ static s1c_status m_all_reduce(s1c_comm *c, void *buf, size_t count, s1c_comm_dt
     MPI_Op mop;
     S1C_TRY(red_op(dt, op, &mop, "all_reduce"));
     if (count > (size_t)INT32_MAX) return s1c_err("MPI all_reduce: %zu elements exceed the int limit", count);
-    int rc = MPI_Allreduce(MPI_IN_PLACE, buf, (int)count, mpi_type(dt), mop, world(c));
+    MPI_Request rq;
+    int rc = MPI_Iallreduce(MPI_IN_PLACE, buf, (int)count, mpi_type(dt), mop, world(c), &rq);
     if (rc != MPI_SUCCESS) return mpi_fail(rc, "all_reduce");
+    S1C_TRY(wait_all(c, 1, &rq, "all_reduce"));
     if (op == S1C_RED_AVG) scale_avg(buf, count, dt, c->size);
     return S1C_OK;
 }
@@ -151,14 +187,16 @@ static s1c_status m_broadcast(s1c_comm *c, void *buf, size_t count, s1c_comm_dty
     MPI_Datatype t, made;
     int n = 0;
     S1C_TRY(mpi_count(count, dt, &t, &n, &made, "broadcast"));
-    int rc = MPI_Bcast(buf, n, t, root, world(c));
+    MPI_Request rq;
+    int rc = MPI_Ibcast(buf, n, t, root, world(c), &rq);
     free_type(&made);
-    return rc == MPI_SUCCESS ? S1C_OK : mpi_fail(rc, "broadcast");
+    return rc == MPI_SUCCESS ? wait_all(c, 1, &rq, "broadcast") : mpi_fail(rc, "broadcast");
 }
 
 static s1c_status m_barrier(s1c_comm *c) {
-    int rc = MPI_Barrier(world(c));
-    return rc == MPI_SUCCESS ? S1C_OK : mpi_fail(rc, "barrier");
+    MPI_Request rq;
+    int rc = MPI_Ibarrier(world(c), &rq);
+    return rc == MPI_SUCCESS ? wait_all(c, 1, &rq, "barrier") : mpi_fail(rc, "barrier");
 }
 
 // Receives posted first, then sends, then one wait for all: no ordering between peers can
@@ -191,9 +229,9 @@ static s1c_status m_sendrecv(s1c_comm *c, const s1c_comm_msg *sends, int n_sends
         free(rq);
         return st;
     }
-    rc = MPI_Waitall(posted, rq, MPI_STATUSES_IGNORE);
+    st = wait_all(c, posted, rq, "sendrecv");
     free(rq);
-    return rc == MPI_SUCCESS ? S1C_OK : mpi_fail(rc, "sendrecv");
+    return st;
 }
 
 static s1c_comm_req *new_req(const char *what) {
@@ -262,11 +300,10 @@ static s1c_status m_iall_reduce(s1c_comm *c, void *buf, size_t count, s1c_comm_d
 
 static s1c_status m_wait(s1c_comm *c, s1c_comm_req *r) {
     if (!r) return S1C_OK;
-    int rc = MPI_Wait(&r->req, MPI_STATUS_IGNORE);
-    const char *what = r->what;
-    if (rc == MPI_SUCCESS && r->scale_buf) scale_avg(r->scale_buf, r->scale_n, r->scale_dt, c->size);
-    free(r);
-    return rc == MPI_SUCCESS ? S1C_OK : mpi_fail(rc, what);
+    s1c_status st = wait_all(c, 1, &r->req, r->what);
+    if (st == S1C_OK && r->scale_buf) scale_avg(r->scale_buf, r->scale_n, r->scale_dt, c->size);
+    free(r);  // after a timeout the job is aborted; the request is left to MPI_Abort
+    return st;
 }
 
 static s1c_status m_test(s1c_comm *c, s1c_comm_req *r, int *done) {

@@ -11,6 +11,16 @@
 // stream is a blocking stream (ordered after the legacy default stream, so after cudaMemcpy), and
 // blocking calls and wait() synchronise the host with the collective.
 //
+// Stalls (c->timeout_s > 0, train.collective_timeout_s). Host waits (no compute stream attached,
+// the barrier) poll their event with the deadline and ncclCommGetAsyncError; on a timeout the
+// communicator is aborted (ncclCommAbort) and the call fails naming the collective. Stream-ordered
+// collectives never block the host here, so a watchdog thread watches them: every collective
+// records a watch event on the communication stream with its time; the thread polls the oldest
+// unfinished one every 100 ms and, past the deadline (or on an asynchronous NCCL error), prints
+// the collective and its sequence number, aborts the communicator (the one NCCL call meant for
+// another thread) and ends the process with S1C_COMM_TIMEOUT_EXIT, which takes the job down (the
+// host thread may be blocked in a device synchronisation it cannot leave). Not yet run on a GPU.
+//
 // Creation is collective: the ranks agree that each has a usable GPU before rank 0's NCCL id is
 // broadcast over MPI, so no rank waits in a broadcast or an init that another never joins.
 #ifdef S1C_HAVE_NCCL
@@ -18,10 +28,13 @@
 #include <cuda_runtime.h>
 #include <mpi.h>
 #include <nccl.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "comm_impl.h"
 
@@ -33,9 +46,19 @@ typedef struct nccl_req {
     struct nccl_req *next;
 } nccl_req;
 
+// The watchdog's ring of collectives in flight on the communication stream (oldest at head).
+enum { WATCH_RING = 64 };
+typedef struct {
+    cudaEvent_t ev;
+    double t;  // when it was enqueued (CLOCK_MONOTONIC seconds)
+    const char *what;
+    unsigned long seq;
+} watch_slot;
+
 typedef struct {
     ncclComm_t nc;
     int device;
+    s1c_comm *owner;       // for timeout_s / timed_out
     cudaStream_t cs;       // communication stream (owned)
     cudaStream_t compute;  // attached compute stream (not owned); NULL: none
     cudaEvent_t ready;     // recorded on `compute` before each collective
@@ -44,6 +67,14 @@ typedef struct {
     nccl_req *free_reqs;
     int outstanding;       // requests handed out and not yet waited on
     int failed;            // an NCCL call failed: destroy aborts instead of a collective finalize
+    // watchdog (started with the first collective while owner->timeout_s > 0)
+    pthread_t wd;
+    int wd_running;
+    volatile int wd_stop;
+    pthread_mutex_t wd_mu;
+    watch_slot ring[WATCH_RING];
+    int head, n_watch;
+    unsigned long seq;
 } nccl_impl;
 
 static nccl_impl *impl_of(s1c_comm *c) { return (nccl_impl *)c->impl; }
@@ -90,6 +121,119 @@ static s1c_status nccl_red(s1c_comm_dtype dt, s1c_red_op op, ncclRedOp_t *out, c
     return s1c_err("NCCL %s: unknown reduction %d", what, (int)op);
 }
 
+static double mono_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+// Timed out or failed: abort the communicator so no NCCL kernel keeps waiting on the device.
+// Under the watchdog's lock: it reads im->nc.
+static void abort_comm(nccl_impl *im) {
+    pthread_mutex_lock(&im->wd_mu);
+    if (im->nc) ncclCommAbort(im->nc);
+    im->nc = NULL;
+    im->failed = 1;
+    pthread_mutex_unlock(&im->wd_mu);
+}
+
+// The host waits for `ev` (recorded on the communication stream after `what`), with the deadline.
+static s1c_status host_wait(nccl_impl *im, cudaEvent_t ev, const char *what) {
+    const double timeout = im->owner ? im->owner->timeout_s : 0.0;
+    if (!(timeout > 0)) {
+        CU_TRY(cudaEventSynchronize(ev), what);
+        return S1C_OK;
+    }
+    const double t0 = mono_s();
+    for (;;) {
+        cudaError_t e = cudaEventQuery(ev);
+        if (e == cudaSuccess) return S1C_OK;
+        if (e != cudaErrorNotReady) return cuda_fail(e, what);
+        ncclResult_t ar = ncclSuccess;
+        if (ncclCommGetAsyncError(im->nc, &ar) == ncclSuccess && ar != ncclSuccess && ar != ncclInProgress) {
+            s1c_status st = nccl_fail(im, ar, what);
+            abort_comm(im);
+            return st;
+        }
+        if (mono_s() - t0 > timeout) {
+            abort_comm(im);
+            im->owner->timed_out = 1;
+            return s1c_err("NCCL %s did not complete within %g s (train.collective_timeout_s): another rank stopped "
+                           "making progress; the communicator was aborted", what, timeout);
+        }
+        nanosleep(&(struct timespec){0, 100000}, NULL);
+    }
+}
+
+static void *watchdog(void *arg) {
+    nccl_impl *im = arg;
+    cudaSetDevice(im->device);
+    while (!im->wd_stop) {
+        nanosleep(&(struct timespec){0, 100000000}, NULL);
+        pthread_mutex_lock(&im->wd_mu);
+        while (im->n_watch > 0 && cudaEventQuery(im->ring[im->head].ev) == cudaSuccess) {
+            im->head = (im->head + 1) % WATCH_RING;
+            im->n_watch--;
+        }
+        const double timeout = im->owner->timeout_s;
+        const watch_slot *w = im->n_watch > 0 ? &im->ring[im->head] : NULL;
+        ncclResult_t ar = ncclSuccess;
+        const int async_bad = im->nc && ncclCommGetAsyncError(im->nc, &ar) == ncclSuccess && ar != ncclSuccess &&
+                              ar != ncclInProgress;
+        if ((w && timeout > 0 && mono_s() - w->t > timeout) || async_bad) {
+            char msg[512];
+            int len;
+            if (async_bad)
+                len = snprintf(msg, sizeof msg, "s1c-train: rank %d: NCCL %s (collective #%lu) failed: %s; aborting "
+                               "the communicator and the job\n", im->owner->rank, w ? w->what : "collective",
+                               w ? w->seq : 0ul, ncclGetErrorString(ar));
+            else
+                len = snprintf(msg, sizeof msg, "s1c-train: rank %d: NCCL %s (collective #%lu) did not complete "
+                               "within %g s (train.collective_timeout_s): another rank stopped making progress; "
+                               "aborting the communicator and the job\n", im->owner->rank, w->what, w->seq, timeout);
+            if (len > 0 && write(STDERR_FILENO, msg, (size_t)len < sizeof msg ? (size_t)len : sizeof msg - 1) < 0) {
+                // nowhere left to report
+            }
+            if (im->nc) ncclCommAbort(im->nc);
+            _exit(async_bad ? 1 : S1C_COMM_TIMEOUT_EXIT);
+        }
+        pthread_mutex_unlock(&im->wd_mu);
+    }
+    return NULL;
+}
+
+// After each collective is enqueued: a watch event for the watchdog (when a timeout is set).
+static s1c_status watch(nccl_impl *im, const char *what) {
+    if (!im->owner || !(im->owner->timeout_s > 0)) return S1C_OK;
+    if (!im->wd_running) {
+        for (int i = 0; i < WATCH_RING; i++)
+            CU_TRY(cudaEventCreateWithFlags(&im->ring[i].ev, cudaEventDisableTiming), "creating the watch events");
+        if (pthread_create(&im->wd, NULL, watchdog, im) != 0) return s1c_err("NCCL: cannot start the watchdog thread");
+        im->wd_running = 1;
+    }
+    pthread_mutex_lock(&im->wd_mu);
+    if (im->n_watch == WATCH_RING) {  // 64 collectives in flight: the host is far ahead; wait for the oldest
+        cudaEvent_t oldest = im->ring[im->head].ev;
+        const char *oldest_what = im->ring[im->head].what;
+        pthread_mutex_unlock(&im->wd_mu);
+        S1C_TRY(host_wait(im, oldest, oldest_what));
+        pthread_mutex_lock(&im->wd_mu);
+        // the watchdog may have retired some meanwhile: retire what is complete, the oldest at least
+        while (im->n_watch > 0 && cudaEventQuery(im->ring[im->head].ev) == cudaSuccess) {
+            im->head = (im->head + 1) % WATCH_RING;
+            im->n_watch--;
+        }
+    }
+    watch_slot *w = &im->ring[(im->head + im->n_watch) % WATCH_RING];
+    cudaError_t e = cudaEventRecord(w->ev, im->cs);
+    w->t = mono_s();
+    w->what = what;
+    w->seq = ++im->seq;
+    if (e == cudaSuccess) im->n_watch++;
+    pthread_mutex_unlock(&im->wd_mu);
+    return e == cudaSuccess ? S1C_OK : cuda_fail(e, "recording a watch event");
+}
+
 // Before a collective: the communication stream waits for the compute stream's work so far.
 static s1c_status enter(nccl_impl *im) {
     if (!im->compute) return S1C_OK;
@@ -108,12 +252,12 @@ static s1c_status async_error(nccl_impl *im, const char *what) {
 
 // After a blocking collective: compute-stream order, or host order when no stream is attached.
 static s1c_status leave_blocking(nccl_impl *im, const char *what) {
+    CU_TRY(cudaEventRecord(im->finished, im->cs), what);
     if (im->compute) {
-        CU_TRY(cudaEventRecord(im->finished, im->cs), what);
         CU_TRY(cudaStreamWaitEvent(im->compute, im->finished, 0), what);
-        return S1C_OK;
+        return watch(im, what);
     }
-    CU_TRY(cudaStreamSynchronize(im->cs), what);
+    S1C_TRY(host_wait(im, im->finished, what));
     return async_error(im, what);
 }
 
@@ -140,7 +284,7 @@ static s1c_status leave_async(nccl_impl *im, const char *what, s1c_comm_req **re
     im->outstanding++;
     // The interface's request type is opaque; this backend's requests are nccl_req.
     *req = (s1c_comm_req *)(void *)r;
-    return S1C_OK;
+    return watch(im, what);
 }
 
 // ---- the collectives ------------------------------------------------------------------------
@@ -237,7 +381,8 @@ static s1c_status n_barrier(s1c_comm *c) {
     nccl_impl *im = impl_of(c);
     ncclResult_t r = ncclAllReduce(im->scratch, im->scratch, 1, ncclInt32, ncclSum, im->nc, im->cs);
     if (r != ncclSuccess) return nccl_fail(im, r, "barrier");
-    CU_TRY(cudaStreamSynchronize(im->cs), "barrier");
+    CU_TRY(cudaEventRecord(im->finished, im->cs), "barrier");
+    S1C_TRY(host_wait(im, im->finished, "barrier"));
     return async_error(im, "barrier");
 }
 
@@ -266,13 +411,19 @@ static s1c_status n_wait(s1c_comm *c, s1c_comm_req *req) {
     if (!req) return S1C_OK;
     nccl_impl *im = impl_of(c);
     nccl_req *r = (nccl_req *)(void *)req;
-    cudaError_t e = im->compute ? cudaStreamWaitEvent(im->compute, r->done, 0) : cudaEventSynchronize(r->done);
     const char *what = r->what;
+    s1c_status st = S1C_OK;
+    if (im->compute) {
+        cudaError_t e = cudaStreamWaitEvent(im->compute, r->done, 0);
+        if (e != cudaSuccess) st = cuda_fail(e, what);
+    } else {
+        st = host_wait(im, r->done, what);
+        if (st == S1C_OK) st = async_error(im, what);
+    }
     r->next = im->free_reqs;
     im->free_reqs = r;
     im->outstanding--;
-    if (e != cudaSuccess) return cuda_fail(e, what);
-    return im->compute ? S1C_OK : async_error(im, what);
+    return st;
 }
 
 static s1c_status n_test(s1c_comm *c, s1c_comm_req *req, int *done) {
@@ -300,6 +451,13 @@ static s1c_status n_set_stream(s1c_comm *c, void *stream) {
 static void n_destroy(s1c_comm *c) {
     if (!c) return;
     nccl_impl *im = impl_of(c);
+    if (im && im->wd_running) {
+        im->wd_stop = 1;
+        pthread_join(im->wd, NULL);
+        for (int i = 0; i < WATCH_RING; i++) cudaEventDestroy(im->ring[i].ev);
+        im->wd_running = 0;
+    }
+    if (im) pthread_mutex_destroy(&im->wd_mu);
     if (im) {
         ncclResult_t ar = ncclSuccess;
         if (im->nc && (ncclCommGetAsyncError(im->nc, &ar) != ncclSuccess || ar != ncclSuccess)) im->failed = 1;
@@ -371,6 +529,8 @@ s1c_comm *s1c_comm_nccl_create(const s1c_dist *d) {
     s1c_comm *c = s1c_xcalloc(1, sizeof *c);
     nccl_impl *im = s1c_xcalloc(1, sizeof *im);
     c->impl = im;
+    im->owner = c;
+    pthread_mutex_init(&im->wd_mu, NULL);
     s1c_status st = agree(local_setup(im, d), "finding this rank's GPU");
     // rank 0 makes the id; its success travels with it so no rank inits from garbage
     struct {

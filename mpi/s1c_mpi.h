@@ -100,7 +100,19 @@ struct s1c_comm {
     // With no stream attached, blocking calls and wait() synchronise the host instead. Only while
     // no request is in flight.
     s1c_status (*set_stream)(s1c_comm *c, void *stream);
+
+    // Stall detection (issue 13 §4): a blocking call or wait() that has not completed after
+    // timeout_s seconds (0: never) fails with a message naming the collective and sets timed_out;
+    // the caller must then abort the job (the peers are stuck in it). NCCL also aborts its
+    // communicator (ncclCommAbort) so that no kernel keeps waiting on the device.
+    double timeout_s;
+    int timed_out;
 };
+
+// The exit status of a process whose NCCL watchdog found a collective past timeout_s (it ends the
+// process itself: the host thread may be blocked in a device synchronisation); s1c-train's
+// S1C_TRAIN_EXIT_TIMEOUT is the same number.
+#define S1C_COMM_TIMEOUT_EXIT 5
 
 // backend: "mpi" (host buffers, MPI_COMM_WORLD). "nccl" (device buffers, every rank of the world,
 // on GPU s1c_dist_gpu(d); collective: every rank must call it) exists in builds with CUDA; in

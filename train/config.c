@@ -41,10 +41,13 @@ static const key_desc KEYS[] = {
     KS("train.loss_norm", loss_norm, "seq_mean|token_mean"),
     KI("train.seed", seed),
     KI("train.max_steps", max_steps),
+    KI("train.stop_after", stop_after),
     KS("train.device", device, "cpu|cuda|cpu-bf16"),
     KS("train.comm", comm, "mpi|nccl"),
     KS("train.balance", balance, "sequences|tokens"),
     KS("train.reduce_dtype", reduce_dtype, "fp32|bf16"),
+    KS("train.nonfinite", nonfinite, "stop|skip_step"),
+    KD("train.collective_timeout_s", collective_timeout_s),
     KD("optim.lr", lr),
     KD("optim.warmup_ratio", warmup_ratio),
     KS("optim.schedule", schedule, "cosine|constant"),
@@ -112,6 +115,8 @@ void s1c_train_config_defaults(s1c_train_config *c) {
     c->progress = 1;
     strcpy(c->balance, "sequences");
     strcpy(c->reduce_dtype, "fp32");
+    strcpy(c->nonfinite, "stop");
+    c->collective_timeout_s = 1800.0;  // PyTorch's default process-group timeout
     // the documented example cluster: 2 nodes x 8 H100 SXM, NVLink 4, 8 x 400 Gbit/s NICs per node
     c->cluster_nodes = 2;
     c->cluster_gpus_per_node = 8;
@@ -192,6 +197,18 @@ static s1c_status assign(s1c_train_config *c, const char *where, const char *key
     return s1c_err("%s: %s: internal: bad key type", where, key);
 }
 
+// A recipe file's value: a relative path is taken relative to the file's folder (`base`, absolute),
+// so the recipe means the same files from any working directory.
+static s1c_status assign_from_file(s1c_train_config *c, const char *where, const char *key, const char *val,
+                                   const char *base) {
+    const key_desc *k = find_key(key);
+    if (!k || k->type != K_PATH || !val[0] || val[0] == '/' || !base) return assign(c, where, key, val);
+    char full[2 * S1C_PATH_MAX + 2];
+    if (strcmp(val, ".") == 0) snprintf(full, sizeof full, "%s", base);
+    else snprintf(full, sizeof full, "%s/%s", base, val);
+    return assign(c, where, key, full);
+}
+
 s1c_status s1c_train_config_set(s1c_train_config *c, const char *assignment) {
     const char *eq = strchr(assignment, '=');
     if (!eq || eq == assignment) return s1c_err("--set %s: expected section.key=value", assignment);
@@ -213,6 +230,15 @@ s1c_status s1c_train_config_load(s1c_train_config *c, const char *path) {
         return s1c_err("%s: cannot initialise the YAML parser", path);
     }
     yaml_parser_set_input_file(&p, fp);
+    // the recipe's folder, absolute (the file opened, so it exists)
+    char *base = NULL;
+    {
+        char *copy = s1c_xstrdup(path), *slash = strrchr(copy, '/');
+        if (slash == copy) slash[1] = '\0';
+        else if (slash) *slash = '\0';
+        base = realpath(slash ? copy : ".", NULL);
+        free(copy);
+    }
     s1c_status st = S1C_OK;
     int depth = 0;  // mapping depth: 1 = top level, 2 = inside a section
     char section[64] = "", key[64] = "";
@@ -267,7 +293,7 @@ s1c_status s1c_train_config_load(s1c_train_config *c, const char *path) {
                 } else {
                     char full[160];
                     snprintf(full, sizeof full, "%s.%s", section, key);
-                    st = assign(c, where, full, v);
+                    st = assign_from_file(c, where, full, v, base);
                     have_key = 0;
                 }
                 break;
@@ -278,6 +304,7 @@ s1c_status s1c_train_config_load(s1c_train_config *c, const char *path) {
     }
     yaml_parser_delete(&p);
     fclose(fp);
+    free(base);
     return st;
 }
 
@@ -294,6 +321,7 @@ s1c_status s1c_train_config_validate(const s1c_train_config *c, int world, int c
     NEED(c->micro_batch_size >= 1, "train.micro_batch_size: must be >= 1 (got %d)", c->micro_batch_size);
     NEED(c->block_size >= 2, "data.block_size: must be >= 2 (got %d)", c->block_size);
     NEED(c->max_steps >= 0, "train.max_steps: must be >= 0 (got %d)", c->max_steps);
+    NEED(c->stop_after >= 0, "train.stop_after: must be >= 0 (got %d)", c->stop_after);
     NEED(c->lr > 0, "optim.lr: must be > 0 (got %g)", c->lr);
     NEED(c->warmup_ratio >= 0 && c->warmup_ratio < 1, "optim.warmup_ratio: must be in [0, 1) (got %g)",
          c->warmup_ratio);
@@ -303,6 +331,8 @@ s1c_status s1c_train_config_validate(const s1c_train_config *c, int world, int c
     NEED(c->weight_decay >= 0, "optim.weight_decay: must be >= 0 (got %g)", c->weight_decay);
     NEED(c->max_grad_norm >= 0, "optim.max_grad_norm: must be >= 0 (0 disables clipping; got %g)",
          c->max_grad_norm);
+    NEED(c->collective_timeout_s >= 0, "train.collective_timeout_s: must be >= 0 (0: no timeout; got %g)",
+         c->collective_timeout_s);
     NEED(c->save_every >= 0, "output.save_every: must be >= 0 (got %d)", c->save_every);
     NEED(c->keep_last >= 0, "output.keep_last: must be >= 0 (got %d)", c->keep_last);
     NEED(c->export_shard_mb >= 0, "output.export_shard_mb: must be >= 0 (got %d)", c->export_shard_mb);

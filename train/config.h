@@ -24,11 +24,16 @@ typedef struct {
     char precision[8];      // "bf16" | "fp32": activation / gathered-weight dtype on GPU (CPU: fp32)
     char loss_norm[16];     // "seq_mean" (s1's objective) | "token_mean"
     int seed;               // data order (per-epoch shuffle)
-    int max_steps;          // stop after this step (0: the whole schedule); the LR schedule is unchanged
+    int max_steps;          // > 0: the run's length in optimizer steps, as HF's max_steps: the schedule is
+                            // planned for it and the data cycles over as many epochs as it needs (0: epochs)
+    int stop_after;         // > 0: this job ends after that step, the schedule unchanged (--resume continues)
     char device[16];        // "cpu" | "cuda" | "cpu-bf16" (the GPU's bf16 storage on the CPU, for tests)
     char comm[8];           // "mpi" | "nccl"
     char balance[16];       // "sequences": whole sequences per rank | "tokens": equal-token shares (train/cp.h)
     char reduce_dtype[8];   // "fp32" | "bf16": dtype of the gradients' reduce-scatter (bf16 backends)
+    char nonfinite[16];     // "stop" (default): a non-finite loss or gradient norm ends the run, exit 4 |
+                            // "skip_step": that step's update is skipped
+    double collective_timeout_s;  // a collective that does not complete in this long aborts the job (0: never)
     // optim:
     double lr, warmup_ratio;
     char schedule[16];  // "cosine" | "constant"
@@ -58,7 +63,9 @@ typedef struct {
 } s1c_train_config;
 
 void s1c_train_config_defaults(s1c_train_config *c);
-// Reads a YAML file over the current values (call s1c_train_config_defaults first).
+// Reads a YAML file over the current values (call s1c_train_config_defaults first). A relative
+// path value (model.path, data.path, output.dir, ...) resolves against the file's own folder and
+// is stored absolute; --set values stay as given (relative to the working directory).
 s1c_status s1c_train_config_load(s1c_train_config *c, const char *path);
 // Applies one "section.key=value" override.
 s1c_status s1c_train_config_set(s1c_train_config *c, const char *assignment);

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "finite.h"
 #include "s1c_file.h"
 
 // Files a Hugging Face model directory carries besides the weights and config.json.
@@ -81,6 +82,14 @@ s1c_status s1c_import_hf(s1c_fsdp *f, s1c_comm *c, const s1c_qwen2_config *cfg, 
         const size_t n = lo >= x->g.numel ? 0 : (x->g.numel - lo < x->g.shard ? x->g.numel - lo : x->g.shard);
         if (n) st = s1c_qwen2_ckpt_read(ck, u, lo, n, host);
         if (st != S1C_OK) break;
+        // a NaN or Inf would train into every weight within a step: refused here, named
+        const size_t bad = s1c_first_nonfinite(host, n);
+        if (bad < n) {
+            char where[256];
+            s1c_describe_element(lay, u, lo + bad, where, sizeof where);
+            st = s1c_err("%s: %s is %g: non-finite weights are refused", model_dir, where, (double)host[bad]);
+            break;
+        }
         memset(host + n, 0, (x->g.shard - n) * sizeof(float));
         s1c_fsdp_copy_h2d(f, x->master, host, x->g.shard);
     }

@@ -1,6 +1,7 @@
 #include "trainer.h"
 
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "log.h"
 #include "packed.h"
 #include "qwen2.h"
+#include "rundir.h"
 #include "s1c_file.h"
 #include "sampler.h"
 #include "schedule.h"
@@ -28,10 +30,56 @@ static double now_s(void) {
 void s1c_train_fault_check(int rank, long step) {
     const char *r = getenv("S1C_FAULT_RANK"), *s = getenv("S1C_FAULT_STEP");
     if (!r || !s || atoi(r) != rank || atol(s) != step) return;
+    const char *mode = getenv("S1C_FAULT_MODE");
+    if (mode && !strcmp(mode, "stop")) {  // a stalled rank: alive, in no collective, never progressing
+        fprintf(stderr, "s1c-train: rank %d: injected stall at step %ld (S1C_FAULT_MODE=stop): SIGSTOP\n", rank, step);
+        fflush(stderr);
+        raise(SIGSTOP);
+        return;
+    }
     fprintf(stderr, "s1c-train: rank %d: injected fault at step %ld (S1C_FAULT_RANK/S1C_FAULT_STEP): exiting with status 3\n",
             rank, step);
     fflush(stderr);
     _exit(3);
+}
+
+// ---- signals -------------------------------------------------------------------------------
+// SIGTERM / SIGUSR1 (a scheduler's notice: Slurm's --signal, a preemption): the current step
+// finishes, a checkpoint is written, exit 75. SIGINT (a person's Ctrl-C): a message naming the
+// signal and exit 130 at once, from the handler (write and _exit are async-signal-safe); the last
+// complete checkpoint stands (a half-written one has no COMPLETE marker and is never resumed).
+static volatile sig_atomic_t g_stop_signal;
+static char g_int_msg[160];
+static size_t g_int_len;
+
+static void on_stop_signal(int sig) { g_stop_signal = sig; }
+
+static void on_sigint(int sig) {
+    (void)sig;
+    if (write(STDERR_FILENO, g_int_msg, g_int_len) < 0) {
+        // nothing left to report to
+    }
+    _exit(S1C_TRAIN_EXIT_INTERRUPTED);
+}
+
+static void install_signals(int rank) {
+    g_int_len = (size_t)snprintf(g_int_msg, sizeof g_int_msg,
+                                 "s1c-train: rank %d: interrupted by SIGINT: stopping now, no checkpoint written (the "
+                                 "last complete one stands: --resume)\n", rank);
+    if (g_int_len >= sizeof g_int_msg) g_int_len = sizeof g_int_msg - 1;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    sa.sa_handler = on_stop_signal;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGUSR1, &sa, NULL);
+    sa.sa_handler = on_sigint;
+    sigaction(SIGINT, &sa, NULL);
+}
+
+static const char *signal_name(int sig) {
+    return sig == SIGTERM ? "SIGTERM" : sig == SIGUSR1 ? "SIGUSR1" : sig == SIGINT ? "SIGINT" : "a signal";
 }
 
 // Every rank learns whether all succeeded; keeps the local message when this rank failed.
@@ -91,6 +139,7 @@ typedef struct {
     // train.balance tokens (train/cp.h): the K/V exchange and its own communicator
     s1c_comm *ccomm;
     s1c_cp_exchange *cpx;
+    int exit_code;  // S1C_TRAIN_EXIT_* when the run ends early for a reason of its own
 } run_ctx;
 
 // Builds this rank's micro-batches of a step with weights that make the rank-averaged gradient
@@ -166,10 +215,15 @@ static s1c_status setup(run_ctx *x, const s1c_dist *d) {
         lens[i] = s1c_packed_length(x->pk, i);
         if (lens[i] > longest) longest = lens[i];
     }
-    s1c_status st = s1c_sampler_init(&x->smp, lens, n, tc->block_size, tc->global_batch_size, tc->epochs,
+    // train.max_steps as in HF: the run is that many steps, over as many epochs as they need
+    const long per_epoch = (long)((n + (size_t)tc->global_batch_size - 1) / (size_t)tc->global_batch_size);
+    const int epochs = tc->max_steps > 0 && per_epoch > 0 ? (int)((tc->max_steps + per_epoch - 1) / per_epoch)
+                                                          : tc->epochs;
+    s1c_status st = s1c_sampler_init(&x->smp, lens, n, tc->block_size, tc->global_batch_size, epochs,
                                      (uint64_t)(int64_t)tc->seed);
     free(lens);
     S1C_TRY(st);
+    if (tc->max_steps > 0) x->smp.total_steps = tc->max_steps;
     // Host collectives always go over MPI; train.comm names the engine's (validated to match the device).
     x->comm = s1c_comm_create(d, "mpi");
     if (!x->comm) return S1C_ERR;
@@ -237,15 +291,16 @@ static s1c_status train_loop(run_ctx *x, long start, s1c_ckpt_meta *meta) {
     const s1c_train_config *tc = x->tc;
     const int rank = x->comm->rank, W = x->comm->size;
     const long total = x->smp.total_steps;
-    const long stop = tc->max_steps > 0 && tc->max_steps < total ? tc->max_steps : total;
+    const long stop = tc->stop_after > 0 && tc->stop_after < total ? tc->stop_after : total;
     const long warmup = s1c_warmup_steps(tc->warmup_ratio, total);
     s1c_logger lg = {0};
     char path[S1C_PATH_MAX + 64];
     if (rank == 0) {
         snprintf(path, sizeof path, "%s/metrics.jsonl", tc->out_dir);
         S1C_TRY(s1c_logger_open(&lg, path, start, tc->progress));
-        printf("s1c-train: %d ranks, %ld steps (%ld per epoch x %d epochs), warmup %ld, starting at step %ld\n", W,
-               total, x->smp.steps_per_epoch, tc->epochs, warmup, start);
+        printf("s1c-train: %d ranks, %ld steps (%ld per epoch, %d epochs%s), warmup %ld, starting at step %ld%s\n", W,
+               total, x->smp.steps_per_epoch, x->smp.epochs, tc->max_steps > 0 ? ", train.max_steps" : "", warmup,
+               start, stop < total ? " (this job stops after train.stop_after)" : "");
     }
     s1c_status st = S1C_OK;
     const int n_micro = tc->global_batch_size / (W * tc->micro_batch_size);
@@ -269,9 +324,26 @@ static s1c_status train_loop(run_ctx *x, long start, s1c_ckpt_meta *meta) {
         if (st == S1C_OK) st = x->comm->all_reduce(x->comm, &loss, 1, S1C_COMM_F64, S1C_RED_AVG);
         if (st == S1C_OK) st = s1c_fsdp_grad_norm(x->f, &norm);
         if (st != S1C_OK) {
+            s1c_err_prefix("step %ld", s + 1);
             s1c_step_plan_free(&plan);
             break;
         }
+        // The loss and the norm are global (all-reduced), so every rank takes the same branch here.
+        if (!isfinite(loss) || !isfinite(norm)) {
+            if (strcmp(tc->nonfinite, "skip_step") != 0) {
+                s1c_step_plan_free(&plan);
+                x->exit_code = S1C_TRAIN_EXIT_NONFINITE;
+                st = s1c_err("step %ld: loss %g, gradient norm %g: not finite; stopped before the update "
+                             "(train.nonfinite stop), nothing of this step is saved; the last checkpoint holds finite "
+                             "weights (lower optim.lr, or train.nonfinite skip_step to skip such steps)",
+                             s + 1, loss, norm);
+                break;
+            }
+            if (rank == 0)
+                printf("s1c-train: step %ld: loss %g, gradient norm %g: not finite; update skipped "
+                       "(train.nonfinite skip_step)\n", s + 1, loss, norm);
+        }
+        const int skip = !isfinite(loss) || !isfinite(norm);
         // torch.nn.utils.clip_grad_norm_: coefficient max / (norm + 1e-6), at most 1
         double clip = 1.0;
         if (tc->max_grad_norm > 0) {
@@ -279,8 +351,9 @@ static s1c_status train_loop(run_ctx *x, long start, s1c_ckpt_meta *meta) {
             if (clip > 1.0) clip = 1.0;
         }
         const double lr = tc->lr * s1c_lr_lambda(tc->schedule, s, warmup, total);
-        s1c_fsdp_adamw(x->f, (float)lr, (float)tc->beta1, (float)tc->beta2, (float)tc->eps, (float)tc->weight_decay,
-                       (float)clip, (int)(s + 1));
+        if (!skip)
+            s1c_fsdp_adamw(x->f, (float)lr, (float)tc->beta1, (float)tc->beta2, (float)tc->eps,
+                           (float)tc->weight_decay, (float)clip, (int)(s + 1));
         double dt = now_s() - t0;
         steps_timed++;
         if (rank == 0) {
@@ -304,13 +377,27 @@ static s1c_status train_loop(run_ctx *x, long start, s1c_ckpt_meta *meta) {
         meta->step = s + 1;
         meta->epoch = (int)((s + 1) / x->smp.steps_per_epoch);
         meta->samples_seen += plan.step_samples;
-        meta->loss = loss;
+        if (!skip) meta->loss = loss;
         s1c_step_plan_free(&plan);
         const int at_end = s + 1 == stop;
-        if ((tc->save_every > 0 && (s + 1) % tc->save_every == 0) || at_end) {
+        // A stop signal may reach the ranks at different steps (or only one of them): they agree
+        // after every step, so all stop after the same one.
+        int32_t sig = g_stop_signal;
+        if (!at_end) st = x->comm->all_reduce(x->comm, &sig, 1, S1C_COMM_I32, S1C_RED_MAX);
+        if (st != S1C_OK) break;
+        const int stop_now = !at_end && sig != 0;
+        if ((tc->save_every > 0 && (s + 1) % tc->save_every == 0) || at_end || stop_now) {
             st = s1c_ckpt_save(x->f, x->comm, tc->out_dir, meta, tc->keep_last);
             if (st == S1C_OK && rank == 0 && !lg.tty)
                 printf("s1c-train: checkpoint step %ld written under %s/checkpoints\n", s + 1, tc->out_dir);
+        }
+        if (st == S1C_OK && stop_now) {
+            if (rank == 0)
+                printf("s1c-train: %s received: stopped after step %ld of %ld with its checkpoint written; exit "
+                       "status %d (requeue the job; --resume continues)\n", signal_name(sig), s + 1, total,
+                       S1C_TRAIN_EXIT_PREEMPTED);
+            x->exit_code = S1C_TRAIN_EXIT_PREEMPTED;
+            break;
         }
     }
     free(batches);
@@ -318,16 +405,57 @@ static s1c_status train_loop(run_ctx *x, long start, s1c_ckpt_meta *meta) {
     return st;
 }
 
-s1c_status s1c_train_run(const s1c_train_config *tc, const s1c_dist *d, const s1c_train_opts *o) {
+// Rank 0, under the lock, before anything is written: a fresh run does not silently mix with
+// the checkpoints of an earlier one; temporaries of a killed write go.
+static s1c_status prepare_dir(const s1c_train_config *tc, const s1c_train_opts *o) {
+    if (!o->resume && !o->resume_dir) S1C_TRY(s1c_rundir_check_fresh(tc->out_dir, o->overwrite));
+    int n = 0;
+    long long bytes = 0;
+    S1C_TRY(s1c_rundir_clean_tmp(tc->out_dir, &n, &bytes));
+    if (n) printf("s1c-train: removed %d orphan temporary file%s (%.1f MB) of an interrupted write under %s\n", n,
+                  n == 1 ? "" : "s", (double)bytes / 1e6, tc->out_dir);
+    return S1C_OK;
+}
+
+// --resume: the newest complete checkpoint of the directory's run (OUT/RUN); a newer one of
+// another run is passed over, and said so.
+static s1c_status find_resume(const s1c_train_config *tc, int rank, char *dir, long *step) {
+    uint64_t run_id = 0;
+    S1C_TRY(s1c_rundir_read_id(tc->out_dir, &run_id));
+    long other = -1;
+    S1C_TRY(s1c_ckpt_find_latest(tc->out_dir, run_id, dir, step, &other));
+    char rid[17];
+    s1c_run_id_str(run_id, rid);
+    if (*step < 0 && other >= 0)
+        return s1c_err("--resume: %s/checkpoints holds no complete checkpoint of this directory's run %s (%s/RUN); "
+                       "the newest, step %ld, belongs to another run: name it with --resume-from to continue that one",
+                       tc->out_dir, rid, tc->out_dir, other);
+    if (*step >= 0 && other > *step && rank == 0)
+        fprintf(stderr, "s1c-train: note: passing over step %ld under %s/checkpoints, written by another run than %s "
+                "(%s/RUN); resuming this run's step %ld\n", other, tc->out_dir, rid, tc->out_dir, *step);
+    return S1C_OK;
+}
+
+s1c_status s1c_train_run(const s1c_train_config *tc, const s1c_dist *d, const s1c_train_opts *o, int *exit_code) {
     run_ctx x = {0};
     x.tc = tc;
-    s1c_status st = S1C_OK;
-    if (d->rank == 0) st = s1c_mkdirs(tc->out_dir);
-    if (st == S1C_OK) st = setup(&x, d);
+    *exit_code = S1C_TRAIN_EXIT_ERROR;
+    install_signals(d->rank);
+    s1c_rundir_lock lock = {-1};
+    // Rank 0 takes the output directory's lock first; every rank learns the outcome (after the
+    // set-up, which creates the communicator and writes nothing) before any rank writes.
+    s1c_status lock_st = d->rank == 0 ? s1c_rundir_lock_take(tc->out_dir, &lock) : S1C_OK;
+    s1c_status st = setup(&x, d);
+    if (st == S1C_OK) st = agree(x.comm, lock_st, "locking output.dir");
+    if (st == S1C_OK) st = agree(x.comm, d->rank == 0 ? prepare_dir(tc, o) : S1C_OK, "preparing output.dir");
     if (st != S1C_OK) {
         teardown(&x, st);
+        s1c_rundir_lock_release(&lock);
         return st;
     }
+    if (x.comm) x.comm->timeout_s = tc->collective_timeout_s;
+    if (x.dcomm) x.dcomm->timeout_s = tc->collective_timeout_s;
+    if (x.ccomm) x.ccomm->timeout_s = tc->collective_timeout_s;
     s1c_ckpt_meta meta = {0};
     meta.total_steps = x.smp.total_steps;
     meta.seed = (uint64_t)(int64_t)tc->seed;
@@ -340,7 +468,7 @@ s1c_status s1c_train_run(const s1c_train_config *tc, const s1c_dist *d, const s1
             snprintf(dir, sizeof dir, "%s", o->resume_dir);
             step = 0;
         } else {
-            st = s1c_ckpt_find_latest(tc->out_dir, dir, &step);
+            st = find_resume(tc, d->rank, dir, &step);
         }
         if (st == S1C_OK && step < 0)
             st = s1c_err("--resume: no complete checkpoint under %s/checkpoints", tc->out_dir);
@@ -354,22 +482,80 @@ s1c_status s1c_train_run(const s1c_train_config *tc, const s1c_dist *d, const s1
         if (st == S1C_OK && d->rank == 0) printf("s1c-train: resuming from %s (step %ld)\n", dir, meta.step);
         start = meta.step;
         meta.world = x.comm->size;
+        // a checkpoint from before run ids continues as a run of its own from here
+        if (st == S1C_OK && !meta.run_id) meta.run_id = d->rank == 0 ? s1c_rundir_new_id() : 0;
     } else {
+        meta.run_id = d->rank == 0 ? s1c_rundir_new_id() : 0;
         st = init_weights(&x);
     }
+    // every rank writes the same id into its shard headers: rank 0's
+    int64_t rid = (int64_t)meta.run_id;
+    if (st == S1C_OK) st = x.comm->broadcast(x.comm, &rid, 1, S1C_COMM_I64, 0);
+    meta.run_id = (uint64_t)rid;
     if (st == S1C_OK && d->rank == 0) {
         char cp[S1C_PATH_MAX + 32];
         snprintf(cp, sizeof cp, "%s/config.yaml", tc->out_dir);
         st = s1c_train_config_write(tc, cp);
+        if (st == S1C_OK) st = s1c_rundir_write_id(tc->out_dir, meta.run_id);
     }
+    st = agree(x.comm, st, "writing the run's recipe and id");
     if (st == S1C_OK) st = train_loop(&x, start, &meta);
-    if (st == S1C_OK && tc->export_hf) {
+    if (st == S1C_OK && tc->export_hf && x.exit_code != S1C_TRAIN_EXIT_PREEMPTED) {
         char hf[S1C_PATH_MAX + 32];
         snprintf(hf, sizeof hf, "%s/hf", tc->out_dir);
         st = s1c_export_hf(x.f, x.comm, &x.mc, tc->model_path, hf, tc->export_dtype,
                            (size_t)tc->export_shard_mb * 1000000u);
         if (st == S1C_OK && d->rank == 0) printf("s1c-train: exported the model to %s (%s)\n", hf, tc->export_dtype);
     }
+    if (st == S1C_OK) *exit_code = x.exit_code;  // 0, or preempted after its checkpoint
+    else if (x.exit_code) *exit_code = x.exit_code;
+    else if ((x.comm && x.comm->timed_out) || (x.dcomm && x.dcomm->timed_out) || (x.ccomm && x.ccomm->timed_out))
+        *exit_code = S1C_TRAIN_EXIT_TIMEOUT;
+    teardown(&x, st);
+    s1c_rundir_lock_release(&lock);
+    return st;
+}
+
+s1c_status s1c_train_export(const s1c_train_config *tc, const s1c_dist *d, const char *ckpt_dir, const char *out_dir,
+                            const char *dtype) {
+    run_ctx x = {0};
+    x.tc = tc;
+    char path[S1C_PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/config.json", tc->model_path);
+    s1c_status st = s1c_qwen2_config_load(path, &x.mc);
+    if (st == S1C_OK) {
+        x.comm = s1c_comm_create(d, "mpi");
+        if (!x.comm) st = S1C_ERR;
+    }
+    if (st == S1C_OK) {
+        x.comm->timeout_s = tc->collective_timeout_s;
+        x.be = s1c_backend_create("cpu", d->local_rank);  // the masters are fp32 on disk: no GPU needed
+        st = agree(x.comm, x.be ? S1C_OK : S1C_ERR, "creating the compute backend");
+    }
+    if (st == S1C_OK) {
+        x.dcomm = x.comm;
+        const s1c_fsdp_opts fo = {.max_T = 1};  // no step runs: the smallest activations
+        x.f = s1c_fsdp_create_opts(x.be, x.comm, &x.mc, &fo);
+        st = agree(x.comm, x.f ? S1C_OK : S1C_ERR, "creating the engine");
+    }
+    s1c_ckpt_meta meta = {0};
+    char marker[4200];
+    snprintf(marker, sizeof marker, "%s/COMPLETE", ckpt_dir);
+    if (st == S1C_OK)
+        st = agree(x.comm, access(marker, F_OK) == 0 ? S1C_OK
+                                                      : s1c_err("%s: not a complete checkpoint (no COMPLETE marker)",
+                                                                ckpt_dir),
+                   "finding the checkpoint");
+    if (st == S1C_OK) st = s1c_ckpt_load(x.f, x.comm, ckpt_dir, &meta);
+    if (st == S1C_OK && d->rank == 0) {  // an earlier export killed half-way left its temporaries
+        int n = 0;
+        s1c_rundir_clean_tmp(out_dir, &n, NULL);
+        if (n) printf("s1c-train: removed %d orphan temporary file%s under %s\n", n, n == 1 ? "" : "s", out_dir);
+    }
+    if (st == S1C_OK)
+        st = s1c_export_hf(x.f, x.comm, &x.mc, tc->model_path, out_dir, dtype, (size_t)tc->export_shard_mb * 1000000u);
+    if (st == S1C_OK && d->rank == 0)
+        printf("s1c-train: exported %s (step %ld) to %s (%s)\n", ckpt_dir, meta.step, out_dir, dtype);
     teardown(&x, st);
     return st;
 }

@@ -73,9 +73,12 @@ void s1c_cpu_argmax_rows(s1c_backend *be, int32_t *ids, float *x, int rows, int 
 // series to degree 7 (truncation < 6e-9 relative, below fp32's half-ulp 6e-8), 2^n by building
 // the exponent bits. Returns 0 below -87.3 (where expf would go subnormal; a softmax weight that
 // small is 0 to fp32 anyway) and saturates above 88.3 (keeps 2^n finite; unreachable for max-subtracted inputs).
+// NaN gives NaN: the clamp is written so that NaN (every comparison false) reduces to `lo`, so the
+// float-to-int conversion and the exponent shift below only ever see n in [-126, 128] (converting
+// NaN to int and shifting a negative value were undefined behaviour), and the NaN is put back at the end.
 static inline float cpu_expf(float x) {
     const float lo = -87.3f, hi = 88.3f;
-    float xc = x < lo ? lo : (x > hi ? hi : x);
+    float xc = x > lo ? (x < hi ? x : hi) : lo;
     // n = round(x / ln2) by the 1.5 * 2^23 trick (floorf does not vectorise without -ffast-math).
     float n = (xc * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
     float r = fmaf(n, -0.693145751953125f, xc);   // ln2 high part: 0x3f317200, exact products for |n| < 2^11
@@ -92,9 +95,9 @@ static inline float cpu_expf(float x) {
     union {
         int32_t i;
         float f;
-    } scale = {.i = ((int32_t)n + 127) << 23};
+    } scale = {.i = (int32_t)((uint32_t)((int32_t)n + 127) << 23)};
     float y = p * scale.f;
-    return x < lo ? 0.0f : y;
+    return x < lo ? 0.0f : (x == x ? y : x);
 }
 
 // Work-splitting helper: [*lo, *hi) is thread `tid`'s share of n items among `nt` threads.

@@ -129,7 +129,7 @@ int main(int argc, char **argv) {
         snprintf(log, sizeof log, "%s/rm.log", WORK);
         CHECK(cli_run(rm, NULL, log, out_text, sizeof out_text) == 0, "rm -rf %s: %s", res_out, out_text);
     }
-    rc = train(np, res_out, "--device", DEV, "--set", "train.precision=bf16", "--set", "train.max_steps=2", NULL);
+    rc = train(np, res_out, "--device", DEV, "--set", "train.precision=bf16", "--set", "train.stop_after=2", NULL);
     CHECK(rc == 0, "s1c-train --device %s, 2 steps, exited %d:\n%s", DEV, rc, out_text);
     rc = train(np, res_out, "--device", DEV, "--set", "train.precision=bf16", "--resume", NULL);
     CHECK(rc == 0 && strstr(out_text, "resuming from"), "s1c-train --device %s --resume exited %d:\n%s", DEV, rc,

@@ -3,6 +3,8 @@
 #include "../../kernels/cpu/cpu_internal.h"
 #include "kt.h"
 
+#include <float.h>
+
 int main(void) {
     double worst = 0, worst_x = 0;
     // about every 1/1024 from -87 to 88.3, plus random points
@@ -22,5 +24,10 @@ int main(void) {
                   cpu_expf(-INFINITY) == 0.0f && cpu_expf(-100.0f) == 0.0f);
     kt_check_true("cpu_expf is monotone across a range-reduction boundary",
                   cpu_expf(0.34657f) <= cpu_expf(0.34658f) && cpu_expf(-0.34658f) <= cpu_expf(-0.34657f));
+    // A diverging run feeds NaN and +inf to the softmaxes: NaN must come out as NaN (not a number
+    // built from an undefined float-to-int conversion, which UBSan reports) and +inf saturates.
+    kt_check_true("cpu_expf(NaN) is NaN", cpu_expf(NAN) != cpu_expf(NAN));
+    kt_check_true("cpu_expf(+inf) and cpu_expf(1000) are finite and large",
+                  cpu_expf(INFINITY) > 1e38f && cpu_expf(1000.0f) > 1e38f && cpu_expf(INFINITY) <= FLT_MAX);
     return check_exit("test_expf");
 }
