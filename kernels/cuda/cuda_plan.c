@@ -81,3 +81,12 @@ int s1c_cuda_bias_grad_rows(int T, int min_rows) {
     if (rows < min_rows) rows = min_rows;
     return (int)rows;
 }
+
+const char *s1c_cuda_cudnn_refusal(long runtime, long compiled) {
+    if (runtime <= 0) return "cuDNN reports no version (library not loaded?)";
+    if (runtime / 10000 != compiled / 10000) return "cuDNN major version at run time differs from the headers built against";
+    if (runtime < S1C_CUDNN_MIN_VERSION)
+        return "cuDNN older than 9.10.0: the SDPA graphs are the ones cudnn-frontend builds for 9.10+ "
+               "(older releases need a second padding mask in the backward and refuse these graphs)";
+    return NULL;
+}

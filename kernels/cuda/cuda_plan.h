@@ -50,6 +50,15 @@ int s1c_cuda_ce_chunk(int T, int V, int want_grad, size_t chunk_bytes);
 // few enough blocks along y (ceil(T / rows) <= S1C_CUDA_GRID_YZ_MAX).
 int s1c_cuda_bias_grad_rows(int T, int min_rows);
 
+// cuDNN run-time version policy (cudnnGetVersion(): major*10000 + minor*100 + patch since 9.0).
+// The SDPA graphs of cuda_attn_cudnn.cu follow what cudnn-frontend emits for cuDNN >= 9.10 (mask
+// order: scale, subtract stats, padding, causal; no second padding mask; plain fp32 dQ
+// accumulator), and GQA with ragged (THD) backward needs >= 9.6. Returns NULL when `runtime` may
+// build them, else why not (static text). `compiled` is CUDNN_VERSION of the headers: a different
+// major at run time is refused too (backend API attributes differ across majors).
+#define S1C_CUDNN_MIN_VERSION 91000
+const char *s1c_cuda_cudnn_refusal(long runtime, long compiled);
+
 #ifdef __cplusplus
 }
 #endif

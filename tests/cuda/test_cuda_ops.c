@@ -220,7 +220,10 @@ static void test_swiglu(pair p) {
     free(gu), free(dy);
 }
 
-static void test_matmul(pair p, int T, int IC, int OC, int with_bias) {
+// bias_off: the bias operand starts bias_off elements into its buffer. 1 makes it 2-byte aligned, so
+// the CUDA backend cannot fuse it as a cuBLASLt epilogue (16-byte alignment) and takes the separate
+// k_add_bias kernel: the fallback path, tested explicitly (cudaMalloc'd buffers are 256-aligned).
+static void test_matmul_ex(pair p, int T, int IC, int OC, int with_bias, int bias_off) {
     float *x = host_rand((size_t)T * IC, 1.0f, 1), *w = host_rand((size_t)OC * IC, 1.0f, 1);
     float *bias = host_rand(OC, 1.0f, 1), *dy = host_rand((size_t)T * OC, 1.0f, 1);
     float *dx0 = host_rand((size_t)T * IC, 1.0f, 1), *dw0 = host_rand((size_t)OC * IC, 1.0f, 0);
@@ -228,11 +231,17 @@ static void test_matmul(pair p, int T, int IC, int OC, int with_bias) {
     float *o[2], *dx[2], *dxa[2], *dw[2], *db[2];
     for (int k = 0; k < 2; k++) {
         s1c_backend *be = bes[k];
-        void *x_ = act_up(be, x, (size_t)T * IC), *w_ = act_up(be, w, (size_t)OC * IC), *b_ = act_up(be, bias, OC);
+        float *bias_pad = (float *)s1c_xmalloc((size_t)(OC + bias_off) * sizeof(float));
+        for (int i = 0; i < bias_off; i++) bias_pad[i] = 0.0f;
+        memcpy(bias_pad + bias_off, bias, (size_t)OC * sizeof(float));
+        void *x_ = act_up(be, x, (size_t)T * IC), *w_ = act_up(be, w, (size_t)OC * IC);
+        void *b_ = act_up(be, bias_pad, (size_t)OC + bias_off);
+        free(bias_pad);
+        void *b_use = (char *)b_ + (size_t)bias_off * s1c_dtype_size(be->act_dtype);
         void *dy_ = act_up(be, dy, (size_t)T * OC), *o_ = act_up(be, dy, (size_t)T * OC);
         void *dx_ = act_up(be, dx0, (size_t)T * IC), *dxa_ = act_up(be, dx0, (size_t)T * IC);
         float *dw_ = raw_up(be, dw0, (size_t)OC * IC * 4), *db_ = raw_up(be, bias, OC * 4);
-        be->matmul_fwd(be, o_, x_, w_, with_bias ? b_ : NULL, T, IC, OC);
+        be->matmul_fwd(be, o_, x_, w_, with_bias ? b_use : NULL, T, IC, OC);
         be->matmul_bwd(be, dx_, dw_, with_bias ? db_ : NULL, dy_, x_, w_, T, IC, OC, 0);
         be->matmul_bwd(be, dxa_, NULL, NULL, dy_, x_, w_, T, IC, OC, 1);
         o[k] = s1c_xmalloc((size_t)T * OC * 4), dx[k] = s1c_xmalloc((size_t)T * IC * 4);
@@ -246,7 +255,8 @@ static void test_matmul(pair p, int T, int IC, int OC, int with_bias) {
         be->free(be, dx_), be->free(be, dxa_), be->free(be, dw_), be->free(be, db_);
     }
     char name[96];
-    snprintf(name, sizeof name, "matmul_fwd %dx%dx%d%s", T, IC, OC, with_bias ? "+bias" : "");
+    snprintf(name, sizeof name, "matmul_fwd %dx%dx%d%s%s", T, IC, OC, with_bias ? "+bias" : "",
+             with_bias && bias_off ? " (bias 2-byte aligned: k_add_bias path)" : "");
     check(name, o[1], o[0], (size_t)T * OC, 8e-3, "bf16 output rounding, fp32 accumulation");
     check("  matmul_bwd dinp", dx[1], dx[0], (size_t)T * IC, 8e-3, "bf16 output rounding");
     check("  matmul_bwd dinp (accumulate)", dxa[1], dxa[0], (size_t)T * IC, 8e-3, "bf16 rounding of the sum");
@@ -255,6 +265,7 @@ static void test_matmul(pair p, int T, int IC, int OC, int with_bias) {
     for (int k = 0; k < 2; k++) free(o[k]), free(dx[k]), free(dxa[k]), free(dw[k]), free(db[k]);
     free(x), free(w), free(bias), free(dy), free(dx0), free(dw0);
 }
+static void test_matmul(pair p, int T, int IC, int OC, int with_bias) { test_matmul_ex(p, T, IC, OC, with_bias, 0); }
 
 static void test_attention(pair p, const char *label, int n_seq, const int *lens, int nh, int nkv, int hd) {
     int32_t cu[16];
@@ -456,6 +467,7 @@ int main(void) {
     test_swiglu(p);
     test_matmul(p, 29, 37, 53, 1);      // odd sizes: unaligned rows, non-fused bias path
     test_matmul(p, 64, 128, 96, 1);     // aligned: fused bias epilogue
+    test_matmul_ex(p, 64, 128, 96, 1, 1);  // same shape, bias pointer 2-byte aligned: k_add_bias
     test_matmul(p, 300, 256, 8, 0);
     test_lmhead(p);
     test_adamw_sumsq(p);

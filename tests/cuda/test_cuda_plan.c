@@ -117,5 +117,15 @@ int main(void) {
     }
     CHECK(s1c_cuda_bias_grad_rows(65535 * 256, 256) == 256 && s1c_cuda_bias_grad_rows(65535 * 256 + 1, 256) == 512);
 
+    // ---- cuDNN run-time version policy (the graphs need 9.10+, same major as the headers)
+    CHECK(s1c_cuda_cudnn_refusal(91000, 91900) == NULL, "9.10.0 refused");
+    CHECK(s1c_cuda_cudnn_refusal(91900, 91900) == NULL, "9.19.0 refused");
+    CHECK(s1c_cuda_cudnn_refusal(92300, 91900) == NULL, "a newer 9.x refused");
+    CHECK(s1c_cuda_cudnn_refusal(90902, 91900) != NULL, "9.9.2 accepted");
+    CHECK(s1c_cuda_cudnn_refusal(90600, 91900) != NULL, "9.6.0 accepted");
+    CHECK(s1c_cuda_cudnn_refusal(8907, 91900) != NULL, "cuDNN 8.9.7 accepted");
+    CHECK(s1c_cuda_cudnn_refusal(100000, 91900) != NULL, "cuDNN 10 accepted with 9.x headers");
+    CHECK(s1c_cuda_cudnn_refusal(0, 91900) != NULL, "no version accepted");
+
     return check_exit("test_cuda_plan");
 }
