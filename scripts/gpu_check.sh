@@ -34,7 +34,7 @@ BUNDLE_TGZ=build-gpu-carry/s1c-gpu-bundle.tar.gz
 BUNDLE_DIR=build-gpu-bundle  # where the tarball unpacks on the GPU machine
 export PATH="/usr/local/cuda/bin:$PATH"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-TARGETS=(gpu_versions test_cuda_ops test_cuda_attn_real test_cuda_add_f32 test_cuda_decode
+TARGETS=(gpu_versions test_cuda_ops test_cuda_attn_real test_cuda_add_f32 test_cuda_decode test_cuda_decode_split
          test_nccl_collectives test_cuda_train test_cuda_train_cli s1c-train bench_cuda_gemm bench_cuda_attn
          bench_train_step bench_decode)
 BUNDLE_MAX_MB=40  # the device call carries the tree + carried paths, 64 MiB in all

@@ -153,6 +153,8 @@ extern "C" s1c_backend *s1c_cuda_backend_create(int device) {
     ci->cc_major = prop.major;
     ci->cc_minor = prop.minor;
     ci->attn_mode = parse_attn_mode();
+    const char *ds = getenv("S1C_CUDA_DECODE_SPLITS");  // tests: force the split-KV path (N) or off (-1)
+    ci->decode_force_splits = ds && *ds ? atoi(ds) : 0;
     be->name = "cuda";
     be->act_dtype = S1C_BF16;
     be->device_memory = 1;

@@ -90,3 +90,32 @@ const char *s1c_cuda_cudnn_refusal(long runtime, long compiled) {
                "(older releases need a second padding mask in the backward and refuse these graphs)";
     return NULL;
 }
+
+s1c_decode_split s1c_decode_split_plan(int T, int n_kv_head, int max_ctx, int n_sm, int force_splits) {
+    s1c_decode_split d = {1, 32};
+    if (max_ctx <= 0 || T <= 0 || n_kv_head <= 0) return d;
+    d.split_len = (int)(((int64_t)max_ctx + 31) / 32 * 32);
+    int64_t n;
+    if (force_splits > 0) {
+        n = force_splits;
+    } else {
+        int64_t items = (int64_t)T * n_kv_head, target = 2 * (int64_t)(n_sm > 0 ? n_sm : 1);
+        if (items >= target || max_ctx < 2 * S1C_DECODE_SPLIT_MIN) return d;
+        n = (target + items - 1) / items;
+        int64_t by_len = max_ctx / S1C_DECODE_SPLIT_MIN;  // every split at least the minimum
+        if (n > by_len) n = by_len;
+    }
+    if (n > S1C_DECODE_MAX_SPLITS) n = S1C_DECODE_MAX_SPLITS;
+    if (n > max_ctx) n = max_ctx;
+    if (n < 1) n = 1;
+    int64_t len = ((int64_t)max_ctx + n - 1) / n;
+    len = (len + 31) / 32 * 32;
+    d.split_len = (int)len;
+    d.n_splits = (int)(((int64_t)max_ctx + len - 1) / len);  // rounding up the length may drop a split
+    return d;
+}
+
+size_t s1c_decode_split_ws_floats(int T, int n_head, int head_dim, int n_splits) {
+    return (size_t)(T > 0 ? T : 0) * (size_t)(n_head > 0 ? n_head : 0) * (size_t)(n_splits > 0 ? n_splits : 0) *
+           ((size_t)(head_dim > 0 ? head_dim : 0) + 2);
+}

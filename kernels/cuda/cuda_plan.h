@@ -50,6 +50,25 @@ int s1c_cuda_ce_chunk(int T, int V, int want_grad, size_t chunk_bytes);
 // few enough blocks along y (ceil(T / rows) <= S1C_CUDA_GRID_YZ_MAX).
 int s1c_cuda_bias_grad_rows(int T, int min_rows);
 
+// Split-KV (flash-decoding) plan of attention_decode: each (row, KV head) item's positions
+// 0..max_ctx-1 are cut into n_splits ranges of split_len positions (a multiple of 32, the warp's
+// key tile); pass 1 computes a partial online softmax per (row, q head, split), pass 2 combines
+// them. Splitting is worth it only when the items alone cannot fill the GPU: with T * n_kv_head
+// >= 2 * n_sm, or a context below two minimum splits, n_splits is 1 (the plain kernel runs).
+// Otherwise enough splits for ~2 CTAs per SM, each at least S1C_DECODE_SPLIT_MIN positions, at
+// most S1C_DECODE_MAX_SPLITS. force_splits > 0 asks for that many (tests), same rounding.
+// max_ctx: the longest context a row may have (the block table's capacity on the GPU, where the
+// positions live in device memory); a row shorter than that leaves its last splits empty.
+#define S1C_DECODE_SPLIT_MIN 256
+#define S1C_DECODE_MAX_SPLITS 64
+typedef struct {
+    int n_splits;   // >= 1
+    int split_len;  // positions per split, a multiple of 32; n_splits * split_len >= max_ctx
+} s1c_decode_split;
+s1c_decode_split s1c_decode_split_plan(int T, int n_kv_head, int max_ctx, int n_sm, int force_splits);
+// Floats of the partial results: [T, n_head, n_splits] x (head_dim accumulators + max + sum).
+size_t s1c_decode_split_ws_floats(int T, int n_head, int head_dim, int n_splits);
+
 // cuDNN run-time version policy (cudnnGetVersion(): major*10000 + minor*100 + patch since 9.0).
 // The SDPA graphs of cuda_attn_cudnn.cu follow what cudnn-frontend emits for cuDNN >= 9.10 (mask
 // order: scale, subtract stats, padding, causal; no second padding mask; plain fp32 dQ
