@@ -65,12 +65,17 @@ s1c_cuda_attn_layout s1c_cuda_attn_plan(int T, int n_seq, int max_seqlen, int n_
 
 int s1c_cuda_ce_chunk(int T, int V, int want_grad, size_t chunk_bytes) {
     if (T <= 0) return 1;
-    size_t per_tok = (size_t)(V > 0 ? V : 1) * (sizeof(float) + (want_grad ? 2u : 0u));
+    (void)want_grad;
+    size_t per_tok = (size_t)(V > 0 ? V : 1) * 2u;  // bf16 logits, dlogits in place
     size_t tc = chunk_bytes / per_tok;
     if (tc >= (size_t)T) return T;    // one chunk
     if (tc >= 64) tc = tc / 64 * 64;  // whole GEMM tiles per chunk
     if (tc < 1) tc = 1;
     return (int)tc;
+}
+
+size_t s1c_cuda_ce_chunk_bytes(int tc, int V) {
+    return align_up((size_t)(tc > 0 ? tc : 1) * (size_t)(V > 0 ? V : 1) * 2u, 256);
 }
 
 int s1c_cuda_bias_grad_rows(int T, int min_rows) {

@@ -332,8 +332,10 @@ static void test_lmhead(pair p) {
         be->free(be, h_), be->free(be, w_), be->free(be, dh_), be->free(be, dw_), be->free(be, loss_);
         be->free(be, t_), be->free(be, wt_);
     }
-    check("lmhead_ce loss", &loss[1], &loss[0], 1, 1e-4, "fp32 logits and log-sum-exp");
-    check("  lmhead_ce loss (no grad)", &loss_fwd[1], &loss_fwd[0], 1, 1e-4, "same");
+    // The CUDA logits are bf16 (HF's bf16 lm_head output; softmax and CE in fp32): each logit
+    // carries up to 2^-9 relative rounding, unbiased, so the mean loss moves by ~1e-4 here.
+    check("lmhead_ce loss", &loss[1], &loss[0], 1, 2e-3, "bf16 logits, fp32 log-sum-exp");
+    check("  lmhead_ce loss (no grad)", &loss_fwd[1], &loss_fwd[0], 1, 2e-3, "same");
     check("  lmhead_ce dh", dh[1], dh[0], (size_t)T * C, 2e-2, "bf16 dlogits and dh");
     check("  lmhead_ce dw_lm (+=)", dw[1], dw[0], (size_t)V * C, 2e-2, "bf16 dlogits");
     for (int k = 0; k < 2; k++) free(dh[k]), free(dw[k]);

@@ -97,15 +97,26 @@ int main(void) {
 
     // ---- LM-head chunks
     const size_t budget = (size_t)192 << 20;
-    int tc = s1c_cuda_ce_chunk(100000, 151936, 1, budget);
-    CHECK(tc == 192, "Qwen vocab with grad: tc=%d, want 192", tc);
-    CHECK((size_t)tc * 151936 * 6 <= budget);
-    tc = s1c_cuda_ce_chunk(100000, 151936, 0, budget);
-    CHECK(tc == 320 && (size_t)tc * 151936 * 4 <= budget, "no grad: tc=%d", tc);
+    int tc = s1c_cuda_ce_chunk(100000, 151936, 1, budget);  // a 192 MiB budget, bf16 in place
+    CHECK(tc == 640 && s1c_cuda_ce_chunk_bytes(tc, 151936) <= budget, "192 MiB: tc=%d, want 640", tc);
+    CHECK(s1c_cuda_ce_chunk(100000, 151936, 0, budget) == tc, "no grad: same chunk");
     CHECK(s1c_cuda_ce_chunk(50, 151936, 1, budget) == 50, "small T is one chunk");
     CHECK(s1c_cuda_ce_chunk(100, 384, 1, budget) == 100, "tiny vocab: T");
     CHECK(s1c_cuda_ce_chunk(1000, 200000000, 1, budget) == 1, "huge vocab: at least one token");
     CHECK(s1c_cuda_ce_chunk(0, 100, 1, budget) == 1);
+
+    // the backend's budget at Qwen's vocab: >= 2048 tokens per chunk (issue 15), the bytes the code
+    // requests within it, and dW_lm traffic (one fp32 read + write of dW_lm per chunk) at most a
+    // tenth of the former 192-token chunks for the 1.5B / 8192-token step
+    for (int vi = 0; vi < 2; vi++) {
+        const int V = vi ? 152064 : 151936;
+        const int tcb = s1c_cuda_ce_chunk(1 << 20, V, 1, S1C_CE_CHUNK_BYTES);
+        CHECK(tcb >= 2048 && tcb % 64 == 0 && s1c_cuda_ce_chunk_bytes(tcb, V) <= S1C_CE_CHUNK_BYTES,
+              "V=%d: chunk %d tokens, %zu bytes", V, tcb, s1c_cuda_ce_chunk_bytes(tcb, V));
+        CHECK(s1c_cuda_ce_chunk_bytes(tcb, V) % 256 == 0 && s1c_cuda_ce_chunk_bytes(tcb, V) >= (size_t)tcb * V * 2);
+        const int T8 = 8192, old_chunks = (T8 + 191) / 192, new_chunks = (T8 + tcb - 1) / tcb;
+        CHECK(new_chunks * 10 <= old_chunks, "dW_lm passes %d vs %d before", new_chunks, old_chunks);
+    }
 
     // ---- bias gradient grid
     int rows_cases[] = {1, 255, 256, 1000, 65535 * 256, 65535 * 256 + 1, 40000000, INT_MAX};
