@@ -92,8 +92,9 @@ typedef struct {
 } pair;
 
 // ---- per-op tests ---------------------------------------------------------------------------------
-static void test_casts_add(pair p) {
-    size_t n = 1237;
+// Sizes that are multiples of 8 (with cudaMalloc's aligned buffers) take the 16-byte vector
+// kernels of cuda_pointwise.cu; odd sizes take the scalar ones: main runs both.
+static void test_casts_add(pair p, size_t n) {
     float *x = host_rand(n, 3.0f, 0), *y = host_rand(n, 3.0f, 1), *got = s1c_xmalloc(n * 4), *ref = s1c_xmalloc(n * 4);
     // f32 -> bf16 -> f32 on the GPU equals round-to-nearest-even on the host exactly.
     void *a = act_up(p.gpu, x, n);
@@ -110,8 +111,8 @@ static void test_casts_add(pair p) {
     free(x), free(y), free(got), free(ref);
 }
 
-static void test_embedding(pair p) {
-    int V = 53, C = 75, T = 41;
+static void test_embedding(pair p, int C) {
+    int V = 53, T = 41;
     float *wte = host_rand((size_t)V * C, 1.0f, 1), *dout = host_rand((size_t)T * C, 1.0f, 1);
     int32_t ids[41];
     for (int t = 0; t < T; t++) ids[t] = (int32_t)((t * 7 + 3) % V);  // repeats exercise the atomics
@@ -139,8 +140,7 @@ static void test_embedding(pair p) {
     free(outs[0]), free(outs[1]), free(wte), free(dout), free(got), free(ref);
 }
 
-static void test_rmsnorm(pair p) {
-    int T = 29, C = 200;
+static void test_rmsnorm(pair p, int T, int C) {
     float eps = 1e-6f;
     float *x = host_rand((size_t)T * C, 2.0f, 1), *w = host_rand(C, 1.0f, 1), *dy = host_rand((size_t)T * C, 1.0f, 1);
     float *dx0 = host_rand((size_t)T * C, 0.5f, 1);  // dinp accumulates onto this
@@ -198,8 +198,40 @@ static void test_rope(pair p) {
     free(qkv);
 }
 
-static void test_swiglu(pair p) {
-    int T = 19, I = 45;
+// rmsnorm_residual_fwd (fused on the GPU) against add_inplace + rmsnorm_fwd on the GPU: same
+// stored residual bits (one bf16 rounding of the sum either way), outputs within bf16 rounding
+// (the fp32 row sum is reduced in another order).
+static void test_rmsnorm_residual(pair p, int T, int C) {
+    s1c_backend *g = p.gpu;
+    if (!g->rmsnorm_residual_fwd) return;
+    float *x = host_rand((size_t)T * C, 2.0f, 1), *r = host_rand((size_t)T * C, 2.0f, 1), *w = host_rand(C, 1.0f, 1);
+    float *xs[2], *os[2], *rs[2];
+    for (int k = 0; k < 2; k++) {
+        void *x_ = act_up(g, x, (size_t)T * C), *r_ = act_up(g, r, (size_t)T * C), *w_ = act_up(g, w, C);
+        void *o_ = act_up(g, x, (size_t)T * C);
+        float *rstd_ = g->alloc(g, (size_t)T * 4);
+        if (k == 0) {
+            g->add_inplace(g, x_, r_, (size_t)T * C);
+            g->rmsnorm_fwd(g, o_, rstd_, x_, w_, T, C, 1e-6f);
+        } else {
+            g->rmsnorm_residual_fwd(g, o_, rstd_, x_, r_, w_, T, C, 1e-6f);
+        }
+        xs[k] = s1c_xmalloc((size_t)T * C * 4), os[k] = s1c_xmalloc((size_t)T * C * 4), rs[k] = s1c_xmalloc((size_t)T * 4);
+        act_down(g, xs[k], x_, (size_t)T * C);
+        act_down(g, os[k], o_, (size_t)T * C);
+        raw_down(g, rs[k], rstd_, (size_t)T * 4);
+        g->free(g, x_), g->free(g, r_), g->free(g, w_), g->free(g, o_), g->free(g, rstd_);
+    }
+    char name[96];
+    snprintf(name, sizeof name, "rmsnorm_residual_fwd x (C=%d%s)", C, C % 8 ? ", unfused fallback" : ", fused");
+    check(name, xs[1], xs[0], (size_t)T * C, 0.0, "the same single bf16 rounding of x + res");
+    check("  rmsnorm_residual_fwd out", os[1], os[0], (size_t)T * C, 8e-3, "bf16 output rounding");
+    check("  rmsnorm_residual_fwd rstd", rs[1], rs[0], T, 1e-5, "fp32 row sums in another order");
+    for (int k = 0; k < 2; k++) free(xs[k]), free(os[k]), free(rs[k]);
+    free(x), free(r), free(w);
+}
+
+static void test_swiglu(pair p, int T, int I) {
     float *gu = host_rand((size_t)T * 2 * I, 4.0f, 1), *dy = host_rand((size_t)T * I, 1.0f, 1);
     s1c_backend *bes[2] = {p.cpu, p.gpu};
     float *o[2], *d[2];
@@ -462,11 +494,17 @@ int main(void) {
         return 1;
     }
     pair p = {cpu, gpu};
-    test_casts_add(p);
-    test_embedding(p);
-    test_rmsnorm(p);
+    test_casts_add(p, 1237);  // scalar kernels
+    test_casts_add(p, 4096);  // 16-byte vector kernels
+    test_embedding(p, 75);
+    test_embedding(p, 136);
+    test_rmsnorm(p, 29, 200);  // C % 8 == 0: vector rows
+    test_rmsnorm(p, 29, 203);  // scalar rows
+    test_rmsnorm_residual(p, 29, 200);
+    test_rmsnorm_residual(p, 29, 203);
     test_rope(p);
-    test_swiglu(p);
+    test_swiglu(p, 19, 45);
+    test_swiglu(p, 19, 96);
     test_matmul(p, 29, 37, 53, 1);      // odd sizes: unaligned rows, non-fused bias path
     test_matmul(p, 64, 128, 96, 1);     // aligned: fused bias epilogue
     test_matmul_ex(p, 64, 128, 96, 1, 1);  // same shape, bias pointer 2-byte aligned: k_add_bias
