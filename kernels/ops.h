@@ -212,6 +212,13 @@ struct s1c_backend {
     // front (train/fsdp.c) compare against *free_bytes before allocating. NULL: the backend cannot
     // tell. Returns S1C_ERR with a message when the query fails.
     s1c_status (*mem_info)(s1c_backend *be, size_t *free_bytes, size_t *total_bytes);
+
+    // ---- fused residual add + RMSNorm (optional) ------------------------------------------------
+    // x[T, C] += res[T, C] (act dtype, one rounding, stored back), then out / rstd as rmsnorm_fwd
+    // of the new x with w: the results of add_inplace(x, res) followed by rmsnorm_fwd, in one pass
+    // over the row. NULL: callers make those two calls (the CPU backends).
+    void (*rmsnorm_residual_fwd)(s1c_backend *be, void *out, float *rstd, void *x, const void *res, const void *w,
+                                 int T, int C, float eps);
 };
 
 // Backend construction. "cpu" and "cpu-bf16" always exist; "cuda" exists when built with CUDA

@@ -70,9 +70,17 @@ s1c_status s1c_batch_create_parts(s1c_backend *be, s1c_batch *b, int n_parts, co
         }
     }
     const int nT = (int)T, n_seq = n_parts;
-    int32_t *ids = s1c_xmalloc(sizeof(int32_t) * (size_t)nT), *tg = s1c_xmalloc(sizeof(int32_t) * (size_t)nT);
-    int32_t *pos = s1c_xmalloc(sizeof(int32_t) * (size_t)nT), *cu = s1c_xmalloc(sizeof(int32_t) * (size_t)(n_seq + 1));
-    float *w = s1c_xmalloc(sizeof(float) * (size_t)nT);
+    // One backend allocation and one copy for the five arrays (each at a 256-byte offset), not
+    // five: on the GPU every cudaMalloc / cudaFree pair synchronises the device, and a batch is
+    // made per micro-batch. The host staging buffer has the same layout.
+    const size_t a4 = ((sizeof(int32_t) * (size_t)nT + 255) / 256) * 256;
+    const size_t a_cu = ((sizeof(int32_t) * (size_t)(n_seq + 1) + 255) / 256) * 256;
+    const size_t block_bytes = 4 * a4 + a_cu;
+    char *host = s1c_xmalloc(block_bytes);
+    memset(host, 0, block_bytes);
+    int32_t *ids = (int32_t *)host, *tg = (int32_t *)(host + a4);
+    float *w = (float *)(host + 2 * a4);
+    int32_t *pos = (int32_t *)(host + 3 * a4), *cu = (int32_t *)(host + 4 * a4);
     int at = 0;
     cu[0] = 0;
     for (int s = 0; s < n_seq; s++) {
@@ -93,33 +101,25 @@ s1c_status s1c_batch_create_parts(s1c_backend *be, s1c_batch *b, int n_parts, co
     b->max_seqlen = max_len;
     b->n_ctx = parts[0].begin;
     b->kvx = kvx;
-    b->ids = be->alloc(be, sizeof(int32_t) * (size_t)nT);
-    b->targets = be->alloc(be, sizeof(int32_t) * (size_t)nT);
-    b->weight = be->alloc(be, sizeof(float) * (size_t)nT);
-    b->pos = be->alloc(be, sizeof(int32_t) * (size_t)nT);
-    b->cu_seqlens = be->alloc(be, sizeof(int32_t) * (size_t)(n_seq + 1));
+    b->block = be->alloc(be, block_bytes);
     s1c_status st = S1C_OK;
-    if (!b->ids || !b->targets || !b->weight || !b->pos || !b->cu_seqlens) {
+    if (!b->block) {
         st = s1c_err_prefix("batch of %d tokens", nT);
         s1c_batch_free(be, b);
     } else {
-        be->copy_h2d(be, b->ids, ids, sizeof(int32_t) * (size_t)nT);
-        be->copy_h2d(be, b->targets, tg, sizeof(int32_t) * (size_t)nT);
-        be->copy_h2d(be, b->weight, w, sizeof(float) * (size_t)nT);
-        be->copy_h2d(be, b->pos, pos, sizeof(int32_t) * (size_t)nT);
-        be->copy_h2d(be, b->cu_seqlens, cu, sizeof(int32_t) * (size_t)(n_seq + 1));
+        char *d = b->block;
+        b->ids = (int32_t *)d;
+        b->targets = (int32_t *)(d + a4);
+        b->weight = (float *)(d + 2 * a4);
+        b->pos = (int32_t *)(d + 3 * a4);
+        b->cu_seqlens = (int32_t *)(d + 4 * a4);
+        be->copy_h2d(be, b->block, host, block_bytes);
     }
-    free(ids);
-    free(tg);
-    free(pos);
-    free(cu);
-    free(w);
+    free(host);
     return st;
 }
 
 void s1c_batch_free(s1c_backend *be, s1c_batch *b) {
-    void *ps[] = {b->ids, b->targets, b->weight, b->pos, b->cu_seqlens};
-    for (size_t i = 0; i < sizeof(ps) / sizeof(ps[0]); i++)
-        if (ps[i]) be->free(be, ps[i]);
+    if (b->block) be->free(be, b->block);  // ids .. cu_seqlens live in it
     memset(b, 0, sizeof(*b));
 }

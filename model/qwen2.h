@@ -139,6 +139,7 @@ typedef struct {
     int max_seqlen;       // longest sequence in attention rows (host value; 0 = unknown), passed to attention
     int n_ctx;            // tokens of sequence 0 before this batch (their K/V come through kvx); 0: none
     const s1c_kv_exchange *kvx;  // NULL: whole sequences, nothing crosses the batch
+    void *block;          // the one backend allocation ids .. cu_seqlens are carved from (s1c_batch_free)
 } s1c_batch;
 
 typedef enum {

@@ -214,8 +214,13 @@ static s1c_status decode_logits(const s1c_qwen2_model *m, s1c_kv_pool *kv, s1c_d
             be->attention_decode(be, act_at(ws->att, (size_t)T_fresh * Q, asz), act_at(ws->qkv, (size_t)T_fresh * QKV, asz),
                                  kv->k[l], kv->v[l], &ps);
         mm(be, ws->xmid, ws->att, act_at(blk, o.o_w, asz), NULL, T, Q, C);
-        be->add_inplace(be, ws->xmid, ws->x, (size_t)T * C);
-        be->rmsnorm_fwd(be, ws->ln, ws->rstd, ws->xmid, act_at(blk, o.ln2, asz), T, C, cfg->rms_norm_eps);
+        if (be->rmsnorm_residual_fwd) {  // xmid += x, then ln = rmsnorm(xmid), one pass
+            be->rmsnorm_residual_fwd(be, ws->ln, ws->rstd, ws->xmid, ws->x, act_at(blk, o.ln2, asz), T, C,
+                                     cfg->rms_norm_eps);
+        } else {
+            be->add_inplace(be, ws->xmid, ws->x, (size_t)T * C);
+            be->rmsnorm_fwd(be, ws->ln, ws->rstd, ws->xmid, act_at(blk, o.ln2, asz), T, C, cfg->rms_norm_eps);
+        }
         mm(be, ws->gu, ws->ln, act_at(blk, o.gu_w, asz), NULL, T, C, 2 * I);
         be->swiglu_fwd(be, ws->sw, ws->gu, T, I);
         mm(be, ws->x, ws->sw, act_at(blk, o.down_w, asz), NULL, T, I, C);

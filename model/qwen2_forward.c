@@ -41,8 +41,12 @@ static void block_run(s1c_backend *be, const s1c_qwen2_config *cfg, s1c_qwen2_ac
                               .n_kv_head = nkv, .head_dim = hd, .max_seqlen = b->max_seqlen, .n_ctx = nc};
     be->attention_fwd(be, k->att, k->lse, k->qkv, &s);
     be->matmul_fwd(be, k->xmid, att, act_at(block, o.o_w, asz), NULL, T, Q, C);
-    be->add_inplace(be, k->xmid, x, (size_t)T * C);
-    be->rmsnorm_fwd(be, k->ln2, k->rstd2, k->xmid, act_at(block, o.ln2, asz), T, C, cfg->rms_norm_eps);
+    if (be->rmsnorm_residual_fwd) {  // xmid += x, then ln2 = rmsnorm(xmid): one pass on the GPU
+        be->rmsnorm_residual_fwd(be, k->ln2, k->rstd2, k->xmid, x, act_at(block, o.ln2, asz), T, C, cfg->rms_norm_eps);
+    } else {
+        be->add_inplace(be, k->xmid, x, (size_t)T * C);
+        be->rmsnorm_fwd(be, k->ln2, k->rstd2, k->xmid, act_at(block, o.ln2, asz), T, C, cfg->rms_norm_eps);
+    }
     if (!full) return;
     void *y = a->xs[layer + 1];  // [T, C]
     for (int t0 = 0; t0 < T; t0 += a->mlp_chunk) {

@@ -1,47 +1,51 @@
 #!/usr/bin/env bash
-# gpu_check.sh — the one command of a GPU session: the CUDA tests and issue 7's GPU benchmarks,
-# everything teed into ${OUT:-gpu-results}/gpu_check.log, a summary table at the end.
+# gpu_check.sh — the one command of a GPU session (issue 15): ONE device call of at most 9 minutes
+# on one H100/H200 that gives a verdict on every risky part, most informative first, each step
+# under its own `timeout`, every figure into $OUT (gpu_check.log, summary.txt, versions.txt,
+# cudnn_dbg.log). docs/cuda.md lists the steps and what each FAIL line means.
 #
-#   scripts/gpu_check.sh            on the GPU machine (repository root or anywhere in the repo)
-#   scripts/gpu_check.sh --tests | --bench   only the tests / only the benchmarks (two device calls
-#                                   when one 10-minute call is not enough)
-#   scripts/gpu_check.sh --bundle   on a build machine: build the CUDA binaries (build-gpu/) and pack
-#                                   them with the shared libraries they need and Open MPI's runtime into
-#                                   build-gpu-carry/s1c-gpu-bundle.tar.gz (~26 MB), for a GPU machine
-#                                   whose image lacks OpenBLAS / MPI / HDF5 ... (the device tool's does,
-#                                   and nothing can be installed there). Carry build-gpu-carry.
+#   scripts/gpu_bundle.sh           here (no GPU): build the CUDA binaries (sm_90) and pack them with
+#                                   the non-system shared libraries they need into
+#                                   build-gpu-carry/s1c-gpu-bundle.tar.gz (refused above 40 MiB)
+#   device tool: run(command="scripts/gpu_check.sh", carry=["build-gpu-carry"], timeout_s=600)
+#   scripts/gpu_check.sh            on the GPU machine: unpack the bundle (or build when there is none)
+#                                   and run the steps below
 #
-# On the GPU machine: with a bundle (the tarball, unpacked into build-gpu-bundle/ on first use) it
-# runs the carried binaries (cuDNN, NCCL and cuBLASLt come from the machine: the CUDA toolkit or
-# the python nvidia-* wheels); otherwise (or with S1C_GPU_NO_BUNDLE=1) it configures and builds
-# build-gpu there (S1C_GPU_BUILD names another build folder). Then: the cuda tests (ctest -L cuda
-# -V in a local build; the same programs one by one with a bundle, since ctest's files hold the
-# build machine's paths), and the benchmarks (GEMM, attention, training-step MFU for 0.5B / 1.5B
-# at 4K / 8K / 16K tokens, decode 0.5B batch 1 and 64). Every program runs under `timeout`, so a
-# hang costs its bound, not the session; the whole run is sized for ~8 minutes on an H100.
-# Without a GPU it prints "no GPU: skipped" and exits 0.
-# Exit status on a GPU: 0 when every test passed (or skipped) and every benchmark printed its figure.
+# Steps (order of information):
+#   1 versions     driver / runtime / cuDNN / NCCL / cuBLASLt loaded vs built, missing libraries
+#   2 ops          test_cuda_ops with cuDNN's debug log (CUDNN_LOGLEVEL_DBG=2 -> cudnn_dbg.log)
+#   3 attention    test_cuda_attn_real (cuDNN forced vs own kernels at 1.5B/32B/0.5B heads, 4K
+#                  tokens) and bench_cuda_attn with S1C_CUDA_ATTN=cudnn (a refusal is fatal)
+#   4 nccl / fsdp  test_nccl_collectives, test_cuda_train, test_cuda_train_cli (one GPU: one rank)
+#   5 mfu          bench_train_step 1.5b at 8192 tokens (2 x 4096)
+#   6 decode       test_cuda_decode, test_cuda_decode_split, bench_decode 0.5b
+#   7 the rest     bench_cuda_gemm, own-kernel attention timing, 0.5b / other token counts, while
+#                  time is left; the summary ends with the seconds left
+# Any cuDNN refusal, any fallback to the own attention kernels (the backend's "attention FALLBACK"
+# line at teardown, "cuDNN refused", a start-up "WARNING cuDNN"), any nonzero exit (every test
+# exits 1 on a tolerance miss), any timeout is a FAIL line in the summary, never a pass.
+# Without a GPU it prints "no GPU: skipped" and exits 0. S1C_GPU_BUDGET_S (default 530) bounds
+# the whole run; a step that no longer fits is reported as NOT RUN.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 ROOT=$PWD
 BUILD=${S1C_GPU_BUILD:-build-gpu}
 BUNDLE_TGZ=build-gpu-carry/s1c-gpu-bundle.tar.gz
 BUNDLE_DIR=build-gpu-bundle  # where the tarball unpacks on the GPU machine
 export PATH="/usr/local/cuda/bin:$PATH"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-TARGETS=(test_cuda_ops test_cuda_add_f32 test_cuda_decode test_nccl_collectives test_cuda_train test_cuda_train_cli
-         s1c-train bench_cuda_gemm bench_cuda_attn bench_train_step bench_decode)
+TARGETS=(gpu_versions test_cuda_ops test_cuda_attn_real test_cuda_add_f32 test_cuda_decode test_cuda_decode_split
+         test_nccl_collectives test_cuda_train test_cuda_train_cli s1c-train bench_cuda_gemm bench_cuda_attn
+         bench_train_step bench_decode)
+BUNDLE_MAX_MB=40  # the device call carries the tree + carried paths, 64 MiB in all
 
 configure_build() {  # extra cmake args...; bounded: a stuck compiler must not eat the device call
     timeout 120 cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DS1C_WERROR=ON -DS1C_CUDA=ON "$@" >/dev/null &&
         timeout 480 cmake --build "$BUILD" -j"$(nproc)" --target "${TARGETS[@]}"
 }
-DO_TESTS=1 DO_BENCH=1
 case "${1:-}" in
---tests) DO_BENCH=0 ;;
---bench) DO_TESTS=0 ;;
 --bundle | "") ;;
-*) echo "usage: $0 [--tests | --bench | --bundle]" >&2; exit 2 ;;
+*) echo "usage: $0 [--bundle]   (scripts/gpu_bundle.sh = $0 --bundle)" >&2; exit 2 ;;
 esac
 
 # ---- --bundle: build here, collect the non-system shared libraries next to the binaries ---------
@@ -81,6 +85,14 @@ if [ "${1:-}" = "--bundle" ]; then
     mkdir -p "${BUNDLE_TGZ%/*}"
     tar czf "$BUNDLE_TGZ.tmp" -C "$stage" . && mv "$BUNDLE_TGZ.tmp" "$BUNDLE_TGZ" || exit 1
     du -sh "$stage/bin" "$stage/lib" "$stage/ompi" "$BUNDLE_TGZ"
+    mb=$(( $(stat -c %s "$BUNDLE_TGZ") >> 20 ))
+    tree_mb=$(( $(git ls-files -z | xargs -0 stat -c %s 2>/dev/null | awk '{s += $1} END {print s + 0}') >> 20 ))
+    echo "gpu_check --bundle: bundle ${mb} MiB + tracked tree ${tree_mb} MiB (the device call carries at most 64 MiB)"
+    if [ "$mb" -gt "$BUNDLE_MAX_MB" ] || [ $((mb + tree_mb)) -ge 60 ]; then
+        echo "gpu_check --bundle: too large (limit ${BUNDLE_MAX_MB} MiB for the bundle, 60 MiB with the tree)"
+        rm -f "$BUNDLE_TGZ"
+        exit 1
+    fi
     echo "gpu_check --bundle: done; carry '${BUNDLE_TGZ%/*}' with the device call and run scripts/gpu_check.sh there"
     exit 0
 fi
@@ -91,9 +103,9 @@ if ! command -v nvidia-smi >/dev/null || ! nvidia-smi -L 2>/dev/null | grep -q '
     exit 0
 fi
 
-# $OUT gets three files at most (the device tool returns at most 8, two folders deep): the log
-# (every program's output is copied into it), summary.txt and ctest's verbose log. Per-program
-# files and the tests' work folders (checkpoints) go to a scratch folder.
+# $OUT gets four files (the device tool returns at most 8, two folders deep): the log (every
+# program's output is copied into it), summary.txt, versions.txt and cudnn_dbg.log (cuDNN's debug
+# log of test_cuda_ops, at most 8 MiB: head and tail). Per-program files go to a scratch folder.
 OUTDIR=${OUT:-$ROOT/gpu-results}
 mkdir -p "$OUTDIR"
 SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/s1c_gpu_check.XXXXXX")
@@ -104,13 +116,16 @@ TEE_PID=$!
 # The log must be complete when the command returns (the device tool collects $OUT then).
 trap 'exec 1>&- 2>&-; wait $TEE_PID 2>/dev/null; rm -rf "$SCRATCH"' EXIT
 T_START=$(date +%s)
-echo "gpu_check: $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?'), $(uname -m)"
+BUDGET=${S1C_GPU_BUDGET_S:-530}
+left() { echo $((T_START + BUDGET - $(date +%s))); }
+echo "gpu_check: $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?'), $(uname -m), budget ${BUDGET} s"
 nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.max.sm --format=csv,noheader
 nvcc --version 2>/dev/null | tail -1
 
 SUMMARY=()
 FAILED=0
-add() { SUMMARY+=("$(printf '%-34s %s' "$1" "$2")"); }
+add() { SUMMARY+=("$(printf '%-40s %s' "$1" "$2")"); }
+fail() { add "$1" "FAIL: $2"; FAILED=1; }
 
 # ---- binaries: a carried bundle, or build here ---------------------------------------------------
 if [ "${S1C_GPU_NO_BUNDLE:-0}" != 1 ] && [ -f "$BUNDLE_TGZ" ]; then
@@ -124,42 +139,46 @@ if [ "${S1C_GPU_NO_BUNDLE:-0}" != 1 ] && [ -f "$BUNDLE_TGZ" ]; then
     # cuDNN / NCCL / cuBLAS: the toolkit's, else the python wheels' (nvidia-cudnn-cu13, ...).
     for d in /usr/local/cuda/lib64 /usr/local/cuda/lib; do [ -d "$d" ] && libdirs="$libdirs:$d"; done
     for sp in $(python3 -c 'import site; print(" ".join(site.getsitepackages()))' 2>/dev/null); do
-        for d in "$sp"/nvidia/*/lib; do [ -d "$d" ] && libdirs="$libdirs:$d"; done
+        for d in "$sp"/nvidia/*/lib "$sp"/nvidia/cu13/lib; do [ -d "$d" ] && libdirs="$libdirs:$d"; done
     done
     export LD_LIBRARY_PATH="$libdirs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
     export OMPI_MCA_mca_base_component_path="$ROOT/$BUILD/ompi/components"
     export PMIX_MCA_mca_base_component_path="$ROOT/$BUILD/ompi/pmix-components"
     export OMPI_MCA_ess_singleton_isolated=1  # a lone MPI process needs no daemon
     MPIRUN="$ROOT/$BUILD/ompi/mpirun"
-    missing=$(ldd "$BUILD"/bin/* 2>/dev/null | grep 'not found' | sort -u)
-    if [ -n "$missing" ]; then echo "gpu_check: libraries not found:"; echo "$missing"; fi
-    add "build" "carried bundle"
-    BUNDLE=1
+    add "build" "carried bundle ($(cat "$BUILD/.bundle" | awk '{print $2}'))"
 else
     echo "== configure + build $BUILD (sm_90)"
     t0=$(date +%s)
     if ! configure_build -DCMAKE_CUDA_ARCHITECTURES=90; then
         echo "gpu_check: the build failed (missing OpenBLAS / MPI / HDF5 ...? build a bundle with"
-        echo "  scripts/gpu_check.sh --bundle on a machine that has them and carry ${BUNDLE_TGZ%/*})"
-        add "build" "FAILED"
-        printf '%s\n' "${SUMMARY[@]}"
+        echo "  scripts/gpu_bundle.sh on a machine that has them and carry ${BUNDLE_TGZ%/*})"
+        fail "build" "no bundle and the local build failed"
+        printf '%s\n' "${SUMMARY[@]}" | tee "$OUTDIR/summary.txt"
         exit 1
     fi
     add "build" "ok ($(($(date +%s) - t0)) s)"
     MPIRUN=$(command -v mpirun || echo mpirun)
-    BUNDLE=0
 fi
 B=$ROOT/$BUILD/bin
-echo "libraries the binaries use:"
-ldd "$B/test_cuda_train" 2>/dev/null | grep -E 'cudart|cublas|cudnn|nccl|openblas|libmpi\.' | sed 's/^/  /'
+export ASAN_OPTIONS=protect_shadow_gap=0:detect_leaks=0
+MPIENV=(env OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1)
+TL=$SCRATCH/tests
+BL=$SCRATCH/bench
+mkdir -p "$TL" "$BL"
 
-# run NAME SECONDS OUTFILE CMD... : bounded, output kept in OUTFILE (and the log), status into
-# the summary (77 = skipped). Not in a pipeline: the summary lives in this shell.
-run() {
+# step NAME SECONDS OUTFILE CMD... : bounded by min(SECONDS, time left - 15), output kept in OUTFILE
+# (and the log), status into the summary (77 = skipped). A step that cannot get 20 s is NOT RUN.
+# Not in a pipeline: the summary lives in this shell.
+step() {
     local name=$1 secs=$2 out=$3
     shift 3
+    local l
+    l=$(left)
+    if [ $((l - 15)) -lt 20 ]; then add "$name" "NOT RUN (${l} s of the budget left)"; return 124; fi
+    [ "$secs" -gt $((l - 15)) ] && secs=$((l - 15))
     echo
-    echo "== $name: $*"
+    echo "== $name (limit ${secs} s): $*"
     local t0=$(date +%s)
     timeout --kill-after=10 "$secs" "$@" >"$out" 2>&1
     local rc=$?
@@ -167,94 +186,107 @@ run() {
     local dt=$(($(date +%s) - t0))
     case $rc in
     0) add "$name" "pass (${dt} s)" ;;
-    77) add "$name" "skipped (${dt} s)" ;;
-    124 | 137) add "$name" "TIMEOUT after ${secs} s"; FAILED=1 ;;
-    *) add "$name" "FAIL rc=$rc (${dt} s)"; FAILED=1 ;;
+    # nvidia-smi sees a GPU, so a test that skips (no device, no usable cuDNN) failed to get it.
+    77) fail "$name" "SKIPPED although a GPU is present (${dt} s): $(grep -m1 SKIP "$out" | cut -c1-120)" ;;
+    126 | 127) fail "$name" "cannot execute (missing program or library): $(head -c 120 "$out")" ;;
+    124 | 137) fail "$name" "TIMEOUT after ${secs} s" ;;
+    *) fail "$name" "rc=$rc (${dt} s): $(grep -m1 -E 'FAIL|fatal|rror' "$out" | cut -c1-120)" ;;
     esac
+    # A cuDNN refusal or a fallback to the own attention kernels is a failure even when the
+    # program passed: the own kernels are 40-100x slower and must never serve a run silently.
+    if grep -qE 'attention FALLBACK|cuDNN refused|WARNING cuDNN' "$out"; then
+        fail "  $name: cuDNN" "$(grep -m1 -E 'attention FALLBACK|cuDNN refused|WARNING cuDNN' "$out" | cut -c1-150)"
+    fi
     return $rc
 }
-
-# ---- tests ---------------------------------------------------------------------------------------
-export ASAN_OPTIONS=protect_shadow_gap=0:detect_leaks=0
-TL=$SCRATCH/tests
-mkdir -p "$TL"
-if [ $DO_TESTS = 1 ] && [ "$BUNDLE" = 0 ]; then
-    echo
-    echo "== ctest -L cuda (the np2 variants skip on one GPU); verbose output: $OUTDIR/ctest_cuda.log"
-    timeout --kill-after=10 420 ctest --test-dir "$BUILD" -L cuda -V --timeout 300 >"$OUTDIR/ctest_cuda.log" 2>&1
-    rc=$?
-    # The figures the docs record (rel L2, worst differences) and any failure, then one row per test.
-    grep -E 'rel|worst|agreement|SKIP|FAIL|rror' "$OUTDIR/ctest_cuda.log" | grep -v '^[0-9]*: *$' | head -100
-    while IFS='|' read -r n st; do add "test $n" "$st"; done < <(sed -nE \
-        's/^ *[0-9]+\/[0-9]+ Test +#[0-9]+: ([^ ]+) \.+ *\**([A-Za-z][A-Za-z ]*[a-z]) +([0-9.]+ sec)$/\1|\2 (\3)/p' \
-        "$OUTDIR/ctest_cuda.log")
-    grep -E 'tests passed|Total Test' "$OUTDIR/ctest_cuda.log"
-    [ $rc = 0 ] || { FAILED=1; add "ctest" "exit $rc"; }
-elif [ $DO_TESTS = 1 ]; then
-    # The bundle cannot use ctest (its files hold the build machine's paths): the same programs
-    # and arguments as tests/cuda/CMakeLists.txt, one GPU so one rank.
-    MPIENV=(env OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1)
-    run "test cuda_ops" 300 "$TL/cuda_ops.txt" "$B/test_cuda_ops"
-    run "test cuda_add_f32" 60 "$TL/cuda_add_f32.txt" "$B/test_cuda_add_f32"
-    run "test cuda_decode" 120 "$TL/cuda_decode.txt" "$B/test_cuda_decode" tests/fixtures/model/a \
-        tests/fixtures/model/b tests/fixtures/infer/tiny
-    run "test nccl_collectives_np1" 120 "$TL/nccl_np1.txt" "${MPIENV[@]}" "$B/test_nccl_collectives"
-    rm -rf "$TL/train_work" "$TL/cli_work"
-    run "test cuda_train_np1" 180 "$TL/train_np1.txt" "${MPIENV[@]}" "$B/test_cuda_train" "$TL/train_work"
-    run "test cuda_train_cli_np1" 300 "$TL/train_cli_np1.txt" "${MPIENV[@]}" "$B/test_cuda_train_cli" "$MPIRUN" \
-        "$B/s1c-train" "$ROOT" "$TL/cli_work" 1
-fi
-
-# ---- benchmarks ----------------------------------------------------------------------------------
-BL=$SCRATCH/bench
-mkdir -p "$BL"
 # figures LABEL: one summary row per line of stdin; none is a failure (the program ran but
-# measured nothing, e.g. its device was refused).
+# measured nothing).
 figures() {
     local n=0
     while read -r l; do add "  $1" "$l"; n=$((n + 1)); done
-    [ $n -gt 0 ] || { add "  $1" "NO FIGURE (its output is in gpu_check.log)"; FAILED=1; }
+    [ $n -gt 0 ] || fail "  $1" "NO FIGURE (its output is in gpu_check.log)"
 }
 # Rows of bench_cuda_attn's table: T n_seq | fwd ms bwd ms | fwd TF/s bwd TF/s.
 attn_rows() { awk -v p="$2" '$1 ~ /^[0-9]+$/ && $3 == "|" {printf "%sT %s x%s seq: fwd %s, bwd %s TFLOP/s\n", p, $1, $2, $7, $8}' "$1"; }
-if [ $DO_BENCH = 1 ]; then
-    run "bench_cuda_gemm 8192" 150 "$BL/gemm.txt" "$B/bench_cuda_gemm" 8192
-    figures gemm < <(sed -nE 's/^summary: gemm //p' "$BL/gemm.txt")
+export S1C_CUDA_ATTN_STATS=1  # every backend prints its attention call counts at teardown
 
-    run "bench_cuda_attn (auto: cuDNN)" 150 "$BL/attn.txt" "$B/bench_cuda_attn"
-    figures attn < <(attn_rows "$BL/attn.txt" "")
-    S1C_CUDA_ATTN=own run "bench_cuda_attn 4096 (own kernels)" 90 "$BL/attn_own.txt" "$B/bench_cuda_attn" 4096
-    figures attn < <(attn_rows "$BL/attn_own.txt" "own ")
-
-    for shape in 0.5b 1.5b; do
-        f=$BL/train_$shape.txt
-        run "bench_train_step $shape" 240 "$f" "$B/bench_train_step" --device cuda --shape "$shape" \
-            --tokens 4096,8192,16384 --seqlen 4096 --steps 5 --warmup 2
-        rc=$?
-        # A token count that did not fit without recompute (refused, or the process ended in an op
-        # that ran out of memory) is measured again with it.
-        for t in 4096 8192 16384; do
-            case $rc in 77 | 124 | 137) break ;; esac  # skipped or hung: no second try
-            grep -qE "^summary: .* tokens $t .*: step" "$f" && continue
-            run "bench_train_step $shape $t recompute" 180 "$f.recompute_$t" "$B/bench_train_step" --device cuda \
-                --shape "$shape" --tokens "$t" --seqlen 4096 --steps 5 --warmup 2 --recompute
-            cat "$f.recompute_$t" >>"$f"
-        done
-        figures "train $shape" < <(sed -nE 's/^summary: shape [^ ]+ device cuda //p' "$f" | grep -v 'NOT RUN$')
-    done
-
-    f=$BL/decode.txt
-    run "bench_decode 0.5b" 180 "$f" "$B/bench_decode" --device cuda --shape 0.5b --prompt 128 --gen 64 \
-        --prefill 512 --batches 1,64
-    figures "decode 0.5b" < <(sed -nE 's/^summary: decode shape [^ ]+ device cuda //p' "$f")
+# ---- 1 versions and missing libraries -----------------------------------------------------------
+missing=$(ldd "$B"/* 2>/dev/null | grep 'not found' | sort -u)
+if [ -n "$missing" ]; then
+    echo "gpu_check: libraries not found:"; echo "$missing"
+    fail "libraries" "$(echo "$missing" | awk '{print $1}' | tr '\n' ' ')"
 fi
+echo "libraries the binaries resolve:"
+ldd "$B/test_cuda_train" 2>/dev/null | grep -E 'cudart|cublas|cudnn|nccl|openblas|libmpi\.' | sed 's/^/  /'
+step "1 versions" 30 "$OUTDIR/versions.txt" "$B/gpu_versions"
+while read -r l; do add "  version" "$l"; done < <(grep -E '^(cuda|cudnn|nccl|cublasLt|device)' "$OUTDIR/versions.txt")
+{ echo; nvidia-smi; ldd "$B/test_cuda_ops"; } >>"$OUTDIR/versions.txt" 2>&1
+
+# ---- 2 the ops, with cuDNN's debug log ----------------------------------------------------------
+DBG=$SCRATCH/cudnn_dbg.log
+CUDNN_LOGLEVEL_DBG=2 CUDNN_LOGDEST_DBG=$DBG step "2 test_cuda_ops (+cuDNN log)" 240 "$TL/cuda_ops.txt" "$B/test_cuda_ops"
+if [ -s "$DBG" ]; then  # at most 8 MiB back: the head (first graphs) and the tail (last errors)
+    if [ "$(stat -c %s "$DBG")" -gt $((8 << 20)) ]; then
+        { head -c $((4 << 20)) "$DBG"; echo; echo "[... cut by gpu_check ...]"; tail -c $((4 << 20)) "$DBG"; } >"$OUTDIR/cudnn_dbg.log"
+    else cp "$DBG" "$OUTDIR/cudnn_dbg.log"; fi
+fi
+grep -E 'rel|worst|FAIL' "$TL/cuda_ops.txt" | head -60 | while read -r l; do echo "  ops: $l"; done
+
+# ---- 3 attention at real shapes, cuDNN forced ---------------------------------------------------
+step "3 test_cuda_attn_real (cuDNN forced)" 120 "$TL/attn_real.txt" "$B/test_cuda_attn_real"
+grep -E 'rel L2' "$TL/attn_real.txt" | awk '{$1=$1; print}' | cut -c1-110 | while read -r l; do add "  attn" "$l"; done
+S1C_CUDA_ATTN=cudnn step "3 bench_cuda_attn (cuDNN forced)" 120 "$BL/attn.txt" "$B/bench_cuda_attn"
+figures attn < <(attn_rows "$BL/attn.txt" "")
+
+# ---- 4 NCCL collectives and the device FSDP trainer ---------------------------------------------
+step "4 test_nccl_collectives np1" 90 "$TL/nccl_np1.txt" "${MPIENV[@]}" "$B/test_nccl_collectives"
+rm -rf "$TL/train_work" "$TL/cli_work"
+step "4 test_cuda_train np1" 150 "$TL/train_np1.txt" "${MPIENV[@]}" "$B/test_cuda_train" "$TL/train_work"
+step "4 test_cuda_train_cli np1" 180 "$TL/train_cli_np1.txt" "${MPIENV[@]}" "$B/test_cuda_train_cli" "$MPIRUN" \
+    "$B/s1c-train" "$ROOT" "$TL/cli_work" 1
+
+# ---- 5 the 1.5B / 8K-token MFU ------------------------------------------------------------------
+f=$BL/train_1.5b_8k.txt
+step "5 bench_train_step 1.5b 8192" 150 "$f" "$B/bench_train_step" --device cuda --shape 1.5b --tokens 8192 \
+    --seqlen 4096 --steps 5 --warmup 2
+rc=$?
+if [ $rc != 0 ] && [ $rc != 124 ] && ! grep -qE '^summary: .* tokens 8192 .*: step' "$f"; then
+    step "5 bench_train_step 1.5b 8192 recompute" 150 "$f.rc" "$B/bench_train_step" --device cuda --shape 1.5b \
+        --tokens 8192 --seqlen 4096 --steps 5 --warmup 2 --recompute
+    cat "$f.rc" >>"$f"
+fi
+figures "train 1.5b" < <(sed -nE 's/^summary: shape [^ ]+ device cuda //p' "$f" | grep -v 'NOT RUN$')
+
+# ---- 6 decode -----------------------------------------------------------------------------------
+step "6 test_cuda_decode" 90 "$TL/cuda_decode.txt" "$B/test_cuda_decode" tests/fixtures/model/a \
+    tests/fixtures/model/b tests/fixtures/infer/tiny
+if [ -x "$B/test_cuda_decode_split" ]; then
+    step "6 test_cuda_decode_split" 60 "$TL/decode_split.txt" "$B/test_cuda_decode_split"
+else
+    fail "6 test_cuda_decode_split" "not in the bundle (rebuild it)"
+fi
+f=$BL/decode.txt
+step "6 bench_decode 0.5b" 120 "$f" "$B/bench_decode" --device cuda --shape 0.5b --prompt 128 --gen 64 \
+    --prefill 512 --batches 1,64
+figures "decode 0.5b" < <(sed -nE 's/^summary: decode shape [^ ]+ device cuda //p' "$f")
+
+# ---- 7 the rest, while time is left --------------------------------------------------------------
+step "7 test_cuda_add_f32" 30 "$TL/add_f32.txt" "$B/test_cuda_add_f32"
+step "7 bench_cuda_gemm 8192" 90 "$BL/gemm.txt" "$B/bench_cuda_gemm" 8192 &&
+    figures gemm < <(sed -nE 's/^summary: gemm //p' "$BL/gemm.txt")
+S1C_CUDA_ATTN=own step "7 bench_cuda_attn 4096 (own kernels)" 60 "$BL/attn_own.txt" "$B/bench_cuda_attn" 4096 &&
+    figures attn < <(attn_rows "$BL/attn_own.txt" "own ")
+f=$BL/train_more.txt
+step "7 bench_train_step 0.5b/1.5b" 150 "$f" "$B/bench_train_step" --device cuda --shape 0.5b --tokens 4096,16384 \
+    --seqlen 4096 --steps 3 --warmup 1 &&
+    figures "train 0.5b" < <(sed -nE 's/^summary: shape [^ ]+ device cuda //p' "$f" | grep -v 'NOT RUN$')
 
 # ---- summary -------------------------------------------------------------------------------------
 {
     echo
-    echo "================ gpu_check summary ($(nvidia-smi --query-gpu=name --format=csv,noheader | head -1), $(($(date +%s) - T_START)) s)"
+    echo "================ gpu_check summary ($(nvidia-smi --query-gpu=name --format=csv,noheader | head -1), $(($(date +%s) - T_START)) s, $(left) s of ${BUDGET} left)"
     printf '%s\n' "${SUMMARY[@]}"
-    [ $FAILED = 0 ] && echo "result: all tests passed or skipped, every benchmark ran" ||
-        echo "result: FAILURES above (full log: $LOG)"
+    [ $FAILED = 0 ] && echo "result: every step passed or was skipped, every benchmark printed its figure" ||
+        echo "result: FAIL lines above (full log: gpu_check.log)"
 } | tee "$OUTDIR/summary.txt"
 exit $FAILED

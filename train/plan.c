@@ -13,9 +13,8 @@
 
 int s1c_plan_lmhead_chunk(const s1c_qwen2_config *mc, int T, double *bytes) {
     const int tc = s1c_cuda_ce_chunk(T, mc->vocab_size, 1, S1C_CE_CHUNK_BYTES);
-    // fp32 logits (256-byte aligned) then bf16 dlogits, one chunk of each (cuda_lmhead.cu)
-    const double logits = ceil((double)tc * mc->vocab_size * 4 / 256) * 256;
-    *bytes = logits + (double)tc * mc->vocab_size * 2;
+    // exactly the workspace cuda_lmhead.cu requests: bf16 logits, dlogits in place
+    *bytes = (double)s1c_cuda_ce_chunk_bytes(tc, mc->vocab_size);
     return tc;
 }
 

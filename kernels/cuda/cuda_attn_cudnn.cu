@@ -14,7 +14,17 @@
 // cuda_plan.c: buckets, refusals and the workspace layout, unit-tested on the CPU). Masks: padding
 // (row < seq_len_q and col < seq_len_kv) then causal (row >= col) as GEN_INDEX / CMP /
 // BINARY_SELECT nodes with the fill value -FLT_MAX. The node order follows the graphs
-// cudnn-frontend's composite SDPA nodes emit (the fused engines match patterns). Plans are cached
+// cudnn-frontend's composite SDPA nodes emit for cuDNN >= 9.10 (the fused engines match patterns;
+// scaled_dot_product_flash_attention.h as of frontend 1.12+, checked 2026-12):
+//   fwd: S = Q K^T (padding value 0) -> * scale -> padding mask -> causal mask -> softmax with
+//        stats -> P (bf16) V
+//   bwd: softmax_sum = sum(dO * O) * 1 (fp32, non-virtual, padded [b, nh, s, 1]);
+//        S = Q K^T -> * scale -> - stats -> padding mask -> causal mask -> exp = P;
+//        dV = P^T dO (GQA: full-head virtual bf16, then a head reduction); dP = dO V^T;
+//        dS = (dP - softmax_sum) * P * scale; dK = dS^T Q; dQ = dS K into a plain fp32 accumulator
+//        [b, nh, s, hd] (no F16x16 reordering since frontend 1.8), then an identity cast.
+// Older cuDNN 9 (< 9.10) needs a second padding mask after the stats subtraction: that release
+// range is refused at start-up (s1c_cuda_cudnn_refusal) instead of being served a graph it rejects. Plans are cached
 // per (direction, b, s, nh, nkv, hd); a shape cuDNN refuses is remembered and served by the own
 // kernels (one stderr line says so).
 #include <float.h>
@@ -182,14 +192,20 @@ static void gb_reduce(graph_builder *g, cudnnReduceTensorOp_t red, cudnnBackendD
     gb_add_op(g, op);
 }
 
-// c = a b with optional M / N / K overrides (per-batch sequence lengths).
-static void gb_matmul(graph_builder *g, cudnnBackendDescriptor_t a, cudnnBackendDescriptor_t b,
-                      cudnnBackendDescriptor_t c, cudnnBackendDescriptor_t m_ovr, cudnnBackendDescriptor_t n_ovr,
-                      cudnnBackendDescriptor_t k_ovr) {
+// c = a b with optional M / N / K overrides (per-batch sequence lengths). pad: when nonzero, the
+// value written to output elements outside the overridden extents (the frontend sets 0 on the
+// forward's Q K^T when a padding mask follows).
+static void gb_matmul_pad(graph_builder *g, cudnnBackendDescriptor_t a, cudnnBackendDescriptor_t b,
+                          cudnnBackendDescriptor_t c, cudnnBackendDescriptor_t m_ovr, cudnnBackendDescriptor_t n_ovr,
+                          cudnnBackendDescriptor_t k_ovr, int pad) {
     cudnnBackendDescriptor_t md = gb_new(g, CUDNN_BACKEND_MATMUL_DESCRIPTOR);
     if (!GB_OK(g)) return;
     cudnnDataType_t f = CUDNN_DATA_FLOAT;
     gb_set(g, md, CUDNN_ATTR_MATMUL_COMP_TYPE, CUDNN_TYPE_DATA_TYPE, 1, &f);
+    if (pad) {
+        double zero = 0.0;
+        gb_set(g, md, CUDNN_ATTR_MATMUL_PADDING_VALUE, CUDNN_TYPE_DOUBLE, 1, &zero);
+    }
     GB_CALL(g, cudnnBackendFinalize(md));
     cudnnBackendDescriptor_t op = gb_new(g, CUDNN_BACKEND_OPERATION_MATMUL_DESCRIPTOR);
     if (!GB_OK(g)) return;
@@ -201,6 +217,11 @@ static void gb_matmul(graph_builder *g, cudnnBackendDescriptor_t a, cudnnBackend
     if (n_ovr) gb_set(g, op, CUDNN_ATTR_OPERATION_MATMUL_GEMM_N_OVERRIDE_DESC, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &n_ovr);
     if (k_ovr) gb_set(g, op, CUDNN_ATTR_OPERATION_MATMUL_GEMM_K_OVERRIDE_DESC, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &k_ovr);
     gb_add_op(g, op);
+}
+static void gb_matmul(graph_builder *g, cudnnBackendDescriptor_t a, cudnnBackendDescriptor_t b,
+                      cudnnBackendDescriptor_t c, cudnnBackendDescriptor_t m_ovr, cudnnBackendDescriptor_t n_ovr,
+                      cudnnBackendDescriptor_t k_ovr) {
+    gb_matmul_pad(g, a, b, c, m_ovr, n_ovr, k_ovr, 0);
 }
 
 static void gb_reshape(graph_builder *g, cudnnBackendDescriptor_t x, cudnnBackendDescriptor_t y) {
@@ -278,7 +299,7 @@ static void build_fwd(graph_builder *g, int64_t b, int64_t s, int64_t nh, int64_
     common_tensors c;
     gb_common(g, &c, b, s, nh, nkv, hd);
     cudnnBackendDescriptor_t S = gb_virt(g, F32, b, nh, s, s);
-    gb_matmul(g, c.q, c.k, S, c.seq_q, c.seq_kv, NULL);
+    gb_matmul_pad(g, c.q, c.k, S, c.seq_q, c.seq_kv, NULL, 1);
     cudnnBackendDescriptor_t Ss = gb_virt(g, F32, b, nh, s, s);
     gb_pw(g, CUDNN_POINTWISE_MUL, F32, S, c.scale, NULL, Ss, -1);
     cudnnBackendDescriptor_t Sp = gb_padding_mask(g, Ss, b, nh, s, c.seq_q, c.seq_kv, c.neg);
@@ -331,18 +352,17 @@ static void build_bwd(graph_builder *g, int64_t b, int64_t s, int64_t nh, int64_
     int64_t smd[4] = {b, nh, s, 1}, sms[4] = {nh * s, s, 1, 1};
     cudnnBackendDescriptor_t softmax_sum = gb_tensor(g, UID_SOFTMAX_SUM, F32, smd, sms, false, false, NULL);
     gb_pw(g, CUDNN_POINTWISE_MUL, F32, red, one, NULL, softmax_sum, -1);
-    // P recomputed: exp(mask(S * scale) - stats), in the node order cudnn-frontend's SDPA backward
-    // emits (masks, then the stats subtraction, then the padding mask again: frontend's
-    // workaround for a cuDNN 9 bug, needed for the fused engine to match the pattern).
+    // P recomputed: exp(causal(padding(S * scale - stats))), the node order of cudnn-frontend's
+    // SDPA backward for cuDNN >= 9.10 (stats subtracted first, then the masks; the second padding
+    // mask it adds for 9.0-9.9 only is not emitted: those versions are refused at start-up).
     cudnnBackendDescriptor_t S = gb_virt(g, F32, b, nh, s, s);
     gb_matmul(g, c.q, c.k, S, c.seq_q, c.seq_kv, NULL);
     cudnnBackendDescriptor_t Ss = gb_virt(g, F32, b, nh, s, s);
     gb_pw(g, CUDNN_POINTWISE_MUL, F32, S, c.scale, NULL, Ss, -1);
-    cudnnBackendDescriptor_t Sp = gb_padding_mask(g, Ss, b, nh, s, c.seq_q, c.seq_kv, c.neg);
-    cudnnBackendDescriptor_t Sc = gb_causal_mask(g, Sp, b, nh, s, c.neg);
     cudnnBackendDescriptor_t Sl = gb_virt(g, F32, b, nh, s, s);
-    gb_pw(g, CUDNN_POINTWISE_SUB, F32, Sc, c.stats, NULL, Sl, -1);
-    cudnnBackendDescriptor_t Sm = gb_padding_mask(g, Sl, b, nh, s, c.seq_q, c.seq_kv, c.neg);
+    gb_pw(g, CUDNN_POINTWISE_SUB, F32, Ss, c.stats, NULL, Sl, -1);
+    cudnnBackendDescriptor_t Sp = gb_padding_mask(g, Sl, b, nh, s, c.seq_q, c.seq_kv, c.neg);
+    cudnnBackendDescriptor_t Sm = gb_causal_mask(g, Sp, b, nh, s, c.neg);
     cudnnBackendDescriptor_t P = gb_virt(g, F32, b, nh, s, s);
     gb_pw(g, CUDNN_POINTWISE_EXP, F32, Sm, NULL, NULL, P, -1);
     // dV = P^T dO (summed over the query heads of each group when GQA)
@@ -375,13 +395,14 @@ static void build_bwd(graph_builder *g, int64_t b, int64_t s, int64_t nh, int64_
         gb_matmul(g, dST, c.q, dKf, c.seq_kv, NULL, c.seq_q);
         gb_reduce(g, CUDNN_REDUCE_TENSOR_ADD, dKf, dK);
     }
-    // dQ = dS K, accumulated in fp32 (padded workspace, zeroed before every call: the engine adds
-    // into it), then cast. K is the reshape of K^T with K's own ragged offsets, as the frontend does.
+    // dQ = dS K, accumulated in fp32 (padded workspace [b, nh, s, hd], packed, zeroed before every
+    // call: the engine adds into it), then cast. K is the reshape of K^T with K's own ragged
+    // offsets, as the frontend does. No tensor reordering on the accumulator (frontend >= 1.8).
     int64_t kd[4] = {b, nkv, s, hd}, ksd[4] = {s * rs, hd, rs, 1};
     cudnnBackendDescriptor_t Kn = gb_tensor(g, 0, BF, kd, ksd, true, false, c.off_k);
     gb_reshape(g, c.k, Kn);
     int64_t aqd[4] = {b, nh, s, hd}, aqs[4] = {nh * s * hd, s * hd, hd, 1};
-    cudnnBackendDescriptor_t dQacc = gb_tensor_ex(g, UID_DQ_ACCUM, F32, aqd, aqs, false, false, NULL, true);
+    cudnnBackendDescriptor_t dQacc = gb_tensor(g, UID_DQ_ACCUM, F32, aqd, aqs, false, false, NULL);
     gb_matmul(g, dS, Kn, dQacc, c.seq_q, NULL, c.seq_kv);
     gb_pw(g, CUDNN_POINTWISE_IDENTITY, F32, dQacc, NULL, NULL, dQ, -1);
 }
@@ -450,7 +471,24 @@ void cuda_attn_cudnn_init(cuda_impl *ci) {
     if (!ci->attn) s1c_fatal_at(__FILE__, __LINE__, "out of host memory");
 }
 
+// One line at teardown whenever the own kernels served a call in auto mode (a silent fallback
+// costs 40-100x in attention), or always with S1C_CUDA_ATTN_STATS=1. scripts/gpu_check.sh greps
+// "attention FALLBACK" and turns it into a FAIL line.
+static void attn_report(const cuda_impl *ci) {
+    const unsigned long long *n = ci->attn_calls;
+    int fell_back = ci->attn_mode == S1C_ATTN_AUTO && (n[2] || n[3]);
+    const char *e = getenv("S1C_CUDA_ATTN_STATS");
+    if (!fell_back && !(e && *e == '1')) return;
+    fprintf(stderr,
+            "s1c cuda: attention %s: cuDNN fwd %llu bwd %llu, own kernels fwd %llu bwd %llu, %d shape(s) "
+            "refused by cuDNN%s (mode %s)\n",
+            fell_back ? "FALLBACK" : "calls", n[0], n[1], n[2], n[3], ci->attn_cudnn_refusals,
+            ci->attn_cudnn_off ? ", cuDNN disabled at start-up" : "",
+            ci->attn_mode == S1C_ATTN_OWN ? "own" : ci->attn_mode == S1C_ATTN_CUDNN ? "cudnn" : "auto");
+}
+
 void cuda_attn_cudnn_destroy(cuda_impl *ci) {
+    attn_report(ci);
     if (!ci->attn) return;
     for (int i = 0; i < ATTN_CACHE; i++)
         if (ci->attn->p[i].used) gb_free(&ci->attn->p[i].g);
@@ -539,7 +577,7 @@ typedef struct {
 } attn_ws;
 
 static int attn_prepare(cuda_impl *ci, const s1c_attn_shape *sh, int bwd, attn_plan **pp, attn_ws *w) {
-    if (!ci->dnn || ci->attn_mode == S1C_ATTN_OWN) return 1;
+    if (!ci->dnn || ci->attn_cudnn_off || ci->attn_mode == S1C_ATTN_OWN) return 1;
     s1c_cuda_attn_layout L = s1c_cuda_attn_plan(sh->T, sh->n_seq, sh->max_seqlen, sh->n_head, sh->n_kv_head,
                                                 sh->head_dim, bwd, 0);
     if (!L.ok) {
@@ -637,7 +675,11 @@ int cuda_attn_cudnn_bwd(cuda_impl *ci, bf16 *dqkv, const bf16 *dout, const bf16 
 static void cu_attention_fwd(s1c_backend *be, void *out, float *lse, const void *qkv, const s1c_attn_shape *s) {
     cuda_impl *ci = cuda_impl_of(be);
     if (s->T <= 0) return;
-    if (cuda_attn_cudnn_fwd(ci, (bf16 *)out, lse, (const bf16 *)qkv, s) == 0) return;
+    if (cuda_attn_cudnn_fwd(ci, (bf16 *)out, lse, (const bf16 *)qkv, s) == 0) {
+        ci->attn_calls[0]++;
+        return;
+    }
+    ci->attn_calls[2]++;
     cuda_attn_own_fwd(ci, (bf16 *)out, lse, (const bf16 *)qkv, s);
 }
 
@@ -645,8 +687,11 @@ static void cu_attention_bwd(s1c_backend *be, void *dqkv, const void *dout, cons
                              const float *lse, const s1c_attn_shape *s) {
     cuda_impl *ci = cuda_impl_of(be);
     if (s->T <= 0) return;
-    if (cuda_attn_cudnn_bwd(ci, (bf16 *)dqkv, (const bf16 *)dout, (const bf16 *)qkv, (const bf16 *)out, lse, s) == 0)
+    if (cuda_attn_cudnn_bwd(ci, (bf16 *)dqkv, (const bf16 *)dout, (const bf16 *)qkv, (const bf16 *)out, lse, s) == 0) {
+        ci->attn_calls[1]++;
         return;
+    }
+    ci->attn_calls[3]++;
     cuda_attn_own_bwd(ci, (bf16 *)dqkv, (const bf16 *)dout, (const bf16 *)qkv, (const bf16 *)out, lse, s);
 }
 

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cuda_common.cuh"
+#include "cuda_plan.h"
 
 // cuBLASLt's recommended workspace on Hopper (enough for every split-K / stream-K algorithm).
 #define S1C_LT_WORKSPACE_BYTES ((size_t)32 << 20)
@@ -152,6 +153,8 @@ extern "C" s1c_backend *s1c_cuda_backend_create(int device) {
     ci->cc_major = prop.major;
     ci->cc_minor = prop.minor;
     ci->attn_mode = parse_attn_mode();
+    const char *ds = getenv("S1C_CUDA_DECODE_SPLITS");  // tests: force the split-KV path (N) or off (-1)
+    ci->decode_force_splits = ds && *ds ? atoi(ds) : 0;
     be->name = "cuda";
     be->act_dtype = S1C_BF16;
     be->device_memory = 1;
@@ -188,6 +191,24 @@ extern "C" s1c_backend *s1c_cuda_backend_create(int device) {
         s1c_err("backend 'cuda': cudnnSetStream failed");
         cu_destroy(be);
         return NULL;
+    }
+    // The SDPA graphs need cuDNN >= 9.10 of the major built against; below that every shape would
+    // be refused one by one. Say so once, loudly, and either stop (S1C_CUDA_ATTN=cudnn) or run the
+    // own kernels (auto), which attn_report counts as a fallback at teardown.
+    ci->cudnn_version = (long)cudnnGetVersion();
+    if (ci->dnn) {
+        const char *why = s1c_cuda_cudnn_refusal(ci->cudnn_version, (long)CUDNN_VERSION);
+        if (why && ci->attn_mode == S1C_ATTN_CUDNN) {
+            s1c_err("backend 'cuda': S1C_CUDA_ATTN=cudnn but cuDNN %ld (built against %d) cannot run the SDPA "
+                    "graphs: %s", ci->cudnn_version, (int)CUDNN_VERSION, why);
+            cu_destroy(be);
+            return NULL;
+        }
+        if (why && ci->attn_mode == S1C_ATTN_AUTO) {
+            fprintf(stderr, "s1c cuda: WARNING cuDNN %ld at run time (built against %d): %s; attention runs on "
+                    "the own kernels (40-100x slower)\n", ci->cudnn_version, (int)CUDNN_VERSION, why);
+            ci->attn_cudnn_off = 1;
+        }
     }
     cuda_mm_init(ci);
     cuda_attn_cudnn_init(ci);

@@ -72,6 +72,10 @@ typedef struct {
     struct cuda_attn_cache *attn;
     int attn_mode;
     int attn_cudnn_refusals;  // shapes that fell back to the own kernels (reported in docs/bench)
+    int attn_cudnn_off;       // cuDNN's run-time version cannot build the graphs (s1c_cuda_cudnn_refusal)
+    long cudnn_version;       // cudnnGetVersion() at start-up
+    unsigned long long attn_calls[4];  // cuDNN fwd, cuDNN bwd, own fwd, own bwd
+    int decode_force_splits;  // S1C_CUDA_DECODE_SPLITS: 0 plan (default), N > 0 that many, -1 never split
 } cuda_impl;
 
 static inline cuda_impl *cuda_impl_of(s1c_backend *be) { return (cuda_impl *)be->impl; }

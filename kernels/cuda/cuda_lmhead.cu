@@ -1,9 +1,11 @@
 // cuda_lmhead.cu — fused LM head + softmax cross-entropy, chunked over tokens.
 //
-// Per chunk of tc tokens: logits[tc, V] (fp32) = h w_lm^T (cuBLASLt), one kernel computes the
-// log-sum-exp, the weighted loss and dlogits = weight (softmax - onehot) in bf16, then two GEMMs
-// give dh (overwritten) and dw_lm (+=). [T, V] never exists; the chunk buffers live in the
-// workspace arena, sized to stay under S1C_CE_CHUNK_BYTES.
+// Per chunk of tc tokens: logits[tc, V] (bf16, fp32 accumulation: what Hugging Face's bf16
+// lm_head produces before its fp32 loss) = h w_lm^T (cuBLASLt), one kernel computes in fp32 the
+// log-sum-exp, the weighted loss and dlogits = weight (softmax - onehot), written in bf16 over the
+// logits in place, then two GEMMs give dh (overwritten) and dw_lm (+=). [T, V] never exists; the
+// chunk lives in the workspace arena, s1c_cuda_ce_chunk_bytes <= S1C_CE_CHUNK_BYTES (2176 tokens
+// at V = 152064, so the fp32 dw_lm is read and written once per 2176 tokens, not per 192).
 #include <math.h>
 
 #include "cuda_common.cuh"
@@ -12,13 +14,12 @@
 #define CE_THREADS 1024
 
 __global__ void __launch_bounds__(CE_THREADS)
-k_ce_rows(float *loss_out, bf16 *dlogits, const float *logits, const int32_t *targets, const float *weight, int V,
-          int want_grad) {
+k_ce_rows(float *loss_out, bf16 *logits, const int32_t *targets, const float *weight, int V, int want_grad) {
     __shared__ float sh[32];
     int r = blockIdx.x;
-    const float *x = logits + (size_t)r * V;
+    const bf16 *x = logits + (size_t)r * V;
     float w = weight[r];
-    bf16 *g = want_grad ? dlogits + (size_t)r * V : NULL;
+    bf16 *g = want_grad ? logits + (size_t)r * V : NULL;  // dlogits overwrite the row in place
     if (w == 0.0f) {  // masked token: no loss, zero gradient row
         if (g)
             for (int v = threadIdx.x; v < V; v += blockDim.x) g[v] = __float2bfloat16_rn(0.0f);
@@ -27,7 +28,7 @@ k_ce_rows(float *loss_out, bf16 *dlogits, const float *logits, const int32_t *ta
     // One pass with a per-thread online max/sum, then a block combine.
     float m = -INFINITY, s = 0.0f;
     for (int v = threadIdx.x; v < V; v += blockDim.x) {
-        float xv = x[v];
+        float xv = __bfloat162float(x[v]);
         if (xv > m) {
             s = s * expf(m - xv) + 1.0f;
             m = xv;
@@ -35,10 +36,13 @@ k_ce_rows(float *loss_out, bf16 *dlogits, const float *logits, const int32_t *ta
             s += expf(xv - m);
         }
     }
+    int tgt = targets[r];
+    // Every read of the row happens before the block reductions' barriers: after them the
+    // gradient loop overwrites the row (x[tgt] included).
+    float xt = tgt >= 0 && tgt < V ? __bfloat162float(x[tgt]) : 0.0f;
     float M = block_max(m, sh);
     s = m == -INFINITY ? 0.0f : s * expf(m - M);
     float S = block_sum(s, sh);
-    int tgt = targets[r];
     if (tgt < 0 || tgt >= V) {  // a bad target poisons the loss visibly instead of reading out of bounds
         if (threadIdx.x == 0) atomicAdd(loss_out, NAN);
         // and the gradient row too: left unwritten it would hold the previous chunk's values
@@ -47,11 +51,11 @@ k_ce_rows(float *loss_out, bf16 *dlogits, const float *logits, const int32_t *ta
         return;
     }
     float lse = M + logf(S);
-    if (threadIdx.x == 0) atomicAdd(loss_out, w * (lse - x[tgt]));
+    if (threadIdx.x == 0) atomicAdd(loss_out, w * (lse - xt));
     if (g) {
         float invS = 1.0f / S;
         for (int v = threadIdx.x; v < V; v += blockDim.x) {
-            float p = expf(x[v] - M) * invS;
+            float p = expf(__bfloat162float(x[v]) - M) * invS;
             g[v] = __float2bfloat16_rn(w * (p - (v == tgt ? 1.0f : 0.0f)));
         }
     }
@@ -63,15 +67,13 @@ static void cu_lmhead_ce(s1c_backend *be, float *loss_out, void *dh, float *dw_l
     cuda_impl *ci = cuda_impl_of(be);
     int want_grad = dh != NULL || dw_lm != NULL;
     int tc = s1c_cuda_ce_chunk(T, V, want_grad, S1C_CE_CHUNK_BYTES);
-    size_t logits_bytes = cuda_align_up((size_t)tc * V * sizeof(float), 256);
-    char *ws = (char *)cuda_ws_get(ci, logits_bytes + (want_grad ? (size_t)tc * V * sizeof(bf16) : 0));
-    float *logits = (float *)ws;                                  // [tc, V]
-    bf16 *dlogits = want_grad ? (bf16 *)(ws + logits_bytes) : NULL;  // [tc, V]
+    bf16 *logits = (bf16 *)cuda_ws_get(ci, s1c_cuda_ce_chunk_bytes(tc, V));  // [tc, V], then dlogits
+    bf16 *dlogits = logits;
     const bf16 *hb = (const bf16 *)h, *wb = (const bf16 *)w_lm;
     for (int t0 = 0; t0 < T; t0 += tc) {
         int n = T - t0 < tc ? T - t0 : tc;
-        cuda_gemm(ci, 1, 0, V, n, C, wb, C, hb + (size_t)t0 * C, C, logits, V, 1, NULL, 0.0f);
-        k_ce_rows<<<n, CE_THREADS, 0, ci->stream>>>(loss_out, dlogits, logits, targets + t0, weight + t0, V, want_grad);
+        cuda_gemm(ci, 1, 0, V, n, C, wb, C, hb + (size_t)t0 * C, C, logits, V, 0, NULL, 0.0f);
+        k_ce_rows<<<n, CE_THREADS, 0, ci->stream>>>(loss_out, logits, targets + t0, weight + t0, V, want_grad);
         S1C_CUDA_LAUNCH_CHECK();
         if (dh) cuda_gemm(ci, 0, 0, C, n, V, wb, C, dlogits, V, (bf16 *)dh + (size_t)t0 * C, C, 0, NULL, 0.0f);
         if (dw_lm) cuda_gemm(ci, 0, 1, C, V, n, hb + (size_t)t0 * C, C, dlogits, V, dw_lm, C, 1, NULL, 1.0f);

@@ -65,12 +65,17 @@ s1c_cuda_attn_layout s1c_cuda_attn_plan(int T, int n_seq, int max_seqlen, int n_
 
 int s1c_cuda_ce_chunk(int T, int V, int want_grad, size_t chunk_bytes) {
     if (T <= 0) return 1;
-    size_t per_tok = (size_t)(V > 0 ? V : 1) * (sizeof(float) + (want_grad ? 2u : 0u));
+    (void)want_grad;
+    size_t per_tok = (size_t)(V > 0 ? V : 1) * 2u;  // bf16 logits, dlogits in place
     size_t tc = chunk_bytes / per_tok;
     if (tc >= (size_t)T) return T;    // one chunk
     if (tc >= 64) tc = tc / 64 * 64;  // whole GEMM tiles per chunk
     if (tc < 1) tc = 1;
     return (int)tc;
+}
+
+size_t s1c_cuda_ce_chunk_bytes(int tc, int V) {
+    return align_up((size_t)(tc > 0 ? tc : 1) * (size_t)(V > 0 ? V : 1) * 2u, 256);
 }
 
 int s1c_cuda_bias_grad_rows(int T, int min_rows) {
@@ -80,4 +85,42 @@ int s1c_cuda_bias_grad_rows(int T, int min_rows) {
     int64_t rows = (need + min_rows - 1) / min_rows * min_rows;
     if (rows < min_rows) rows = min_rows;
     return (int)rows;
+}
+
+const char *s1c_cuda_cudnn_refusal(long runtime, long compiled) {
+    if (runtime <= 0) return "cuDNN reports no version (library not loaded?)";
+    if (runtime / 10000 != compiled / 10000) return "cuDNN major version at run time differs from the headers built against";
+    if (runtime < S1C_CUDNN_MIN_VERSION)
+        return "cuDNN older than 9.10.0: the SDPA graphs are the ones cudnn-frontend builds for 9.10+ "
+               "(older releases need a second padding mask in the backward and refuse these graphs)";
+    return NULL;
+}
+
+s1c_decode_split s1c_decode_split_plan(int T, int n_kv_head, int max_ctx, int n_sm, int force_splits) {
+    s1c_decode_split d = {1, 32};
+    if (max_ctx <= 0 || T <= 0 || n_kv_head <= 0) return d;
+    d.split_len = (int)(((int64_t)max_ctx + 31) / 32 * 32);
+    int64_t n;
+    if (force_splits > 0) {
+        n = force_splits;
+    } else {
+        int64_t items = (int64_t)T * n_kv_head, target = 2 * (int64_t)(n_sm > 0 ? n_sm : 1);
+        if (items >= target || max_ctx < 2 * S1C_DECODE_SPLIT_MIN) return d;
+        n = (target + items - 1) / items;
+        int64_t by_len = max_ctx / S1C_DECODE_SPLIT_MIN;  // every split at least the minimum
+        if (n > by_len) n = by_len;
+    }
+    if (n > S1C_DECODE_MAX_SPLITS) n = S1C_DECODE_MAX_SPLITS;
+    if (n > max_ctx) n = max_ctx;
+    if (n < 1) n = 1;
+    int64_t len = ((int64_t)max_ctx + n - 1) / n;
+    len = (len + 31) / 32 * 32;
+    d.split_len = (int)len;
+    d.n_splits = (int)(((int64_t)max_ctx + len - 1) / len);  // rounding up the length may drop a split
+    return d;
+}
+
+size_t s1c_decode_split_ws_floats(int T, int n_head, int head_dim, int n_splits) {
+    return (size_t)(T > 0 ? T : 0) * (size_t)(n_head > 0 ? n_head : 0) * (size_t)(n_splits > 0 ? n_splits : 0) *
+           ((size_t)(head_dim > 0 ? head_dim : 0) + 2);
 }

@@ -39,16 +39,50 @@ typedef struct {
 s1c_cuda_attn_layout s1c_cuda_attn_plan(int T, int n_seq, int max_seqlen, int n_head, int n_kv_head, int head_dim,
                                         int bwd, int64_t plan_ws);
 
-// Budget of the fused LM head's chunk buffers (cuda_lmhead.cu); train/plan.c reserves the same.
-#define S1C_CE_CHUNK_BYTES ((size_t)192 << 20)
+// Budget of the fused LM head's chunk buffer (cuda_lmhead.cu); train/plan.c reserves exactly
+// s1c_cuda_ce_chunk_bytes of the chunk the code uses. 640 MiB holds 2176 tokens at V = 152064:
+// the dW_lm GEMM reads and writes the fp32 dW_lm once per chunk, so this is 11x less dW traffic
+// than the former 192-token chunks (80 GB -> 7.5 GB per 1.5B step of 8192 tokens).
+#define S1C_CE_CHUNK_BYTES ((size_t)640 << 20)
 
-// Tokens per chunk of the fused LM head: logits [tc, V] fp32 (+ dlogits bf16 when grad) stay
-// under chunk_bytes: T when all fit, else a multiple of 64 when at least 64; never below 1.
+// Tokens per chunk of the fused LM head: logits [tc, V] in bf16 (the dlogits overwrite them in
+// place) stay under chunk_bytes: T when all fit, else a multiple of 64 when at least 64; never
+// below 1. want_grad no longer changes the size (kept for the callers).
 int s1c_cuda_ce_chunk(int T, int V, int want_grad, size_t chunk_bytes);
+// Workspace bytes the LM head requests for a chunk of tc tokens (256-byte rounded).
+size_t s1c_cuda_ce_chunk_bytes(int tc, int V);
 
 // Rows per block of the bias-gradient kernel: at least min_rows, a multiple of min_rows, and
 // few enough blocks along y (ceil(T / rows) <= S1C_CUDA_GRID_YZ_MAX).
 int s1c_cuda_bias_grad_rows(int T, int min_rows);
+
+// Split-KV (flash-decoding) plan of attention_decode: each (row, KV head) item's positions
+// 0..max_ctx-1 are cut into n_splits ranges of split_len positions (a multiple of 32, the warp's
+// key tile); pass 1 computes a partial online softmax per (row, q head, split), pass 2 combines
+// them. Splitting is worth it only when the items alone cannot fill the GPU: with T * n_kv_head
+// >= 2 * n_sm, or a context below two minimum splits, n_splits is 1 (the plain kernel runs).
+// Otherwise enough splits for ~2 CTAs per SM, each at least S1C_DECODE_SPLIT_MIN positions, at
+// most S1C_DECODE_MAX_SPLITS. force_splits > 0 asks for that many (tests), same rounding.
+// max_ctx: the longest context a row may have (the block table's capacity on the GPU, where the
+// positions live in device memory); a row shorter than that leaves its last splits empty.
+#define S1C_DECODE_SPLIT_MIN 256
+#define S1C_DECODE_MAX_SPLITS 64
+typedef struct {
+    int n_splits;   // >= 1
+    int split_len;  // positions per split, a multiple of 32; n_splits * split_len >= max_ctx
+} s1c_decode_split;
+s1c_decode_split s1c_decode_split_plan(int T, int n_kv_head, int max_ctx, int n_sm, int force_splits);
+// Floats of the partial results: [T, n_head, n_splits] x (head_dim accumulators + max + sum).
+size_t s1c_decode_split_ws_floats(int T, int n_head, int head_dim, int n_splits);
+
+// cuDNN run-time version policy (cudnnGetVersion(): major*10000 + minor*100 + patch since 9.0).
+// The SDPA graphs of cuda_attn_cudnn.cu follow what cudnn-frontend emits for cuDNN >= 9.10 (mask
+// order: scale, subtract stats, padding, causal; no second padding mask; plain fp32 dQ
+// accumulator), and GQA with ragged (THD) backward needs >= 9.6. Returns NULL when `runtime` may
+// build them, else why not (static text). `compiled` is CUDNN_VERSION of the headers: a different
+// major at run time is refused too (backend API attributes differ across majors).
+#define S1C_CUDNN_MIN_VERSION 91000
+const char *s1c_cuda_cudnn_refusal(long runtime, long compiled);
 
 #ifdef __cplusplus
 }

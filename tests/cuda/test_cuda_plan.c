@@ -97,15 +97,26 @@ int main(void) {
 
     // ---- LM-head chunks
     const size_t budget = (size_t)192 << 20;
-    int tc = s1c_cuda_ce_chunk(100000, 151936, 1, budget);
-    CHECK(tc == 192, "Qwen vocab with grad: tc=%d, want 192", tc);
-    CHECK((size_t)tc * 151936 * 6 <= budget);
-    tc = s1c_cuda_ce_chunk(100000, 151936, 0, budget);
-    CHECK(tc == 320 && (size_t)tc * 151936 * 4 <= budget, "no grad: tc=%d", tc);
+    int tc = s1c_cuda_ce_chunk(100000, 151936, 1, budget);  // a 192 MiB budget, bf16 in place
+    CHECK(tc == 640 && s1c_cuda_ce_chunk_bytes(tc, 151936) <= budget, "192 MiB: tc=%d, want 640", tc);
+    CHECK(s1c_cuda_ce_chunk(100000, 151936, 0, budget) == tc, "no grad: same chunk");
     CHECK(s1c_cuda_ce_chunk(50, 151936, 1, budget) == 50, "small T is one chunk");
     CHECK(s1c_cuda_ce_chunk(100, 384, 1, budget) == 100, "tiny vocab: T");
     CHECK(s1c_cuda_ce_chunk(1000, 200000000, 1, budget) == 1, "huge vocab: at least one token");
     CHECK(s1c_cuda_ce_chunk(0, 100, 1, budget) == 1);
+
+    // the backend's budget at Qwen's vocab: >= 2048 tokens per chunk (issue 15), the bytes the code
+    // requests within it, and dW_lm traffic (one fp32 read + write of dW_lm per chunk) at most a
+    // tenth of the former 192-token chunks for the 1.5B / 8192-token step
+    for (int vi = 0; vi < 2; vi++) {
+        const int V = vi ? 152064 : 151936;
+        const int tcb = s1c_cuda_ce_chunk(1 << 20, V, 1, S1C_CE_CHUNK_BYTES);
+        CHECK(tcb >= 2048 && tcb % 64 == 0 && s1c_cuda_ce_chunk_bytes(tcb, V) <= S1C_CE_CHUNK_BYTES,
+              "V=%d: chunk %d tokens, %zu bytes", V, tcb, s1c_cuda_ce_chunk_bytes(tcb, V));
+        CHECK(s1c_cuda_ce_chunk_bytes(tcb, V) % 256 == 0 && s1c_cuda_ce_chunk_bytes(tcb, V) >= (size_t)tcb * V * 2);
+        const int T8 = 8192, old_chunks = (T8 + 191) / 192, new_chunks = (T8 + tcb - 1) / tcb;
+        CHECK(new_chunks * 10 <= old_chunks, "dW_lm passes %d vs %d before", new_chunks, old_chunks);
+    }
 
     // ---- bias gradient grid
     int rows_cases[] = {1, 255, 256, 1000, 65535 * 256, 65535 * 256 + 1, 40000000, INT_MAX};
@@ -116,6 +127,49 @@ int main(void) {
         CHECK(rows >= 256 && rows % 256 == 0 && gy <= 65535, "T=%d: rows=%d grid.y=%lld", T, rows, gy);
     }
     CHECK(s1c_cuda_bias_grad_rows(65535 * 256, 256) == 256 && s1c_cuda_bias_grad_rows(65535 * 256 + 1, 256) == 512);
+
+    // ---- split-KV decode plan
+    {
+        // s1's budget-forced evaluation: batch 1-8 at 32K context, H100 (132 SMs)
+        const int Ts[] = {1, 2, 4, 8, 16, 64, 300};
+        const int ctxs[] = {1, 31, 32, 33, 255, 511, 512, 1000, 4096, 32768, 131072};
+        const int nkvs[] = {2, 8};
+        for (size_t a = 0; a < sizeof Ts / sizeof Ts[0]; a++)
+            for (size_t c = 0; c < sizeof ctxs / sizeof ctxs[0]; c++)
+                for (size_t k = 0; k < 2; k++)
+                    for (int force = 0; force <= 5; force += 5) {
+                        int T = Ts[a], ctx = ctxs[c], nkv = nkvs[k];
+                        s1c_decode_split d = s1c_decode_split_plan(T, nkv, ctx, 132, force);
+                        CHECK(d.n_splits >= 1 && d.n_splits <= S1C_DECODE_MAX_SPLITS && d.split_len % 32 == 0 &&
+                                  d.split_len > 0,
+                              "T=%d ctx=%d nkv=%d force=%d: n=%d len=%d", T, ctx, nkv, force, d.n_splits, d.split_len);
+                        CHECK((int64_t)d.n_splits * d.split_len >= ctx && (int64_t)(d.n_splits - 1) * d.split_len < ctx,
+                              "T=%d ctx=%d: %d x %d does not tile the context exactly once", T, ctx, d.n_splits,
+                              d.split_len);
+                        if (!force && d.n_splits > 1)
+                            CHECK(d.split_len >= S1C_DECODE_SPLIT_MIN, "ctx=%d: split of %d positions", ctx, d.split_len);
+                        if (!force && (int64_t)T * nkv >= 264) CHECK(d.n_splits == 1, "T=%d fills the GPU unsplit", T);
+                    }
+        s1c_decode_split d = s1c_decode_split_plan(1, 8, 32768, 132, 0);  // 32B, batch 1, 32K
+        CHECK(d.n_splits * 8 >= 2 * 132 - 8 && d.n_splits <= 64, "32B b1 32K: %d splits", d.n_splits);
+        d = s1c_decode_split_plan(1, 2, 32768, 132, 0);  // 1.5B: 2 KV heads -> capped at 64
+        CHECK(d.n_splits == 64 && d.split_len == 512, "1.5B b1 32K: %d x %d", d.n_splits, d.split_len);
+        d = s1c_decode_split_plan(8, 8, 32768, 132, 0);  // 32B batch 8: 64 items -> 5 splits
+        CHECK(d.n_splits == 5 && (int64_t)d.n_splits * 64 >= 264, "32B b8 32K: %d splits", d.n_splits);
+        CHECK(s1c_decode_split_plan(1, 8, 400, 132, 0).n_splits == 1, "short context split");
+        CHECK(s1c_decode_split_plan(1, 8, 100, 132, 7).n_splits == 4, "forced 7 on 100 positions: 4 of 32");
+        CHECK(s1c_decode_split_ws_floats(3, 12, 128, 5) == (size_t)3 * 12 * 5 * 130);
+    }
+
+    // ---- cuDNN run-time version policy (the graphs need 9.10+, same major as the headers)
+    CHECK(s1c_cuda_cudnn_refusal(91000, 91900) == NULL, "9.10.0 refused");
+    CHECK(s1c_cuda_cudnn_refusal(91900, 91900) == NULL, "9.19.0 refused");
+    CHECK(s1c_cuda_cudnn_refusal(92300, 91900) == NULL, "a newer 9.x refused");
+    CHECK(s1c_cuda_cudnn_refusal(90902, 91900) != NULL, "9.9.2 accepted");
+    CHECK(s1c_cuda_cudnn_refusal(90600, 91900) != NULL, "9.6.0 accepted");
+    CHECK(s1c_cuda_cudnn_refusal(8907, 91900) != NULL, "cuDNN 8.9.7 accepted");
+    CHECK(s1c_cuda_cudnn_refusal(100000, 91900) != NULL, "cuDNN 10 accepted with 9.x headers");
+    CHECK(s1c_cuda_cudnn_refusal(0, 91900) != NULL, "no version accepted");
 
     return check_exit("test_cuda_plan");
 }

@@ -391,13 +391,16 @@ static void test_plan(void) {
     // equal lengths: the modes differ only in the short batches (8 sequences over 16 ranks)
     CHECK(r16.mode[1].step_p50 == s16->step_p50 && r16.mode[1].step_min < s16->step_min, "equal lengths: %g %g",
           r16.mode[1].step_p50, s16->step_p50);
-    // the LM-head reservation is the CUDA backend's chunk: 192 tokens at V = 152064
+    // the LM-head reservation is the CUDA backend's chunk: 2176 tokens at V = 152064, and exactly
+    // the bytes cuda_lmhead.cu requests for it (s1c_cuda_ce_chunk_bytes)
     double bytes = 0;
     const int tcnk = s1c_plan_lmhead_chunk(&mc, 8000, &bytes);
-    CHECK(tcnk == s1c_cuda_ce_chunk(8000, mc.vocab_size, 1, S1C_CE_CHUNK_BYTES) && tcnk == 192 &&
-              s16->lmhead == bytes && s16->lmhead_tokens == 192,
+    CHECK(tcnk == s1c_cuda_ce_chunk(8000, mc.vocab_size, 1, S1C_CE_CHUNK_BYTES) && tcnk == 2176 &&
+              s16->lmhead == bytes && s16->lmhead_tokens == 2176,
           "LM-head chunk %d tokens, %.0f bytes (plan %d, %.0f)", tcnk, bytes, s16->lmhead_tokens, s16->lmhead);
-    CHECK(bytes >= 192.0 * 152064 * 6 && bytes < 192.0 * 152064 * 6 + 256, "LM-head bytes %.0f", bytes);
+    CHECK(bytes == (double)s1c_cuda_ce_chunk_bytes(tcnk, mc.vocab_size) && bytes >= 2176.0 * 152064 * 2 &&
+              bytes <= (double)S1C_CE_CHUNK_BYTES,
+          "LM-head bytes %.0f", bytes);
     s1c_plan_free(&r16);
     s1c_plan_free(&r8);
     // one long sequence among short ones: whole sequences leave ranks waiting, shares do not
