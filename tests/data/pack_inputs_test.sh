@@ -1,0 +1,33 @@
+#!/bin/sh
+# s1c-data pack on the inputs users have and the failures they meet (issue 13 §5–§7):
+# a disk that fills up part-way (RLIMIT_FSIZE stands in for ENOSPC: the same failed writes).
+#   usage: pack_inputs_test.sh S1C_DATA FIXTURES_DIR
+set -u
+bin=$1
+fix=$2
+tok=$fix/byte_tokenizer
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+fail=0
+say_fail() { echo "FAIL: $*"; fail=1; }
+
+"$bin" synth --n 400 --seed 5 --out "$dir/pool.jsonl" >/dev/null 2>&1 || say_fail "synth"
+
+# ---- a full disk at every stage of the write: a clean error, exit 1 (not 139 from libhdf5's
+# exit handler), no temporary and no output left behind
+"$bin" pack --tokenizer "$tok" --in "$dir/pool.jsonl" --out "$dir/full.h5" --skip-bad >/dev/null 2>&1 ||
+  say_fail "pack without a limit"
+for k in 1 2 3 4 6 8 12 16 24 32 48 64 96; do
+  # the output goes through a pipe: a file would be under the limit too
+  out=$( (trap '' XFSZ; ulimit -f $k; "$bin" pack --tokenizer "$tok" --in "$dir/pool.jsonl" --out "$dir/lim.h5" --skip-bad 2>&1; echo "rc=$?") )
+  case "$out" in
+    *"rc=0") [ -s "$dir/lim.h5" ] || say_fail "limit $k: exit 0 without output"; rm -f "$dir/lim.h5" ;;
+    *"rc=1") echo "$out" | grep -q "File too large" || say_fail "limit $k: the cause is not named: $out"
+             [ ! -e "$dir/lim.h5" ] || say_fail "limit $k: output left behind" ;;
+    *) say_fail "limit $k: $out" ;;
+  esac
+  ls "$dir" | grep -q '\.tmp\.' && { say_fail "limit $k: temporary left behind"; rm -f "$dir"/*.tmp.*; }
+done
+
+[ $fail -eq 0 ] && echo "pack_inputs_test: ok"
+exit $fail
