@@ -29,5 +29,25 @@ for k in 1 2 3 4 6 8 12 16 24 32 48 64 96; do
   ls "$dir" | grep -q '\.tmp\.' && { say_fail "limit $k: temporary left behind"; rm -f "$dir"/*.tmp.*; }
 done
 
+# ---- what cJSON lets through: a key twice (cJSON reads the first, Python the last), NUL in a string
+bad() {  # bad DESCRIPTION NEEDLE COMMAND... : must fail (exit 1) with NEEDLE in its output, no output file
+  d=$1; needle=$2; shift 2
+  "$@" >"$dir/log" 2>&1
+  rc=$?
+  if [ $rc -ne 1 ]; then say_fail "$d: exit $rc"; cat "$dir/log"
+  elif ! grep -qF -- "$needle" "$dir/log"; then say_fail "$d: no '$needle' in:"; cat "$dir/log"; fi
+  [ ! -e "$dir/bad.h5" ] || { say_fail "$d: output written"; rm -f "$dir/bad.h5"; }
+}
+ok='{"question": "q", "thinking_trajectories": ["t"], "attempt": "a"}'
+printf '%s\n{"question": "q1", "question": "q2", "thinking_trajectories": ["t"], "attempt": "a"}\n' "$ok" >"$dir/dup.jsonl"
+bad "duplicate key" 'dup.jsonl:2: duplicate key "question"' "$bin" pack --tokenizer "$tok" --in "$dir/dup.jsonl" --out "$dir/bad.h5"
+bad "duplicate key (curate)" 'dup.jsonl:2: duplicate key "question"' "$bin" curate --pool "$dir/dup.jsonl" --n 1 --out "$dir/bad.h5" --length bytes
+printf '%s\n%s\n{"question": "q", "thinking_trajectories": ["t1", "cut\\u0000here"], "attempt": "a"}\n' "$ok" "$ok" >"$dir/nul.jsonl"
+bad "\\u0000" 'nul.jsonl:3: field "thinking_trajectories[1]": the escape \u0000' "$bin" pack --tokenizer "$tok" --in "$dir/nul.jsonl" --out "$dir/bad.h5"
+printf '{"question": "raw\000nul", "thinking_trajectories": ["t"], "attempt": "a"}\n' >"$dir/raw.jsonl"
+bad "raw NUL" 'raw.jsonl:1: field "question": a raw NUL byte inside a string (invalid JSON)' "$bin" pack --tokenizer "$tok" --in "$dir/raw.jsonl" --out "$dir/bad.h5"
+printf '%s\n' "$ok" >"$dir/one.jsonl"
+"$bin" pack --tokenizer "$tok" --in "$dir/one.jsonl" --out "$dir/one.h5" >"$dir/log" 2>&1 || { say_fail "control record"; cat "$dir/log"; }
+
 [ $fail -eq 0 ] && echo "pack_inputs_test: ok"
 exit $fail
