@@ -96,5 +96,10 @@ int s1c_cmd_pack(int argc, char **argv) {
             (unsigned long long)r.dropped, o.max_length, (unsigned long long)r.bad, r.seconds,
             r.seconds > 0 ? (double)r.records / r.seconds : 0.0, r.seconds > 0 ? (double)r.in_bytes / 1e6 / r.seconds : 0.0,
             o.out);
+    if (r.no_loss)
+        fprintf(stderr, "pack: warning: %llu of %llu samples have no token in the loss%s; s1c-train refuses a file "
+                        "with none\n",
+                (unsigned long long)r.no_loss, (unsigned long long)r.samples,
+                r.truncated ? " (cut by --max-length before the response?)" : "");
     return 0;
 }

@@ -33,6 +33,7 @@ static const key_desc KEYS[] = {
     KP("data.path", data_path),
     KI("data.block_size", block_size),
     KB("data.balance_tokens", balance_tokens),
+    KB("data.allow_tokenizer_mismatch", allow_tokenizer_mismatch),
     KI("train.epochs", epochs),
     KI("train.global_batch_size", global_batch_size),
     KI("train.micro_batch_size", micro_batch_size),

@@ -49,5 +49,38 @@ bad "raw NUL" 'raw.jsonl:1: field "question": a raw NUL byte inside a string (in
 printf '%s\n' "$ok" >"$dir/one.jsonl"
 "$bin" pack --tokenizer "$tok" --in "$dir/one.jsonl" --out "$dir/one.h5" >"$dir/log" 2>&1 || { say_fail "control record"; cat "$dir/log"; }
 
+# ---- stats: the largest id and the samples with no loss token (issue 13 §5); pack warns of them
+printf '%s\n%s\n' "$ok" "$ok" >"$dir/two.jsonl"
+"$bin" pack --tokenizer "$tok" --in "$dir/two.jsonl" --out "$dir/cut.h5" --max-length 10 >"$dir/log" 2>&1 || say_fail "pack --max-length 10"
+grep -q "warning: 2 of 2 samples have no token in the loss (cut by --max-length" "$dir/log" || { say_fail "pack no-loss warning"; cat "$dir/log"; }
+"$bin" stats "$dir/cut.h5" >"$dir/log" 2>&1 || say_fail "stats cut.h5"
+grep -q "^no-loss  *2 samples" "$dir/log" || { say_fail "stats no-loss count"; cat "$dir/log"; }
+"$bin" stats "$dir/one.h5" >"$dir/log" 2>&1 || say_fail "stats one.h5"
+grep -q "^no-loss  *0 samples" "$dir/log" || { say_fail "stats no-loss 0"; cat "$dir/log"; }
+# the byte tokenizer's largest id in this record: <|im_end|> (its special tokens follow the 256 bytes)
+want=$("$bin" tokenize --tokenizer "$tok" <<EOT | tr -c '0-9\n' ' ' | tr ' ' '\n' | grep . | sort -n | tail -1
+{"text": "<|im_start|><|im_end|>"}
+EOT
+)
+grep -q "^largest id  *$want (sample 0)" "$dir/log" || { say_fail "stats largest id (want $want)"; cat "$dir/log"; }
+
+# ---- curate: a stage with nothing to act on, and --n past what is left, are warned of (issue 13 §5)
+: >"$dir/bare.jsonl"
+for i in 1 2 3 4 5; do
+  printf '{"question": "What is %s + %s?", "solution": "%s", "thinking_trajectories": ["adding %s and %s gives %s"], "attempt": "%s"}\n' \
+    $i $i $((i + i)) $i $i $((i + i)) $((i + i)) >>"$dir/bare.jsonl"
+done
+"$bin" curate --pool "$dir/bare.jsonl" --n 10 --out "$dir/sel.jsonl" --length bytes --preselect 'source_type~physics' \
+  >"$dir/log" 2>&1 || { say_fail "curate bare pool"; cat "$dir/log"; }
+for w in "no record has a difficulty probe field (isqwen7bcorrect, isqwen32bcorrect)" \
+         "no record has the domain field" "no record matches the --preselect rule" \
+         "--n 10 but only 5 record(s) left"; do
+  grep -qF -- "warning: $w" "$dir/log" || { say_fail "curate warning '$w'"; cat "$dir/log"; }
+done
+"$bin" synth --n 300 --seed 2 --out "$dir/synth.jsonl" >/dev/null 2>&1
+"$bin" curate --pool "$dir/synth.jsonl" --n 20 --out "$dir/sel2.jsonl" --length bytes --skip-bad >"$dir/log" 2>&1 ||
+  { say_fail "curate synth pool"; cat "$dir/log"; }
+grep -q "warning" "$dir/log" && { say_fail "curate warns on a complete pool"; cat "$dir/log"; }
+
 [ $fail -eq 0 ] && echo "pack_inputs_test: ok"
 exit $fail
