@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "s1c_getopt.h"
 #include "packed.h"
 
 static int cmp_u32(const void *a, const void *b) {
@@ -14,11 +15,20 @@ static int cmp_u32(const void *a, const void *b) {
 }
 
 int s1c_cmd_stats(int argc, char **argv) {
-    if (argc != 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-        fprintf(argc == 2 ? stdout : stderr, "usage: s1c-data stats FILE.h5\n");
-        return argc == 2 ? 0 : 2;
+    static const struct option opts[] = {{"help", no_argument, NULL, 0}, {NULL, 0, NULL, 0}};
+    const char *opt, *val;
+    int got;
+    s1c_getopt_begin();
+    while ((got = s1c_getopt_next(argc, argv, opts, "s1c-data stats", &opt, &val)) > 0) {
+        printf("usage: s1c-data stats FILE.h5\n");  // --help, the only option
+        return 0;
     }
-    s1c_packed *p = s1c_packed_open(argv[1]);
+    if (got < 0 || optind != argc - 1) {
+        if (got == 0) fprintf(stderr, "usage: s1c-data stats FILE.h5\n");
+        return 2;
+    }
+    const char *file = argv[optind];
+    s1c_packed *p = s1c_packed_open(file);
     if (!p) {
         fprintf(stderr, "s1c-data stats: %s\n", s1c_err_msg());
         return 1;
@@ -35,7 +45,7 @@ int s1c_cmd_stats(int argc, char **argv) {
     const unsigned long long loss = sum.loss_tokens, total = sum.n_tokens;
     if (rc == 0) {
         qsort(len, n, sizeof *len, cmp_u32);
-        printf("file          %s\n", argv[1]);
+        printf("file          %s\n", file);
         printf("samples       %zu\n", n);
         printf("tokens        %llu\n", total);
         printf("loss tokens   %llu (mask = 1)\n", loss);

@@ -64,6 +64,17 @@ EOT
 )
 grep -q "^largest id  *$want (sample 0)" "$dir/log" || { say_fail "stats largest id (want $want)"; cat "$dir/log"; }
 
+# ---- getopt_long (issue 13 §8): --name=value and prefixes work; a missing value, a stray operand are named
+"$bin" pack --tok="$tok" --in="$dir/one.jsonl" --out "$dir/eq.h5" >"$dir/log" 2>&1 || { say_fail "pack --name=value"; cat "$dir/log"; }
+cmp -s "$dir/eq.h5" "$dir/one.h5" || say_fail "pack --name=value: another file"
+out=$("$bin" pack --in "$dir/one.jsonl" --out "$dir/x.h5" --tokenizer 2>&1); rc=$?
+{ [ $rc -eq 2 ] && echo "$out" | grep -q "option --tokenizer needs a value"; } || say_fail "pack missing value: $rc $out"
+out=$("$bin" pack --in "$dir/one.jsonl" stray --out "$dir/x.h5" --tokenizer "$tok" 2>&1); rc=$?
+{ [ $rc -eq 2 ] && echo "$out" | grep -q "unexpected argument 'stray'"; } || say_fail "pack stray operand: $rc $out"
+[ ! -e "$dir/x.h5" ] || say_fail "output written after a command-line error"
+out=$("$bin" stats "$dir/one.h5" "$dir/eq.h5" 2>&1); rc=$?
+[ $rc -eq 2 ] || say_fail "stats with two files: $rc $out"
+
 # ---- curate: a stage with nothing to act on, and --n past what is left, are warned of (issue 13 §5)
 : >"$dir/bare.jsonl"
 for i in 1 2 3 4 5; do
