@@ -8,6 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+// Operands left after the options (argv[optind..]) where a command takes none: a message, 1.
+static inline int s1c_args_no_operands(int argc, char **argv, const char *cmd) {
+    extern int optind;
+    if (optind >= argc) return 0;
+    fprintf(stderr, "s1c-data %s: unexpected argument '%s' (options start with --; see --help)\n", cmd, argv[optind]);
+    return 1;
+}
+
 // The value of option argv[*i] (which needs one): advances *i; NULL with a message when missing.
 static inline const char *s1c_arg_value(int argc, char **argv, int *i, const char *cmd) {
     if (*i + 1 >= argc) {

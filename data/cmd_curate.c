@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cmd_args.h"
+#include "s1c_getopt.h"
 #include "commands.h"
 #include "curate.h"
 #include "tokenizer.h"
@@ -35,6 +36,15 @@ static int count_tokens(void *ctx, const char *text, size_t len, uint64_t *count
     return 0;
 }
 
+#define ARG(name) {name, required_argument, NULL, 0}
+static const struct option OPTS[] = {
+    ARG("pool"), ARG("out"), ARG("report"), ARG("n"), ARG("seed"), ARG("ngram"), ARG("select"), ARG("trace"),
+    ARG("length"), ARG("question-field"), ARG("trace-field"), ARG("attempt-field"), ARG("solution-field"),
+    ARG("source-field"), ARG("domain-field"), ARG("length-field"), ARG("probes"), ARG("require"), ARG("rules"),
+    ARG("decontam"), ARG("decontam-field"), ARG("preselect"), ARG("tokenizer"),
+    {"skip-bad", no_argument, NULL, 0}, {"help", no_argument, NULL, 0}, {NULL, 0, NULL, 0}};
+#undef ARG
+
 int s1c_cmd_curate(int argc, char **argv) {
     s1c_curate_opts o;
     s1c_curate_opts_default(&o);
@@ -46,20 +56,18 @@ int s1c_cmd_curate(int argc, char **argv) {
     const char **probes = NULL, **req = NULL;
     int rc = 2;
     s1c_tokenizer *tok = NULL;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v;
+    const char *a, *v;
+    int got;
+    s1c_getopt_begin();
+    while ((got = s1c_getopt_next(argc, argv, OPTS, "s1c-data curate", &a, &v)) > 0) {
         uint64_t u;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+        if (!strcmp(a, "--help")) {
             usage(stdout);
             rc = 0;
             goto out;
         }
-        if (!strcmp(a, "--skip-bad")) {
-            o.skip_bad = 1;
-            continue;
-        }
-        if (!(v = s1c_arg_value(argc, argv, &i, "curate"))) goto out;
-        if (!strcmp(a, "--pool")) o.pool = v;
+        if (!strcmp(a, "--skip-bad")) o.skip_bad = 1;
+        else if (!strcmp(a, "--pool")) o.pool = v;
         else if (!strcmp(a, "--out")) o.out = v;
         else if (!strcmp(a, "--report")) o.report = v;
         else if (!strcmp(a, "--n") || !strcmp(a, "--seed") || !strcmp(a, "--ngram")) {
@@ -116,12 +124,8 @@ int s1c_cmd_curate(int argc, char **argv) {
             presel = realloc(presel, (n_presel + 1) * sizeof *presel);
             presel[n_presel++] = v;
         } else if (!strcmp(a, "--tokenizer")) tok_dir = v;
-        else {
-            fprintf(stderr, "s1c-data curate: unknown option %s\n", a);
-            usage(stderr);
-            goto out;
-        }
     }
+    if (got < 0 || s1c_args_no_operands(argc, argv, "curate")) goto out;
     if (!o.pool || !o.out) {
         usage(stderr);
         goto out;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cmd_args.h"
+#include "s1c_getopt.h"
 #include "commands.h"
 #include "packed_pack.h"
 
@@ -19,24 +20,30 @@ static void usage(FILE *fp) {
             "  --skip-bad               skip malformed records (reported) instead of failing\n");
 }
 
+static const struct option OPTS[] = {
+    {"in", required_argument, NULL, 0},          {"out", required_argument, NULL, 0},
+    {"tokenizer", required_argument, NULL, 0},   {"max-length", required_argument, NULL, 0},
+    {"overflow", required_argument, NULL, 0},    {"trace", required_argument, NULL, 0},
+    {"question-field", required_argument, NULL, 0}, {"trace-field", required_argument, NULL, 0},
+    {"attempt-field", required_argument, NULL, 0}, {"level", required_argument, NULL, 0},
+    {"skip-bad", no_argument, NULL, 0},          {"help", no_argument, NULL, 0},
+    {NULL, 0, NULL, 0}};
+
 int s1c_cmd_pack(int argc, char **argv) {
     s1c_pack_opts o;
     s1c_pack_opts_default(&o);
     o.log = stderr;
-    const char *tok_dir = NULL;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v;
+    const char *tok_dir = NULL, *a, *v;
+    int got;
+    s1c_getopt_begin();
+    while ((got = s1c_getopt_next(argc, argv, OPTS, "s1c-data pack", &a, &v)) > 0) {
         uint64_t u;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+        if (!strcmp(a, "--help")) {
             usage(stdout);
             return 0;
         }
-        if (!strcmp(a, "--skip-bad")) {
-            o.skip_bad = 1;
-            continue;
-        }
-        if (!(v = s1c_arg_value(argc, argv, &i, "pack"))) return 2;
-        if (!strcmp(a, "--in")) o.in = v;
+        if (!strcmp(a, "--skip-bad")) o.skip_bad = 1;
+        else if (!strcmp(a, "--in")) o.in = v;
         else if (!strcmp(a, "--out")) o.out = v;
         else if (!strcmp(a, "--tokenizer")) tok_dir = v;
         else if (!strcmp(a, "--max-length")) {
@@ -65,12 +72,8 @@ int s1c_cmd_pack(int argc, char **argv) {
         } else if (!strcmp(a, "--question-field")) o.fields.question = v;
         else if (!strcmp(a, "--trace-field")) o.fields.trace = v;
         else if (!strcmp(a, "--attempt-field")) o.fields.attempt = v;
-        else {
-            fprintf(stderr, "s1c-data pack: unknown option %s\n", a);
-            usage(stderr);
-            return 2;
-        }
     }
+    if (got < 0 || s1c_args_no_operands(argc, argv, "pack")) return 2;
     if (!o.in || !o.out || !tok_dir) {
         usage(stderr);
         return 2;
@@ -96,5 +99,10 @@ int s1c_cmd_pack(int argc, char **argv) {
             (unsigned long long)r.dropped, o.max_length, (unsigned long long)r.bad, r.seconds,
             r.seconds > 0 ? (double)r.records / r.seconds : 0.0, r.seconds > 0 ? (double)r.in_bytes / 1e6 / r.seconds : 0.0,
             o.out);
+    if (r.no_loss)
+        fprintf(stderr, "pack: warning: %llu of %llu samples have no token in the loss%s; s1c-train refuses a file "
+                        "with none\n",
+                (unsigned long long)r.no_loss, (unsigned long long)r.samples,
+                r.truncated ? " (cut by --max-length before the response?)" : "");
     return 0;
 }

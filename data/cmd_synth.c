@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cmd_args.h"
+#include "s1c_getopt.h"
 #include "commands.h"
 #include "synth.h"
 
@@ -17,18 +18,26 @@ static void usage(FILE *fp) {
             "  --contaminate F                 share of pool records copying a held-out question (0.002)\n");
 }
 
+#define ARG(name) {name, required_argument, NULL, 0}
+static const struct option OPTS[] = {
+    ARG("out"), ARG("heldout-out"), ARG("n"), ARG("seed"), ARG("min-steps"), ARG("max-steps"), ARG("modulus"),
+    ARG("heldout"), ARG("defects"), ARG("duplicates"), ARG("contaminate"), {"help", no_argument, NULL, 0},
+    {NULL, 0, NULL, 0}};
+#undef ARG
+
 int s1c_cmd_synth(int argc, char **argv) {
     s1c_synth_opts o;
     s1c_synth_opts_default(&o);
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v;
+    const char *a, *v;
+    int got;
+    s1c_getopt_begin();
+    while ((got = s1c_getopt_next(argc, argv, OPTS, "s1c-data synth", &a, &v)) > 0) {
         uint64_t u;
         double f;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+        if (!strcmp(a, "--help")) {
             usage(stdout);
             return 0;
         }
-        if (!(v = s1c_arg_value(argc, argv, &i, "synth"))) return 2;
         if (!strcmp(a, "--out")) o.out = v;
         else if (!strcmp(a, "--heldout-out")) o.heldout_out = v;
         else if (!strcmp(a, "--n") || !strcmp(a, "--seed") || !strcmp(a, "--min-steps") || !strcmp(a, "--max-steps") ||
@@ -55,12 +64,9 @@ int s1c_cmd_synth(int argc, char **argv) {
             if (!strcmp(a, "--defects")) o.defect_rate = f;
             else if (!strcmp(a, "--duplicates")) o.duplicate_rate = f;
             else o.contaminate_rate = f;
-        } else {
-            fprintf(stderr, "s1c-data synth: unknown option %s\n", a);
-            usage(stderr);
-            return 2;
         }
     }
+    if (got < 0 || s1c_args_no_operands(argc, argv, "synth")) return 2;
     if (!o.out) {
         usage(stderr);
         return 2;

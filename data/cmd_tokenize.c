@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd_args.h"
 #include "commands.h"
+#include "s1c_getopt.h"
 #include "tokenizer.h"
 
 typedef struct {
@@ -15,11 +17,23 @@ typedef struct {
 
 static int parse_opts(int argc, char **argv, tok_opts *o, int detok) {
     const char *name = detok ? "detokenize" : "tokenize";
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--tokenizer") == 0 && i + 1 < argc) o->dir = argv[++i];
-        else if (!detok && strcmp(argv[i], "--add-special-tokens") == 0) o->add_special = 1;
-        else if (detok && strcmp(argv[i], "--skip-special-tokens") == 0) o->skip_special = 1;
-        else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+    static const struct option tok_opts_[] = {{"tokenizer", required_argument, NULL, 0},
+                                              {"add-special-tokens", no_argument, NULL, 0},
+                                              {"help", no_argument, NULL, 0},
+                                              {NULL, 0, NULL, 0}};
+    static const struct option detok_opts_[] = {{"tokenizer", required_argument, NULL, 0},
+                                                {"skip-special-tokens", no_argument, NULL, 0},
+                                                {"help", no_argument, NULL, 0},
+                                                {NULL, 0, NULL, 0}};
+    const char *a, *v;
+    int got;
+    s1c_getopt_begin();
+    while ((got = s1c_getopt_next(argc, argv, detok ? detok_opts_ : tok_opts_,
+                                  detok ? "s1c-data detokenize" : "s1c-data tokenize", &a, &v)) > 0) {
+        if (strcmp(a, "--tokenizer") == 0) o->dir = v;
+        else if (strcmp(a, "--add-special-tokens") == 0) o->add_special = 1;
+        else if (strcmp(a, "--skip-special-tokens") == 0) o->skip_special = 1;
+        else {  // --help
             if (detok)
                 printf("usage: s1c-data detokenize --tokenizer DIR [--skip-special-tokens]\n"
                        "  reads JSONL {\"ids\": [...]} on stdin, writes {\"text\": \"...\"} per line on stdout\n");
@@ -29,11 +43,9 @@ static int parse_opts(int argc, char **argv, tok_opts *o, int detok) {
                        "  --add-special-tokens  add the post-processor's tokens (Hugging Face meaning;\n"
                        "                        none for Qwen)\n");
             return 0;
-        } else {
-            fprintf(stderr, "s1c-data %s: unknown or incomplete option '%s' (see --help)\n", name, argv[i]);
-            return 2;
         }
     }
+    if (got < 0 || s1c_args_no_operands(argc, argv, name)) return 2;
     if (!o->dir) {
         fprintf(stderr, "s1c-data %s: --tokenizer DIR is required\n", name);
         return 2;

@@ -53,6 +53,7 @@ typedef struct {
     s1c_h128 qhash;
     uint64_t tokens;
     uint8_t solved, presel, contaminated, domain_missing;
+    uint8_t probed;  // some difficulty probe field is present
     char domain[DOMAIN_MAX];
 } item;
 
@@ -104,6 +105,7 @@ static void process(const ctx *c, const char *line, size_t len, uint64_t lineno,
         int v = 0, rc = s1c_json_flag(rec, o->probe_fields[p], &v);
         if (rc < 0) goto bad;
         if (rc == 1 && v) it->solved = 1;
+        if (rc == 1) it->probed = 1;
     }
     double field_len = -1;
     if (o->len_mode == S1C_LEN_AUTO || o->len_mode == S1C_LEN_FIELD) {
@@ -256,6 +258,7 @@ typedef struct {
     uint64_t *missing;  // [n_required]
     uint64_t *rule;     // [n_rules]
     uint64_t duplicate, contaminated, solved, domain_missing;
+    uint64_t probed;  // candidates (after decontamination) with a probe field
 } drops;
 
 static s1c_status write_report(const s1c_curate_opts *o, const s1c_rules *rules, const s1c_curate_result *res,
@@ -314,6 +317,30 @@ static s1c_status write_report(const s1c_curate_opts *o, const s1c_rules *rules,
     return st;
 }
 
+// A stage with nothing to act on would let the selection look like s1's while it is not.
+static void warn_inactive(const s1c_curate_opts *o, const s1c_curate_result *res, const drops *d, size_t n_cand) {
+    if (!o->log || n_cand == 0) return;
+    const uint64_t pool = res->after_decontam;
+    if (o->select == S1C_SELECT_S1 && o->n_probe > 0 && d->probed == 0) {
+        fprintf(o->log, "curate: warning: no record has a difficulty probe field (");
+        for (size_t i = 0; i < o->n_probe; i++) fprintf(o->log, "%s%s", i ? ", " : "", o->probe_fields[i]);
+        fprintf(o->log, "): the difficulty stage is inactive (--probes names the fields; --probes '' to silence)\n");
+    }
+    if ((o->select == S1C_SELECT_S1 || o->select == S1C_SELECT_DIVERSE) && d->domain_missing == pool)
+        fprintf(o->log, "curate: warning: no record has the domain field '%s': every record is in one domain and "
+                        "the diversity stage is inactive (--domain-field names it)\n",
+                o->fields.domain);
+    if (o->select == S1C_SELECT_S1 && o->n_preselect > 0 && res->preselected == 0)
+        fprintf(o->log, "curate: warning: no record matches the --preselect rule%s\n", o->n_preselect > 1 ? "s" : "");
+    if (res->selected < o->n)
+        fprintf(o->log, "curate: warning: --n %zu but only %llu record(s) left to select from (%llu after quality, "
+                        "%llu after dedup, %llu after decontamination, %llu after difficulty): selected %llu\n",
+                o->n, (unsigned long long)(o->select == S1C_SELECT_S1 ? res->after_difficulty : pool),
+                (unsigned long long)res->after_quality, (unsigned long long)res->after_dedup,
+                (unsigned long long)pool, (unsigned long long)res->after_difficulty,
+                (unsigned long long)res->selected);
+}
+
 s1c_status s1c_curate_run(const s1c_curate_opts *o, s1c_curate_result *res) {
     memset(res, 0, sizeof *res);
     double t0 = now_s();
@@ -332,7 +359,7 @@ s1c_status s1c_curate_run(const s1c_curate_opts *o, s1c_curate_result *res) {
 
     ctx c = {o, rules, presel, &ngrams};
     drops d = {s1c_xcalloc(o->n_required + 1, sizeof(uint64_t)), s1c_xcalloc(s1c_rules_count(rules) + 1, sizeof(uint64_t)),
-               0, 0, 0, 0};
+               0, 0, 0, 0, 0};
     domain_table dt = {0};
     s1c_h128set seen = {0};
     s1c_badlog bad = {0};
@@ -372,6 +399,7 @@ s1c_status s1c_curate_run(const s1c_curate_opts *o, s1c_curate_result *res) {
                 else if ((res->after_dedup++, it->contaminated)) d.contaminated++;
                 else {
                     res->after_decontam++;
+                    d.probed += it->probed;
                     if (it->solved) d.solved++;
                     else res->after_difficulty++;
                     if (n_cand == cap_cand) {
@@ -412,6 +440,7 @@ s1c_status s1c_curate_run(const s1c_curate_opts *o, s1c_curate_result *res) {
             dt.sel_tokens[x->domain] += x->tokens;
             res->selected_tokens += x->tokens;
         }
+        warn_inactive(o, res, &d, n_cand);
         st = write_selection(o, cands, sel, n_sel);
         if (st == S1C_OK) {
             char *rp = NULL;

@@ -82,7 +82,13 @@ static const H5Z_class2_t zstd_class = {
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static herr_t reg_status = -1;
-static void do_register(void) { reg_status = H5Zregister(&zstd_class); }
+static void do_register(void) {
+    // Before any other HDF5 call: no library clean-up at exit. s1c closes every id itself; after
+    // a failed write (a full disk) HDF5 1.10's H5Fclose fails half-way and leaves the file id
+    // valid but freed, and the exit handler then crashed in H5F__close_cb (exit 139).
+    H5dont_atexit();
+    reg_status = H5Zregister(&zstd_class);
+}
 
 s1c_status s1c_h5_zstd_register(void) {
     pthread_once(&once, do_register);

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "s1c_json_check.h"
+
 size_t s1c_utf8_first_invalid(const char *str, size_t n) {
     const unsigned char *s = (const unsigned char *)str;
     size_t i = 0;
@@ -54,9 +56,15 @@ cJSON *s1c_jsonl_parse(const char *path, uint64_t lineno, const char *line, size
     const char *end = NULL;
     cJSON *obj = cJSON_ParseWithLengthOpts(line, len, &end, 0);
     if (!obj) {
+        if (memchr(line, '\0', len) && s1c_json_check(path, line, len, lineno) != S1C_OK) return NULL;
         // cJSON reports the failure position through `end` (its global error pointer is not thread-safe).
         size_t at = end && end >= line ? (size_t)(end - line) : 0;
         s1c_err("%s:%llu: malformed JSON near byte %zu of the line", path, (unsigned long long)lineno, at);
+        return NULL;
+    }
+    // duplicate keys (cJSON would read the first value, Python the last) and NUL inside strings
+    if (s1c_json_check(path, line, len, lineno) != S1C_OK) {
+        cJSON_Delete(obj);
         return NULL;
     }
     for (const char *p = end; p && p < line + len; p++)

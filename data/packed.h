@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "s1c_err.h"
 
@@ -30,5 +31,27 @@ uint32_t s1c_packed_length(const s1c_packed *p, size_t i);
 s1c_status s1c_packed_read(s1c_packed *p, size_t i, int32_t *ids, uint8_t *mask);
 // A root string attribute (NULL if absent); valid until close.
 const char *s1c_packed_attr(const s1c_packed *p, const char *name);
+
+// Every sample read once (packed_check.c).
+typedef struct {
+    uint64_t n_samples, n_tokens, loss_tokens;
+    int64_t max_id;             // the largest token id (-1: no tokens)
+    uint64_t max_id_sample;     // the first sample holding it
+    uint64_t no_loss_samples;   // samples with loss_mask 0 everywhere
+    uint64_t first_no_loss;     // the first of them
+    // block_size > 0: as the trainer sees the samples, cut to block_size tokens, each token from
+    // the second on a target predicted from those before it
+    uint64_t block_targets;          // targets in the loss
+    uint64_t block_no_loss_samples;  // samples with none
+    uint64_t first_loss_min;         // the earliest loss target of any sample (UINT64_MAX: none)
+} s1c_packed_summary;
+s1c_status s1c_packed_scan(s1c_packed *p, int block_size, s1c_packed_summary *out);
+
+// s1c-train's checks when it opens its data, before the first step (issue 13): the tokenizer
+// recorded by pack (tokenizer_hash) equals model_dir/tokenizer.json's unless allowed (not compared
+// when either is missing: a note); every id < vocab_size; some token in the loss, and some within
+// block_size. Errors name `path` and what to change; notes (may be NULL) get the warnings.
+s1c_status s1c_packed_check_train(s1c_packed *p, const char *path, int vocab_size, int block_size,
+                                  const char *model_dir, int allow_tokenizer_mismatch, FILE *notes);
 
 #endif

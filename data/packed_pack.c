@@ -121,7 +121,10 @@ s1c_status s1c_pack_run(const s1c_pack_opts *o, s1c_pack_result *res) {
                         st = s1c_packed_writer_add(w, s->ids.ids, s->mask, n);
                         res->samples++;
                         res->tokens += n;
-                        for (size_t k = 0; k < n; k++) res->loss_tokens += s->mask[k] != 0;
+                        uint64_t loss = 0;
+                        for (size_t k = 0; k < n; k++) loss += s->mask[k] != 0;
+                        res->loss_tokens += loss;
+                        res->no_loss += loss == 0;
                     }
                 }
             }

@@ -28,6 +28,7 @@ typedef struct {
 
 typedef struct {
     uint64_t records, samples, tokens, loss_tokens, truncated, dropped, bad, in_bytes;
+    uint64_t no_loss;  // samples kept with no token in the loss (e.g. cut by max_length before the response)
     double seconds;
 } s1c_pack_result;
 

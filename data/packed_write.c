@@ -36,8 +36,10 @@ static hid_t make_dataset(hid_t file, const char *name, hid_t type, hsize_t n, h
     if (space >= 0 && dcpl >= 0 && H5Pset_obj_track_times(dcpl, 0) >= 0 && H5Pset_chunk(dcpl, 1, &chunk) >= 0 &&
         H5Pset_filter(dcpl, (H5Z_filter_t)S1C_H5Z_FILTER_ZSTD, H5Z_FLAG_MANDATORY, 1, &cd) >= 0)
         ds = H5Dcreate2(file, name, type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    hid_t err = ds < 0 ? H5Eget_current_stack() : -1;  // the closes below clear the stack
     if (dcpl >= 0) H5Pclose(dcpl);
     if (space >= 0) H5Sclose(space);
+    if (err >= 0) H5Eset_current_stack(err);
     return ds;
 }
 
@@ -51,8 +53,11 @@ static herr_t append(hid_t ds, hid_t memtype, const void *data, hsize_t at, hsiz
     herr_t rc = -1;
     if (fspace >= 0 && mspace >= 0 && H5Sselect_hyperslab(fspace, H5S_SELECT_SET, &at, NULL, &n, NULL) >= 0)
         rc = H5Dwrite(ds, memtype, mspace, fspace, H5P_DEFAULT, data);
+    // every API call clears the error stack: keep the write's (its cause names errno) over the closes
+    hid_t err = rc < 0 ? H5Eget_current_stack() : -1;
     if (mspace >= 0) H5Sclose(mspace);
     if (fspace >= 0) H5Sclose(fspace);
+    if (err >= 0) H5Eset_current_stack(err);
     return rc;
 }
 
@@ -63,15 +68,16 @@ s1c_packed_writer *s1c_packed_writer_create(const char *path, int level) {
     w->tmp = s1c_tmp_name(path);
     w->level = level;
     w->ids_ds = w->mask_ds = -1;
+    w->file = -1;
     s1c_h5_quiet q;
     s1c_h5_quiet_begin(&q);
     // The user block holds the seal (packed_seal.h), written after the file is closed.
     hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
     if (fcpl >= 0 && H5Pset_userblock(fcpl, S1C_PACKED_USERBLOCK) >= 0)
         w->file = H5Fcreate(w->tmp, H5F_ACC_TRUNC, fcpl, H5P_DEFAULT);
-    else
-        w->file = -1;
+    hid_t err = w->file < 0 ? H5Eget_current_stack() : -1;
     if (fcpl >= 0) H5Pclose(fcpl);
+    if (err >= 0) H5Eset_current_stack(err);
     if (w->file < 0) s1c_h5_err("%s: cannot create %s", path, w->tmp);
     else {
         w->ids_ds = make_dataset(w->file, "input_ids", H5T_STD_U32LE, 0, S1C_PACKED_CHUNK, level);
@@ -163,13 +169,29 @@ s1c_status s1c_packed_writer_attr_int(s1c_packed_writer *w, const char *name, lo
     return st;
 }
 
-static void close_all(s1c_packed_writer *w) {
+// Closes every HDF5 id of w; returns the first failure. discard: an error already happened and
+// the file is thrown away: the closes' own failures are not reported over it.
+static s1c_status close_all(s1c_packed_writer *w, int discard) {
+    s1c_status st = S1C_OK;
     s1c_h5_quiet q;
     s1c_h5_quiet_begin(&q);
-    if (w->ids_ds >= 0) H5Dclose(w->ids_ds);
-    if (w->mask_ds >= 0) H5Dclose(w->mask_ds);
+    // Everything pending (chunk caches, metadata) is written by one flush first, so that a full
+    // disk is reported by a flush, which leaves the ids intact, rather than by a close.
+    if (!discard && w->file >= 0 && H5Fflush(w->file, H5F_SCOPE_LOCAL) < 0) {
+        st = s1c_h5_err("%s: cannot write the file", w->path);
+        discard = 1;
+    }
+    if (w->ids_ds >= 0 && H5Dclose(w->ids_ds) < 0 && !discard && st == S1C_OK)
+        st = s1c_h5_err("%s: cannot close /input_ids", w->path);
+    if (w->mask_ds >= 0 && H5Dclose(w->mask_ds) < 0 && !discard && st == S1C_OK)
+        st = s1c_h5_err("%s: cannot close /loss_mask", w->path);
     w->ids_ds = w->mask_ds = -1;
+    if (w->file >= 0 && H5Fclose(w->file) < 0 && !discard && st == S1C_OK)
+        st = s1c_h5_err("%s: cannot close", w->path);
+    w->file = -1;
+    H5Eclear2(H5E_DEFAULT);
     s1c_h5_quiet_end(&q);
+    return st;
 }
 
 static void writer_free(s1c_packed_writer *w) {
@@ -198,12 +220,8 @@ s1c_status s1c_packed_writer_commit(s1c_packed_writer *w) {
         if (len >= 0) H5Dclose(len);
         s1c_h5_quiet_end(&q);
     }
-    close_all(w);
-    s1c_h5_quiet q;
-    s1c_h5_quiet_begin(&q);
-    if (H5Fclose(w->file) < 0 && st == S1C_OK) st = s1c_h5_err("%s: cannot close", w->path);
-    s1c_h5_quiet_end(&q);
-    w->file = -1;
+    s1c_status cst = close_all(w, st != S1C_OK);
+    if (st == S1C_OK) st = cst;
     if (st == S1C_OK) st = s1c_packed_seal(w->tmp);
     if (st == S1C_OK) st = s1c_commit_tmp(w->tmp, w->path);
     else unlink(w->tmp);
@@ -213,13 +231,7 @@ s1c_status s1c_packed_writer_commit(s1c_packed_writer *w) {
 
 void s1c_packed_writer_abort(s1c_packed_writer *w) {
     if (!w) return;
-    close_all(w);
-    if (w->file >= 0) {
-        s1c_h5_quiet q;
-        s1c_h5_quiet_begin(&q);
-        H5Fclose(w->file);
-        s1c_h5_quiet_end(&q);
-    }
+    close_all(w, 1);
     unlink(w->tmp);
     writer_free(w);
 }

@@ -66,6 +66,9 @@ int s1c_decode_stream_push(s1c_decode_stream *ds, int32_t id, char *buf, size_t 
 
 // A stable hash of the tokenizer file (hex sha-256-like digest string, for provenance attributes).
 const char *s1c_tokenizer_hash(const s1c_tokenizer *tok);
+// The same hash of DIR/tokenizer.json (or .json.zst, decompressed) without loading it: 1 with
+// out[65] set, 0 when DIR holds no tokenizer file, -1 on a read error (message set).
+int s1c_tokenizer_file_hash(const char *dir, char out[65]);
 
 // A buffer size that every s1c_decode_stream_push accepts (3 bytes per held or token byte + NUL).
 size_t s1c_decode_stream_bufsize(const s1c_tokenizer *tok);

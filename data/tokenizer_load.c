@@ -651,6 +651,23 @@ done:
     return st;
 }
 
+int s1c_tokenizer_file_hash(const char *dir, char out[65]) {
+    size_t dl = strlen(dir) + 32;
+    char *path = s1c_xmalloc(dl);
+    snprintf(path, dl, "%s/tokenizer.json", dir);
+    if (!exists(path)) snprintf(path, dl, "%s/tokenizer.json.zst", dir);
+    int rc = 0;
+    if (exists(path)) {
+        char *buf = NULL;
+        size_t len = 0;
+        rc = read_maybe_zst(path, &buf, &len) == S1C_OK ? 1 : -1;
+        if (rc == 1) s1c_sha256_buf(buf, len, out);  // as s1c_tokenizer_load hashes it
+        free(buf);
+    }
+    free(path);
+    return rc;
+}
+
 s1c_tokenizer *s1c_tokenizer_load(const char *dir) {
     char *path, *cfg_path;
     size_t dl = strlen(dir) + 32;

@@ -12,6 +12,7 @@
 
 #include "qwen2.h"
 #include "s1c_file.h"
+#include "s1c_json_check.h"
 #include "safetensors.h"
 
 typedef struct {
@@ -207,7 +208,9 @@ s1c_status s1c_qwen2_config_load(const char *path, s1c_qwen2_config *cfg) {
     }
     s1c_status st;
     if (!cJSON_IsObject(root)) st = s1c_err("%s: not a JSON object", path);
-    else {
+    // a key twice: cJSON would read the first value, transformers (Python's json) the last
+    else st = s1c_json_check(path, text, len, 1);
+    if (st == S1C_OK) {
         cfg_src c = {path, root};
         st = parse(&c, cfg);
     }

@@ -8,6 +8,7 @@
 #include "qwen2.h"
 #include "qwen2_init.h"
 #include "s1c_file.h"
+#include "s1c_getopt.h"
 
 static const char *const TOKENIZER_FILES[] = {"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
                                               "generation_config.json"};
@@ -54,18 +55,19 @@ int main(int argc, char **argv) {
     const char *config_json = NULL, *out = NULL, *tok = NULL, *dtype = "f32";
     unsigned long long seed = 0;
     double std = 0.02;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+    static const struct option opts[] = {
+        {"config-json", required_argument, NULL, 0}, {"out", required_argument, NULL, 0},
+        {"tokenizer", required_argument, NULL, 0},   {"dtype", required_argument, NULL, 0},
+        {"seed", required_argument, NULL, 0},        {"std", required_argument, NULL, 0},
+        {"help", no_argument, NULL, 0},              {NULL, 0, NULL, 0}};
+    const char *a, *v;
+    int got;
+    s1c_getopt_begin();
+    while ((got = s1c_getopt_next(argc, argv, opts, "s1c-model-init", &a, &v)) > 0) {
+        if (!strcmp(a, "--help")) {
             usage(stdout);
             return 0;
         }
-        if (i + 1 >= argc) {
-            fprintf(stderr, "s1c-model-init: %s needs a value (or is unknown)\n", a);
-            usage(stderr);
-            return 2;
-        }
-        const char *v = argv[++i];
         if (!strcmp(a, "--config-json")) config_json = v;
         else if (!strcmp(a, "--out")) out = v;
         else if (!strcmp(a, "--tokenizer")) tok = v;
@@ -82,11 +84,12 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "s1c-model-init: --std expects a number in (0, 10), got '%s'\n", v);
                 return 2;
             }
-        } else {
-            fprintf(stderr, "s1c-model-init: unknown option %s\n", a);
-            usage(stderr);
-            return 2;
         }
+    }
+    if (got < 0) return 2;
+    if (optind < argc) {
+        fprintf(stderr, "s1c-model-init: unexpected argument '%s' (see --help)\n", argv[optind]);
+        return 2;
     }
     if (!config_json || !out) {
         usage(stderr);

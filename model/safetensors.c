@@ -8,6 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "s1c_json_check.h"
+
 static const struct {
     const char *name;
     size_t size;
@@ -309,15 +311,46 @@ void s1c_st_set_close(s1c_st_set *s) {
     memset(s, 0, sizeof(*s));
 }
 
+typedef struct {
+    const char *name;
+    int file;
+} named_in;
+
+static int cmp_named_in(const void *a, const void *b) {
+    const named_in *x = a, *y = b;
+    int c = strcmp(x->name, y->name);
+    return c ? c : x->file - y->file;
+}
+
+// A tensor held by two shards: which one the set returns would depend on the order the files
+// were opened in, not on the index, so it is refused.
+static s1c_status unique_across_shards(const s1c_st_set *s, const char *ip) {
+    size_t n = 0;
+    for (int k = 0; k < s->n_files; k++) n += (size_t)s->files[k].n_tensors;
+    named_in *all = s1c_xmalloc((n ? n : 1) * sizeof *all);
+    size_t at = 0;
+    for (int k = 0; k < s->n_files; k++)
+        for (int t = 0; t < s->files[k].n_tensors; t++) all[at++] = (named_in){s->files[k].tensors[t].name, k};
+    qsort(all, n, sizeof *all, cmp_named_in);
+    s1c_status st = S1C_OK;
+    for (size_t i = 1; i < n && st == S1C_OK; i++)
+        if (strcmp(all[i].name, all[i - 1].name) == 0)
+            st = s1c_err("%s: tensor '%s' is held by two shards, %s and %s (one tensor, one shard)", ip, all[i].name,
+                         s->files[all[i - 1].file].path, s->files[all[i].file].path);
+    free(all);
+    return st;
+}
+
 static s1c_status open_index(s1c_st_set *s) {
     const char *ip = s->index_path;
     char *text = NULL;
     size_t len = 0;
     S1C_TRY(s1c_read_file(ip, &text, &len));
     cJSON *root = s1c_json_parse_all(text, len);
+    // a tensor named twice in weight_map: refused, not one of its two shards picked
+    s1c_status st = root ? s1c_json_check(ip, text, len, 1) : S1C_OK;
     free(text);
     if (!root) return s1c_err("%s: not valid JSON", ip);
-    s1c_status st = S1C_OK;
     const cJSON *wm = cJSON_GetObjectItemCaseSensitive(root, "weight_map");
     if (!cJSON_IsObject(wm)) st = s1c_err("%s: missing or non-object \"weight_map\"", ip);
     // Distinct shard names in first-seen order; each is opened once.
@@ -352,6 +385,7 @@ static s1c_status open_index(s1c_st_set *s) {
             else s1c_err_prefix("%s", ip);
         }
     }
+    if (st == S1C_OK) st = unique_across_shards(s, ip);
     for (const cJSON *e = wm ? wm->child : NULL; e && st == S1C_OK; e = e->next) {
         const s1c_st_file *f = NULL;
         for (int k = 0; k < s->n_files && !f; k++)

@@ -33,6 +33,7 @@ static const key_desc KEYS[] = {
     KP("data.path", data_path),
     KI("data.block_size", block_size),
     KB("data.balance_tokens", balance_tokens),
+    KB("data.allow_tokenizer_mismatch", allow_tokenizer_mismatch),
     KI("train.epochs", epochs),
     KI("train.global_batch_size", global_batch_size),
     KI("train.micro_batch_size", micro_batch_size),
@@ -220,6 +221,22 @@ s1c_status s1c_train_config_set(s1c_train_config *c, const char *assignment) {
     return assign(c, "--set", key, eq + 1);
 }
 
+typedef struct {
+    char (*keys)[160];
+    size_t *lines, n;
+} seen_keys;
+
+static s1c_status seen_add(seen_keys *s, const char *key, size_t line, const char *path) {
+    for (size_t i = 0; i < s->n; i++)
+        if (!strcmp(s->keys[i], key))
+            return s1c_err("%s:%zu: duplicate key \"%s\" (first on line %zu)", path, line, key, s->lines[i]);
+    s->keys = s1c_xrealloc(s->keys, (s->n + 1) * sizeof *s->keys);
+    s->lines = s1c_xrealloc(s->lines, (s->n + 1) * sizeof *s->lines);
+    snprintf(s->keys[s->n], sizeof s->keys[s->n], "%s", key);
+    s->lines[s->n++] = line;
+    return S1C_OK;
+}
+
 // The accepted shape: a mapping of sections, each a mapping of scalar values (comments free).
 s1c_status s1c_train_config_load(s1c_train_config *c, const char *path) {
     FILE *fp = fopen(path, "rb");
@@ -243,6 +260,11 @@ s1c_status s1c_train_config_load(s1c_train_config *c, const char *path) {
     int depth = 0;  // mapping depth: 1 = top level, 2 = inside a section
     char section[64] = "", key[64] = "";
     int have_key = 0;
+    size_t key_line = 0;
+    // Keys already set ("section" and "section.key") with their lines: a second one is an error
+    // (YAML loaders keep the last value, so the recipe would not mean what its first line says).
+    seen_keys seen = {0};
+    int documents = 0;
     for (int done = 0; !done && st == S1C_OK;) {
         yaml_event_t ev;
         if (!yaml_parser_parse(&p, &ev)) {
@@ -255,10 +277,15 @@ s1c_status s1c_train_config_load(s1c_train_config *c, const char *path) {
         snprintf(where, sizeof where, "%s:%zu", path, line);
         switch (ev.type) {
             case YAML_STREAM_END_EVENT: done = 1; break;
+            case YAML_DOCUMENT_START_EVENT:
+                if (++documents > 1)
+                    st = s1c_err("%s: a second YAML document (after \"---\"): a recipe is one document", where);
+                break;
             case YAML_MAPPING_START_EVENT:
                 if (depth == 0) {
                     depth = 1;
                 } else if (depth == 1 && have_key) {
+                    if ((st = seen_add(&seen, key, key_line, path)) != S1C_OK) break;
                     snprintf(section, sizeof section, "%s", key);
                     have_key = 0;
                     depth = 2;
@@ -286,6 +313,7 @@ s1c_status s1c_train_config_load(s1c_train_config *c, const char *path) {
                         break;
                     }
                     snprintf(key, sizeof key, "%s", v);
+                    key_line = line;
                     have_key = 1;
                 } else if (depth == 1) {
                     st = s1c_err("%s: \"%s\" is a section and must hold keys (e.g. %s.<key>: value)", where, key,
@@ -293,7 +321,8 @@ s1c_status s1c_train_config_load(s1c_train_config *c, const char *path) {
                 } else {
                     char full[160];
                     snprintf(full, sizeof full, "%s.%s", section, key);
-                    st = assign_from_file(c, where, full, v, base);
+                    st = seen_add(&seen, full, key_line, path);
+                    if (st == S1C_OK) st = assign_from_file(c, where, full, v, base);
                     have_key = 0;
                 }
                 break;
@@ -305,6 +334,8 @@ s1c_status s1c_train_config_load(s1c_train_config *c, const char *path) {
     yaml_parser_delete(&p);
     fclose(fp);
     free(base);
+    free(seen.keys);
+    free(seen.lines);
     return st;
 }
 

@@ -16,6 +16,7 @@ typedef struct {
     char data_path[S1C_PATH_MAX];   // packed HDF5 (s1c-data pack)
     int block_size;                 // sequences are cut to this many tokens
     int balance_tokens;             // length-aware assignment of a step's samples to ranks
+    int allow_tokenizer_mismatch;   // train on data packed with another tokenizer than model.path's
     // train:
     int epochs;
     int global_batch_size;  // sequences per optimizer step, all ranks together

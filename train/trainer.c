@@ -208,6 +208,9 @@ static s1c_status setup(run_ctx *x, const s1c_dist *d) {
     S1C_TRY(s1c_qwen2_config_load(path, &x->mc));
     x->pk = s1c_packed_open(tc->data_path);
     if (!x->pk) return S1C_ERR;
+    // ids past the vocabulary, another tokenizer, nothing in the loss: refused before any step
+    S1C_TRY(s1c_packed_check_train(x->pk, tc->data_path, x->mc.vocab_size, tc->block_size, tc->model_path,
+                                   tc->allow_tokenizer_mismatch, d->rank == 0 ? stderr : NULL));
     size_t n = s1c_packed_n_samples(x->pk);
     uint32_t *lens = s1c_xmalloc((n ? n : 1) * sizeof(uint32_t));
     uint32_t longest = 0;

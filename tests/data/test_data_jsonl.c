@@ -30,6 +30,30 @@ static void test_parse(void) {
     CHECK_ERR_HAS("f.jsonl:9: trailing data");
     CHECK(s1c_jsonl_parse("f.jsonl", 10, "{\"q\": \"\xff\"}", 10) == NULL);
     CHECK_ERR_HAS("f.jsonl:10: invalid UTF-8 at byte 7");
+    // issue 13: a key twice (cJSON reads the first, Python the last) and NUL inside a string
+    const char *dup = "{\"a\": {\"x\": 1, \"y\": [{\"x\": 2}]}, \"b\": \"s \\\" \\\\\", \"a\": 3}";
+    CHECK(s1c_jsonl_parse("f.jsonl", 11, dup, strlen(dup)) == NULL);
+    CHECK_ERR_HAS("f.jsonl:11: duplicate key \"a\"");
+    const char *nested = "{\"m\": [{\"role\": \"user\", \"role\": \"assistant\"}]}";
+    CHECK(s1c_jsonl_parse("f.jsonl", 12, nested, strlen(nested)) == NULL);
+    CHECK_ERR_HAS("f.jsonl:12: duplicate key \"role\" in m[0]");
+    const char *same_in_two = "{\"m\": [{\"role\": \"user\"}, {\"role\": \"assistant\"}], \"role\": 1}";
+    o = s1c_jsonl_parse("f.jsonl", 13, same_in_two, strlen(same_in_two));  // one key per object: fine
+    CHECK(o != NULL, "%s", s1c_err_msg());
+    cJSON_Delete(o);
+    const char *esc = "{\"t\": [\"a\", {\"u\": \"x\\u0000y\"}]}";
+    CHECK(s1c_jsonl_parse("f.jsonl", 14, esc, strlen(esc)) == NULL);
+    CHECK_ERR_HAS("f.jsonl:14: field \"t[1].u\": the escape \\u0000");
+    const char raw[] = "{\"q\": \"a\0b\"}";
+    CHECK(s1c_jsonl_parse("f.jsonl", 15, raw, sizeof raw - 1) == NULL);
+    CHECK_ERR_HAS("f.jsonl:15: field \"q\": a raw NUL byte inside a string");
+    const char rawout[] = "{\"q\": 1}\0";
+    CHECK(s1c_jsonl_parse("f.jsonl", 16, rawout, sizeof rawout - 1) == NULL);
+    CHECK_ERR_HAS("f.jsonl:16: a raw NUL byte");
+    const char *ok_esc = "{\"q\": \"\\\\u0000 is text here\"}";  // an escaped backslash, then u0000
+    o = s1c_jsonl_parse("f.jsonl", 17, ok_esc, strlen(ok_esc));
+    CHECK(o != NULL, "%s", s1c_err_msg());
+    cJSON_Delete(o);
 
     const char *rec = "{\"q\": 5, \"s\": \"x\", \"n\": null, \"b\": \"True\", \"l\": [false, 1], \"bad\": {}, "
                       "\"t\": [\"  a\", \"b  \"], \"tn\": [\"a\", 3], \"d\": 17}";

@@ -119,6 +119,13 @@ int main(int argc, char **argv) {
     expect_refused("wide", "{\"model_type\":\"qwen2\",\"hidden_size\":1073741824,\"intermediate_size\":64,"
                    "\"num_hidden_layers\":1,\"num_attention_heads\":16,\"vocab_size\":2}",
                    "3 x hidden_size");
+    // A key twice (issue 13): cJSON reads the first value, transformers the last; refused, naming
+    // the key and the line of the second one.
+    expect_refused("dupkey", "{" BASE ",\n\"num_key_value_heads\":2,\n\"num_key_value_heads\":4}",
+                   ":3: duplicate key \"num_key_value_heads\" (first on line 2)");
+    expect_refused("dupnested", "{" BASE ",\"rope_parameters\":{\"rope_type\":\"default\",\"rope_theta\":1e4,"
+                                "\"rope_theta\":1e6}}",
+                   "duplicate key \"rope_theta\" in rope_parameters");
     snprintf(p, sizeof(p), "%s/absent.json", g_tmp);
     CHECK(s1c_qwen2_config_load(p, &d) != S1C_OK && mt_contains(s1c_err_msg(), p), "absent file named: %s",
           s1c_err_msg());

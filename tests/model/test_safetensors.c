@@ -137,6 +137,38 @@ static void test_sharded_dir(void) {
     MT_OK(s1c_st_set_open(dir, &s));
     CHECK(s.n_files == 1 && s.index_path == NULL && s1c_st_set_find(&s, "t4", NULL), "single-file set");
     s1c_st_set_close(&s);
+
+    // A tensor held by two shards (issue 13): the lookup returned the first file opened whatever
+    // the index said; refused, naming the tensor and both files.
+    char sub[1100], p[1200];
+    snprintf(sub, sizeof(sub), "%s", tmp_path("twice"));
+    MT_OK(s1c_mkdirs(sub));
+    snprintf(p, sizeof(p), "%s/a.safetensors", sub);
+    MT_OK(s1c_st_write(p, e, 2, S1C_ST_F32, NULL));  // t0 t1
+    snprintf(p, sizeof(p), "%s/b.safetensors", sub);
+    MT_OK(s1c_st_write(p, e + 1, 2, S1C_ST_F32, NULL));  // t1 t2
+    snprintf(p, sizeof(p), "%s/model.safetensors.index.json", sub);
+    FILE *fp = fopen(p, "w");
+    fputs("{\"weight_map\": {\"t0\": \"a.safetensors\", \"t1\": \"b.safetensors\", \"t2\": \"b.safetensors\"}}\n", fp);
+    fclose(fp);
+    CHECK(s1c_st_set_open(sub, &s) != S1C_OK && mt_contains(s1c_err_msg(), "tensor 't1' is held by two shards") &&
+              mt_contains(s1c_err_msg(), "a.safetensors") && mt_contains(s1c_err_msg(), "b.safetensors"),
+          "tensor in two shards: %s", s1c_err_msg());
+    // ... and a tensor named twice in weight_map
+    snprintf(p, sizeof(p), "%s/a.safetensors", sub);
+    MT_OK(s1c_st_write(p, e, 1, S1C_ST_F32, NULL));  // t0 only: the shards are now disjoint
+    snprintf(p, sizeof(p), "%s/model.safetensors.index.json", sub);
+    fp = fopen(p, "w");
+    fputs("{\"weight_map\": {\"t0\": \"a.safetensors\",\n \"t1\": \"b.safetensors\",\n \"t2\": \"b.safetensors\"}}\n", fp);
+    fclose(fp);
+    MT_OK(s1c_st_set_open(sub, &s));  // the control: disjoint shards open
+    s1c_st_set_close(&s);
+    fp = fopen(p, "w");
+    fputs("{\"weight_map\": {\"t0\": \"a.safetensors\",\n \"t1\": \"b.safetensors\",\n \"t1\": \"a.safetensors\"}}\n", fp);
+    fclose(fp);
+    CHECK(s1c_st_set_open(sub, &s) != S1C_OK &&
+              mt_contains(s1c_err_msg(), "index.json:3: duplicate key \"t1\" in weight_map (first on line 2)"),
+          "weight_map key twice: %s", s1c_err_msg());
 }
 
 // Writes a file: 8-byte length `hlen_field`, header text, `data_len` zero bytes.

@@ -88,6 +88,11 @@ static void test_config(void) {
     expect_load("train:\n  recompute: maybe\n", "expected true or false");
     expect_load("train:\n  epochs: \"3\n", "YAML syntax error");
     expect_load("unknown_section:\n  x: 1\n", "unknown key \"unknown_section.x\"");
+    // a key twice, a section twice, a second document (issue 13: the last value won silently)
+    expect_load("optim:\n  lr: 1e-5\n  lr: 1e-3\n", "c.yaml:3: duplicate key \"optim.lr\" (first on line 2)");
+    expect_load("optim:\n  lr: 1e-5\ntrain:\n  epochs: 1\noptim:\n  beta1: 0.8\n",
+                "c.yaml:5: duplicate key \"optim\" (first on line 1)");
+    expect_load("train:\n  epochs: 3\n---\ntrain:\n  epochs: 5\n", "c.yaml:3: a second YAML document");
     s1c_train_config_defaults(&d);
     CHECK(s1c_train_config_load(&d, "/nonexistent/recipe.yaml") != S1C_OK && strstr(s1c_err_msg(), "cannot open"),
           "missing config file");
