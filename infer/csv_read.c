@@ -98,6 +98,7 @@ s1c_status s1c_csv_parse(const char *name, const char *text, size_t len, cJSON *
     if (len >= 3 && !memcmp(text, "\xef\xbb\xbf", 3)) pos = 3;  // a UTF-8 byte-order mark (Excel exports)
     rc = read_record(name, text, len, &pos, &line, &hdr);
     if (rc <= 0) {
+        record_clear(&hdr);  // the fields read before a bad one
         free(hdr.buf);
         free(hdr.f);
         return rc < 0 ? S1C_ERR : s1c_err("%s: empty CSV file (no header)", name);

@@ -269,7 +269,50 @@ typedef struct {
     double last_line;
     const char *label;
     const s1c_engine *eng;
+    // All-rank progress under mpirun: ranks > 0 send {done, total, tokens, end} to rank 0 every
+    // `every` seconds (point to point, tag PROGRESS_TAG, so nobody waits on a collective); rank 0
+    // reads what has arrived whenever one of its own samples finishes.
+    int mpi_progress, rank;
+    long (*peer)[4];  // rank 0: [ranks] the latest message of each rank
+    long msg[4];
+    MPI_Request req;
+    int req_live;
+    double last_send;
 } collector;
+
+#define PROGRESS_TAG 7177
+
+static void progress_send(collector *col, int end) {
+    if (col->req_live) MPI_Wait(&col->req, MPI_STATUS_IGNORE);
+    col->msg[0] = col->done;
+    col->msg[1] = col->total;
+    col->msg[2] = col->gen_tokens;
+    col->msg[3] = end;
+    if (end) {
+        MPI_Send(col->msg, 4, MPI_LONG, 0, PROGRESS_TAG, MPI_COMM_WORLD);
+        col->req_live = 0;
+    } else {
+        MPI_Isend(col->msg, 4, MPI_LONG, 0, PROGRESS_TAG, MPI_COMM_WORLD, &col->req);
+        col->req_live = 1;
+    }
+}
+
+// Rank 0: takes in every progress message that has arrived (block = 1: until every rank has
+// sent its end message, so that none is left over for the next run).
+static void progress_recv(collector *col, int block) {
+    for (;;) {
+        int flag = 0, open = 0;
+        for (int r = 1; r < col->ranks; r++) open += !col->peer[r][3];
+        if (!open) return;
+        MPI_Status stt;
+        if (block) MPI_Probe(MPI_ANY_SOURCE, PROGRESS_TAG, MPI_COMM_WORLD, &stt);
+        else MPI_Iprobe(MPI_ANY_SOURCE, PROGRESS_TAG, MPI_COMM_WORLD, &flag, &stt);
+        if (!block && !flag) return;
+        long m[4];
+        MPI_Recv(m, 4, MPI_LONG, stt.MPI_SOURCE, PROGRESS_TAG, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        if (stt.MPI_SOURCE > 0 && stt.MPI_SOURCE < col->ranks) memcpy(col->peer[stt.MPI_SOURCE], m, sizeof m);
+    }
+}
 
 static double now_s(void) {
     struct timespec ts;
@@ -298,20 +341,36 @@ static void on_done(void *ctx, const s1c_gen_result *r) {
         col->gen_tokens += r->n_ids;
     }
     col->done++;
+    if (col->mpi_progress && col->rank > 0) {
+        double t = now_s();
+        if (t - col->last_send >= col->every) {
+            col->last_send = t;
+            progress_send(col, 0);
+        }
+        return;
+    }
+    if (col->mpi_progress) progress_recv(col, 0);
     if (col->progress) {
         double t = now_s(), el = t - col->t0;
-        double rate = el > 0 ? (double)col->gen_tokens / el : 0;
-        double eta = col->done ? el * (double)(col->total - col->done) / (double)col->done : 0;
+        long done = col->done, total = col->total, tokens = col->gen_tokens;
+        for (int k = 1; col->mpi_progress && k < col->ranks; k++) {
+            done += col->peer[k][0];
+            total += col->peer[k][1];
+            tokens += col->peer[k][2];
+        }
+        double rate = el > 0 ? (double)tokens / el : 0;
+        double eta = done ? el * (double)(total - done) / (double)done : 0;
+        const char *scope = col->ranks > 1 ? (col->mpi_progress ? " (all ranks)" : " (rank 0)") : "";
         if (col->progress == 1) {  // a terminal: one line redrawn
-            fprintf(stderr, "\r[s1c-infer] %ld/%ld samples  %.1f tok/s  elapsed %.0fs  ETA %.0fs   ", col->done,
-                    col->total, rate, el, eta);
+            fprintf(stderr, "\r[s1c-infer] %ld/%ld samples%s  %.1f tok/s  elapsed %.0fs  ETA %.0fs   ", done, total,
+                    scope, rate, el, eta);
             if (col->done == col->total) fputc('\n', stderr);
         } else if (t - col->last_line >= col->every || col->done == col->total) {
-            // A log file: a whole line every `every` seconds. Rank 0's own share (the ranks run
-            // independently until the merge; they hold equal shares of the problems).
+            // A log file: a whole line every `every` seconds (figures of other ranks as of
+            // their last message, at most `every` seconds old).
             col->last_line = t;
             fprintf(stderr, "[s1c-infer] %s: %ld/%ld samples%s  %.1f tok/s  elapsed %.0fs  ETA %.0fs\n", col->label,
-                    col->done, col->total, col->ranks > 1 ? " (rank 0)" : "", rate, el, eta);
+                    done, total, scope, rate, el, eta);
         }
     }
 }
@@ -510,8 +569,16 @@ s1c_status s1c_eval_run(s1c_infer_ctx *c, const s1c_eval_opts *o, const char *be
     col.raw = s1c_xcalloc((size_t)n_local * (size_t)o->n + 1, sizeof(sample_raw));
     col.req_to_slot = s1c_xcalloc((size_t)n_local * (size_t)o->n + 1, sizeof(int));
     col.progress = o->quiet || c->rank != 0 ? 0 : isatty(2) ? 1 : o->progress_every > 0 ? 2 : 0;
-    col.every = o->progress_every;
+    col.every = o->progress_every > 0 ? o->progress_every : 60;
     col.label = label;
+    col.rank = c->rank;
+    col.mpi_progress = c->size > 1 && !o->quiet && o->progress_every > 0;  // the same on every rank
+    if (col.mpi_progress && c->rank == 0) {
+        col.peer = s1c_xcalloc((size_t)c->size, sizeof *col.peer);
+        for (int r = 1; r < c->size; r++)  // until rank r reports: its share of the problems
+            col.peer[r][1] = (long)((n_problems - r + c->size - 1) / c->size) * o->n;
+    }
+    col.last_send = col.t0;
     for (int i = 0; i < n_local && st == S1C_OK; i++) {
         prompt_text[i] = s1c_eval_prompt(o, o->template_text ? o->template_text : s1c_eval_default_template(fmt),
                                          bench.items[global[i]].question, extra);
@@ -580,6 +647,22 @@ s1c_status s1c_eval_run(s1c_infer_ctx *c, const s1c_eval_opts *o, const char *be
         col.total += nr;
         st = s1c_engine_run(c->eng, reqs, nr, on_done, &col);
     }
+    // Progress messages end before the merge: none is left over for the next run.
+    if (col.mpi_progress && c->rank > 0) progress_send(&col, 1);
+    if (col.mpi_progress && c->rank == 0) {
+        progress_recv(&col, 1);
+        long done = col.done, total = col.total, tokens = col.gen_tokens;
+        for (int r = 1; r < c->size; r++) {
+            done += col.peer[r][0];
+            total += col.peer[r][1];
+            tokens += col.peer[r][2];
+        }
+        double el = now_s() - col.t0;
+        if (col.progress)
+            fprintf(stderr, "[s1c-infer] %s: %ld/%ld samples (all ranks)  %.1f tok/s  elapsed %.0fs\n", label, done,
+                    total, el > 0 ? (double)tokens / el : 0.0, el);
+    }
+    free(col.peer);
     // Records of this rank, then merged on rank 0.
     char *blob = NULL;
     size_t blob_len = 0, blob_cap = 0;

@@ -1,5 +1,7 @@
-// fuzz_bench — benchmark JSONL loaders (s1c_bench_parse) for AIME, MATH and GPQA; the first
-// input byte picks the format. Loaded problems must be complete and GPQA permutations valid.
+// fuzz_bench — benchmark loaders (s1c_bench_parse: JSONL, JSON arrays, CSV) for AIME, MATH and
+// GPQA; the first input byte picks the format (byte % 3) and, from 3 on, the CSV reader
+// ((byte / 3) % 2 = 1: the file is named .csv). Loaded problems must be complete and GPQA
+// permutations valid.
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +14,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     s1c_bench_format fmt = (s1c_bench_format)(data[0] % 3);
     char *text = fuzz_cstr(data + 1, size - 1);
     s1c_benchmark b;
-    if (s1c_bench_parse("fuzz.jsonl", text, fmt, 1234, &b) == S1C_OK) {
+    const char *name = (data[0] / 3) % 2 ? "fuzz.csv" : "fuzz.jsonl";
+    if (s1c_bench_parse(name, text, fmt, 1234, &b) == S1C_OK) {
         FUZZ_CHECK(b.n > 0 && b.fmt == fmt);
         for (int i = 0; i < b.n; i++) {
             const s1c_problem *p = &b.items[i];

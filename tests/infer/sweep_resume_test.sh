@@ -22,6 +22,8 @@ echo "$log"
 echo "$log" | grep -q 'budget=0 .*skipped (--resume)' || fail "budget 0 not skipped"
 echo "$log" | grep -q 'budget=4 .*skipped (--resume)' || fail "budget 4 not skipped"
 echo "$log" | grep -q 'budget=8 .*problems *2 *samples *8' || fail "budget 8 not run"
+# stderr is not a terminal here: whole progress lines, the last one at the end of the setting.
+echo "$log" | grep -q '^\[s1c-infer\] budget=8: 8/8 samples .*tok/s .*ETA' || fail "no progress line"
 [ "$(cat "$out/budget_4/samples.jsonl" | cksum)" = "$before" ] || fail "a skipped setting was rewritten"
 [ "$(grep -c '^budget=' "$out/sweep.csv")" = 3 ] || fail "csv rows after the resumed sweep"
 ls "$out/budget_8/results_2024-12-03T04-26-40Z.json" "$out/budget_8/samples_openai_math_2024-12-03T04-26-40Z.jsonl" \

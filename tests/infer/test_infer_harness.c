@@ -107,6 +107,9 @@ static void file_layouts(void) {
     CHECK(strstr(s1c_err_msg(), "u.csv:5") && strstr(s1c_err_msg(), "3 fields"), "%s", s1c_err_msg());
     CHECK(s1c_bench_parse("u.csv", "a,b\n\"x\"y,2\n", S1C_BENCH_GPQA, 0, &b) != S1C_OK);
     CHECK(strstr(s1c_err_msg(), "after a closing quote") != NULL, "%s", s1c_err_msg());
+    // A bad header after good fields (fuzz_bench found its fields leaked).
+    CHECK(s1c_bench_parse("u.csv", "Question,Incorrect \"x\"y,z\n1,2,3\n", S1C_BENCH_GPQA, 0, &b) != S1C_OK);
+    CHECK(strstr(s1c_err_msg(), "u.csv:1") && strstr(s1c_err_msg(), "quote"), "%s", s1c_err_msg());
     CHECK(s1c_bench_parse("u.csv", "Question,Question\n1,2\n", S1C_BENCH_GPQA, 0, &b) != S1C_OK);
     CHECK(strstr(s1c_err_msg(), "twice") != NULL);
     CHECK(s1c_bench_parse("u.csv", "Question,Correct Answer,Incorrect Answer 1,Incorrect Answer 2,Incorrect Answer 3\n",
