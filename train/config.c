@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <yaml.h>
 
 #include "jsonl.h"  // s1c_utf8_first_invalid
@@ -218,7 +219,12 @@ s1c_status s1c_train_config_set(s1c_train_config *c, const char *assignment) {
     if (kl >= sizeof key) return s1c_err("--set %s: key too long", assignment);
     memcpy(key, assignment, kl);
     key[kl] = '\0';
-    return assign(c, "--set", key, eq + 1);
+    // a relative path is the working directory's: stored absolute, so the run directory's copy of
+    // the recipe (which resolves against its own folder) still names the same file
+    char *cwd = getcwd(NULL, 0);
+    s1c_status st = assign_from_file(c, "--set", key, eq + 1, cwd);
+    free(cwd);
+    return st;
 }
 
 typedef struct {

@@ -66,7 +66,8 @@ typedef struct {
 void s1c_train_config_defaults(s1c_train_config *c);
 // Reads a YAML file over the current values (call s1c_train_config_defaults first). A relative
 // path value (model.path, data.path, output.dir, ...) resolves against the file's own folder and
-// is stored absolute; --set values stay as given (relative to the working directory).
+// is stored absolute; a relative --set path resolves against the working directory (stored
+// absolute too), so the recipe written into the run directory names the same files.
 s1c_status s1c_train_config_load(s1c_train_config *c, const char *path);
 // Applies one "section.key=value" override.
 s1c_status s1c_train_config_set(s1c_train_config *c, const char *assignment);
