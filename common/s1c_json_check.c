@@ -48,6 +48,7 @@ static void path_of(const level *lv, size_t depth, char *out, size_t cap) {
 
 // The earliest repeated key of an object (by the line of its second occurrence), or NULL.
 static const key_at *first_duplicate(level *l, const key_at **first) {
+    if (l->n_keys < 2) return NULL;
     qsort(l->keys, l->n_keys, sizeof *l->keys, cmp_key);
     const key_at *dup = NULL;
     for (size_t i = 1; i < l->n_keys; i++)

@@ -14,6 +14,10 @@ static void usage(FILE *fp) {
             "usage: s1c-data pack --tokenizer DIR --in FILE[.zst] --out FILE.h5 [options]\n"
             "  --max-length N           limit samples to N tokens\n"
             "  --overflow truncate|drop what to do with longer samples (truncate; both are counted)\n"
+            "  --format auto|s1|messages|prompt-completion|text   record format (auto: by the fields;\n"
+            "                           s1K-1.1 files are recognised by their deepseek_*/gemini_* fields)\n"
+            "  --system TEXT            system prompt (default: Qwen's); a messages list's own wins\n"
+            "  --response-template T    text format: loss after T (<|im_start|>assistant\\n)\n"
             "  --trace s1|deepseek|gemini   which trace/attempt fields (s1K-1.1 styles)\n"
             "  --question-field F, --trace-field F, --attempt-field F\n"
             "  --level L                zstd level of the HDF5 filter (3)\n"
@@ -26,6 +30,8 @@ static const struct option OPTS[] = {
     {"overflow", required_argument, NULL, 0},    {"trace", required_argument, NULL, 0},
     {"question-field", required_argument, NULL, 0}, {"trace-field", required_argument, NULL, 0},
     {"attempt-field", required_argument, NULL, 0}, {"level", required_argument, NULL, 0},
+    {"format", required_argument, NULL, 0},      {"system", required_argument, NULL, 0},
+    {"response-template", required_argument, NULL, 0},
     {"skip-bad", no_argument, NULL, 0},          {"help", no_argument, NULL, 0},
     {NULL, 0, NULL, 0}};
 
@@ -69,9 +75,18 @@ int s1c_cmd_pack(int argc, char **argv) {
                 return 2;
             }
             o.trace_style = v;
-        } else if (!strcmp(a, "--question-field")) o.fields.question = v;
-        else if (!strcmp(a, "--trace-field")) o.fields.trace = v;
-        else if (!strcmp(a, "--attempt-field")) o.fields.attempt = v;
+            o.fields_given = 1;
+        } else if (!strcmp(a, "--question-field")) o.fields.question = v, o.fields_given = 1;
+        else if (!strcmp(a, "--trace-field")) o.fields.trace = v, o.fields_given = 1;
+        else if (!strcmp(a, "--attempt-field")) o.fields.attempt = v, o.fields_given = 1;
+        else if (!strcmp(a, "--system")) o.system = v;
+        else if (!strcmp(a, "--response-template")) o.response_template = v;
+        else if (!strcmp(a, "--format")) {
+            if (s1c_parse_format(v, &o.format) != S1C_OK) {
+                fprintf(stderr, "s1c-data pack: %s\n", s1c_err_msg());
+                return 2;
+            }
+        }
     }
     if (got < 0 || s1c_args_no_operands(argc, argv, "pack")) return 2;
     if (!o.in || !o.out || !tok_dir) {
@@ -99,6 +114,10 @@ int s1c_cmd_pack(int argc, char **argv) {
             (unsigned long long)r.dropped, o.max_length, (unsigned long long)r.bad, r.seconds,
             r.seconds > 0 ? (double)r.records / r.seconds : 0.0, r.seconds > 0 ? (double)r.in_bytes / 1e6 / r.seconds : 0.0,
             o.out);
+    for (int f = 0; f < S1C_FMT_N; f++)
+        if (r.formats[f])
+            fprintf(stderr, "pack: %llu record(s) read as %s\n", (unsigned long long)r.formats[f],
+                    s1c_format_describe((s1c_record_format)f, &o.fields));
     if (r.no_loss)
         fprintf(stderr, "pack: warning: %llu of %llu samples have no token in the loss%s; s1c-train refuses a file "
                         "with none\n",

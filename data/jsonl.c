@@ -47,7 +47,32 @@ size_t s1c_utf8_first_invalid(const char *str, size_t n) {
     return n;
 }
 
+// What a first line that is not a JSON object most likely is, with the fix; NULL when unsure.
+static const char *first_line_diagnosis(const char *line, size_t len) {
+    static const char *const fix = "convert it to JSONL (one JSON object per line) with scripts/hf_to_jsonl.py "
+                                   "IN OUT.jsonl (data/README.md)";
+    static __thread char msg[512];
+    const char *what = NULL;
+    size_t i = 0;
+    while (i < len && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r' || line[i] == '\xef' || line[i] == '\xbb' ||
+                       line[i] == '\xbf'))
+        i++;  // blanks and a UTF-8 byte-order mark
+    if (len >= 4 && !memcmp(line, "PAR1", 4)) what = "this is a parquet file, not JSONL";
+    else if (i < len && line[i] == '[')
+        what = "this looks like a JSON array (one document holding a list), not JSONL: jq -c '.[]' IN > OUT.jsonl "
+               "converts it, or";
+    else if (i < len && line[i] != '{' && memchr(line, ',', len)) what = "this looks like a CSV file, not JSONL";
+    if (!what) return NULL;
+    snprintf(msg, sizeof msg, "%s%s%s", what, what[strlen(what) - 1] == 'r' ? " " : ": ", fix);
+    return msg;
+}
+
 cJSON *s1c_jsonl_parse(const char *path, uint64_t lineno, const char *line, size_t len) {
+    const char *diag = lineno == 1 ? first_line_diagnosis(line, len) : NULL;
+    if (diag && len >= 4 && !memcmp(line, "PAR1", 4)) {  // binary: before the UTF-8 check
+        s1c_err("%s:1: %s", path, diag);
+        return NULL;
+    }
     size_t bad = s1c_utf8_first_invalid(line, len);
     if (bad < len) {
         s1c_err("%s:%llu: invalid UTF-8 at byte %zu of the line", path, (unsigned long long)lineno, bad);
@@ -59,7 +84,8 @@ cJSON *s1c_jsonl_parse(const char *path, uint64_t lineno, const char *line, size
         if (memchr(line, '\0', len) && s1c_json_check(path, line, len, lineno) != S1C_OK) return NULL;
         // cJSON reports the failure position through `end` (its global error pointer is not thread-safe).
         size_t at = end && end >= line ? (size_t)(end - line) : 0;
-        s1c_err("%s:%llu: malformed JSON near byte %zu of the line", path, (unsigned long long)lineno, at);
+        if (diag) s1c_err("%s:1: malformed JSON: %s", path, diag);
+        else s1c_err("%s:%llu: malformed JSON near byte %zu of the line", path, (unsigned long long)lineno, at);
         return NULL;
     }
     // duplicate keys (cJSON would read the first value, Python the last) and NUL inside strings
@@ -75,7 +101,8 @@ cJSON *s1c_jsonl_parse(const char *path, uint64_t lineno, const char *line, size
             return NULL;
         }
     if (!cJSON_IsObject(obj)) {
-        s1c_err("%s:%llu: expected a JSON object, got %s", path, (unsigned long long)lineno, s1c_json_type_name(obj));
+        if (diag && cJSON_IsArray(obj)) s1c_err("%s:1: %s", path, diag);
+        else s1c_err("%s:%llu: expected a JSON object, got %s", path, (unsigned long long)lineno, s1c_json_type_name(obj));
         cJSON_Delete(obj);
         return NULL;
     }

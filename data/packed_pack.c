@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "jsonl.h"
+#include "pack_formats.h"
 #include "s1c_sha256.h"
 #include "packed_write.h"
 #include "s1_format.h"
@@ -13,10 +14,26 @@
 #define BATCH_LINES 256
 #define BATCH_BYTES ((size_t)32 << 20)
 
-static const char *TEMPLATE =
+static const char *S1_TEMPLATE =
     "<|im_start|>system\\n{system}<|im_end|>\\n<|im_start|>user\\n{question}<|im_end|>\\n<|im_start|>assistant\\n"
-    "<|im_start|>think\\n{trace}\\n<|im_start|>answer\\n{answer}<|im_end|>\\n; system=" S1C_DEFAULT_SYSTEM
-    "; loss from the assistant turn";
+    "<|im_start|>think\\n{trace}\\n<|im_start|>answer\\n{answer}<|im_end|>\\n";
+
+// The "template" attribute: how the samples were rendered, per format found, and the system prompt.
+static char *template_attr(const s1c_pack_opts *o, const s1c_pack_result *res) {
+    size_t cap = 4096, n = 0;
+    char *t = s1c_xmalloc(cap);
+    t[0] = '\0';
+    for (int f = S1C_FMT_S1; f < S1C_FMT_N; f++) {
+        if (!res->formats[f]) continue;
+        const char *d = f <= S1C_FMT_S1_GEMINI ? S1_TEMPLATE : s1c_format_describe((s1c_record_format)f, &o->fields);
+        n += (size_t)snprintf(t + n, cap - n, "%s%s", n ? " | " : "", d);
+        if (n >= cap) break;
+        if (f <= S1C_FMT_S1_GEMINI) f = S1C_FMT_S1_GEMINI;  // one entry for the s1 schema variants
+    }
+    if (n < cap)
+        snprintf(t + n, cap - n, "; system=%s; loss from the assistant turn", o->system ? o->system : S1C_DEFAULT_SYSTEM);
+    return t;
+}
 
 void s1c_pack_opts_default(s1c_pack_opts *o) {
     memset(o, 0, sizeof *o);
@@ -31,28 +48,15 @@ typedef struct {
     char *err;
     s1c_ids ids;
     unsigned char *mask;
+    s1c_record_format format;
 } sample;
 
-static void tokenize_one(const s1c_pack_opts *o, const char *line, size_t len, uint64_t lineno, sample *s) {
+static void tokenize_one(const s1c_pack_opts *o, const s1c_format_opts *fo, const char *line, size_t len,
+                         uint64_t lineno, sample *s) {
     memset(s, 0, sizeof *s);
     cJSON *rec = s1c_jsonl_parse(o->in, lineno, line, len);
-    const char **parts = NULL;
-    size_t n_parts = 0;
-    char *text = NULL;
     if (!rec) goto bad_noprefix;
-    const char *q = NULL, *a = NULL;
-    int rq = s1c_json_string(rec, o->fields.question, &q);
-    int ra = rq < 0 ? 0 : s1c_json_string(rec, o->fields.attempt, &a);
-    int rt = rq < 0 || ra < 0 ? 0 : s1c_record_trace_parts(rec, o->fields.trace, &parts, &n_parts);
-    if (rq < 0 || ra < 0 || rt < 0) goto bad;
-    if (rq == 0 || ra == 0 || rt == 0) {
-        s1c_err("missing or null field '%s'", rq == 0 ? o->fields.question : ra == 0 ? o->fields.attempt : o->fields.trace);
-        goto bad;
-    }
-    size_t loss_start;
-    text = s1c_s1_training_text(q, parts, n_parts, a, &loss_start);
-    if (!text) goto bad;
-    if (s1c_s1_tokenize(o->tok, text, loss_start, &s->ids, &s->mask) != S1C_OK) goto bad;
+    if (s1c_format_tokenize(fo, o->tok, rec, &s->ids, &s->mask, &s->format) != S1C_OK) goto bad;
     goto done;
 bad:
     s1c_err_prefix("%s:%llu", o->in, (unsigned long long)lineno);
@@ -63,8 +67,6 @@ bad_noprefix:
     free(s->mask);
     s->mask = NULL;
 done:
-    free(text);
-    free(parts);
     cJSON_Delete(rec);
 }
 
@@ -91,12 +93,15 @@ s1c_status s1c_pack_run(const s1c_pack_opts *o, s1c_pack_result *res) {
     s1c_jsonl_batch batch = {0};
     s1c_badlog bad = {0};
     sample *smp = s1c_xmalloc(BATCH_LINES * sizeof *smp);
+    s1c_format_opts fo = {.forced = o->format, .fields = o->fields, .fields_given = o->fields_given,
+                          .system = o->system, .response_template = o->response_template};
     while (st == S1C_OK) {
         long nb = s1c_jsonl_batch_read(r, &batch, BATCH_LINES, BATCH_BYTES);
         if (nb < 0) st = S1C_ERR;
         if (nb <= 0) break;
 #pragma omp parallel for schedule(dynamic, 1)
-        for (long i = 0; i < nb; i++) tokenize_one(o, batch.arena + batch.start[i], batch.len[i], batch.lineno[i], &smp[i]);
+        for (long i = 0; i < nb; i++)
+            tokenize_one(o, &fo, batch.arena + batch.start[i], batch.len[i], batch.lineno[i], &smp[i]);
         for (long i = 0; i < nb; i++) {
             sample *s = &smp[i];
             if (st == S1C_OK) {
@@ -117,6 +122,7 @@ s1c_status s1c_pack_run(const s1c_pack_opts *o, s1c_pack_result *res) {
                             res->truncated++;
                         }
                     }
+                    res->formats[s->format]++;
                     if (keep) {
                         st = s1c_packed_writer_add(w, s->ids.ids, s->mask, n);
                         res->samples++;
@@ -139,10 +145,15 @@ s1c_status s1c_pack_run(const s1c_pack_opts *o, s1c_pack_result *res) {
     s1c_lines_close(r);
     if (st == S1C_OK) st = s1c_packed_writer_attr_str(w, "s1c_version", S1C_VERSION);
     if (st == S1C_OK) st = s1c_packed_writer_attr_str(w, "tokenizer_hash", s1c_tokenizer_hash(o->tok));
-    if (st == S1C_OK) st = s1c_packed_writer_attr_str(w, "template", TEMPLATE);
+    char *tmpl = template_attr(o, res);
+    if (st == S1C_OK) st = s1c_packed_writer_attr_str(w, "template", tmpl);
+    free(tmpl);
     if (st == S1C_OK) st = s1c_packed_writer_attr_str(w, "source_sha256", sha);
     if (st == S1C_OK) st = s1c_packed_writer_attr_str(w, "source", o->in);
-    if (st == S1C_OK) st = s1c_packed_writer_attr_str(w, "trace", o->trace_style ? o->trace_style : "s1");
+    const char *trace = o->trace_style ? o->trace_style : "s1";
+    if (!o->fields_given && res->formats[S1C_FMT_S1_DEEPSEEK]) trace = "deepseek";
+    else if (!o->fields_given && res->formats[S1C_FMT_S1_GEMINI]) trace = "gemini";
+    if (st == S1C_OK) st = s1c_packed_writer_attr_str(w, "trace", trace);
     if (st == S1C_OK) st = s1c_packed_writer_attr_int(w, "truncated", (long long)res->truncated);
     if (st == S1C_OK) st = s1c_packed_writer_attr_int(w, "dropped", (long long)res->dropped);
     if (st == S1C_OK) st = s1c_packed_writer_attr_int(w, "max_length", (long long)o->max_length);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "curate_record.h"
+#include "pack_formats.h"
 #include "s1c_err.h"
 #include "tokenizer.h"
 
@@ -21,6 +22,10 @@ typedef struct {
     const char *trace_style;  // recorded in the attributes
     size_t max_length;        // 0: no limit
     s1c_overflow overflow;
+    s1c_record_format format;  // S1C_FMT_AUTO: by each record's fields (pack_formats.h)
+    int fields_given;          // field names or a trace style given: no s1K-1.1 detection
+    const char *system;        // system prompt (NULL: Qwen's default)
+    const char *response_template;  // text format (NULL: "<|im_start|>assistant\n")
     int level;  // zstd level (3)
     int skip_bad;
     FILE *log;
@@ -28,6 +33,7 @@ typedef struct {
 
 typedef struct {
     uint64_t records, samples, tokens, loss_tokens, truncated, dropped, bad, in_bytes;
+    uint64_t formats[S1C_FMT_N];  // samples read as each format
     uint64_t no_loss;  // samples kept with no token in the loss (e.g. cut by max_length before the response)
     double seconds;
 } s1c_pack_result;

@@ -58,6 +58,11 @@ static void py_strip(const char *s, size_t n, size_t *a, size_t *b) {
 
 char *s1c_s1_training_text(const char *question, const char *const *trajectories, size_t n_traj, const char *attempt,
                            size_t *loss_start) {
+    return s1c_s1_training_text_system(S1C_DEFAULT_SYSTEM, question, trajectories, n_traj, attempt, loss_start);
+}
+
+char *s1c_s1_training_text_system(const char *system, const char *question, const char *const *trajectories,
+                                  size_t n_traj, const char *attempt, size_t *loss_start) {
     sbuf trace = {0}, b = {0};
     put(&trace, "", 0);
     for (size_t i = 0; i < n_traj; i++) {
@@ -66,7 +71,9 @@ char *s1c_s1_training_text(const char *question, const char *const *trajectories
     }
     size_t ta, tb;
     py_strip(trace.s, trace.n, &ta, &tb);
-    puts_(&b, SYSTEM_TURN USER_OPEN);
+    puts_(&b, "<|im_start|>system\n");
+    puts_(&b, system);
+    puts_(&b, TURN_END USER_OPEN);
     puts_(&b, question);
     puts_(&b, TURN_END ASSISTANT_OPEN);
     if (loss_start) *loss_start = b.n;

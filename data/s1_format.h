@@ -23,6 +23,9 @@
 // The full training text; *loss_start is the byte offset where the loss begins. Caller frees.
 char *s1c_s1_training_text(const char *question, const char *const *trajectories, size_t n_traj,
                            const char *attempt, size_t *loss_start);
+// The same with another system prompt (pack --system).
+char *s1c_s1_training_text_system(const char *system, const char *question, const char *const *trajectories,
+                                  size_t n_traj, const char *attempt, size_t *loss_start);
 // The inference prompt, ending in "<|im_start|>assistant\n<|im_start|>think\n". `extra` (may be
 // NULL) is appended to the user turn after a blank line (token-/step-/class-conditional controls).
 char *s1c_s1_prompt(const char *question, const char *extra);

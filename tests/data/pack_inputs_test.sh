@@ -64,6 +64,33 @@ EOT
 )
 grep -q "^largest id  *$want (sample 0)" "$dir/log" || { say_fail "stats largest id (want $want)"; cat "$dir/log"; }
 
+# ---- a parquet, CSV or JSON-array file where JSONL is expected: diagnosed by name, with the fix (§7)
+printf 'PAR1\025\004\025\377\376' >"$dir/in.parquet"
+printf 'question,solution\n"a",b\n' >"$dir/in.csv"
+printf '[{"question": "q"},\n {"question": "r"}]\n' >"$dir/in.json"
+printf '[{"question": "q"}]\n' >"$dir/one_line.json"
+bad "parquet" "in.parquet:1: this is a parquet file, not JSONL: convert it" "$bin" pack --tokenizer "$tok" --in "$dir/in.parquet" --out "$dir/bad.h5"
+bad "csv" "in.csv:1: malformed JSON: this looks like a CSV file, not JSONL: convert it to JSONL" "$bin" pack --tokenizer "$tok" --in "$dir/in.csv" --out "$dir/bad.h5"
+bad "json array" "in.json:1: malformed JSON: this looks like a JSON array" "$bin" pack --tokenizer "$tok" --in "$dir/in.json" --out "$dir/bad.h5"
+bad "json array, one line" "one_line.json:1: this looks like a JSON array (one document holding a list), not JSONL: jq -c '.[]'" "$bin" pack --tokenizer "$tok" --in "$dir/one_line.json" --out "$dir/bad.h5"
+bad "csv (curate)" "in.csv:1: malformed JSON: this looks like a CSV file" "$bin" curate --pool "$dir/in.csv" --n 1 --out "$dir/bad.h5" --length bytes
+
+# ---- TRL formats and s1K-1.1 through the command line: the format read is printed (§7)
+cat >"$dir/trl.jsonl" <<'EOT'
+{"messages": [{"role": "user", "content": "2+2?"}, {"role": "assistant", "content": "4"}]}
+{"prompt": "Q: 2+2=", "completion": " 4"}
+{"text": "<|im_start|>user\nq<|im_end|>\n<|im_start|>assistant\nans<|im_end|>\n"}
+{"question": "q", "solution": "s", "deepseek_thinking_trajectory": "t", "deepseek_attempt": "a", "gemini_thinking_trajectory": "g", "gemini_attempt": "ga"}
+EOT
+"$bin" pack --tokenizer "$tok" --in "$dir/trl.jsonl" --out "$dir/trl.h5" --system "Be brief." >"$dir/log" 2>&1 || { say_fail "pack TRL formats"; cat "$dir/log"; }
+for w in "1 record(s) read as messages" "1 record(s) read as prompt/completion" "1 record(s) read as pre-rendered text" \
+         "1 record(s) read as s1K-1.1, recognised by its fields (trace 'deepseek_thinking_trajectory'"; do
+  grep -qF -- "$w" "$dir/log" || { say_fail "pack: no '$w'"; cat "$dir/log"; }
+done
+"$bin" stats "$dir/trl.h5" >"$dir/log" 2>&1
+grep -q "^trace  *deepseek" "$dir/log" || { say_fail "trace attribute of an s1K-1.1 file"; cat "$dir/log"; }
+grep -q "system=Be brief." "$dir/log" || { say_fail "template attribute names --system"; cat "$dir/log"; }
+
 # ---- getopt_long (issue 13 §8): --name=value and prefixes work; a missing value, a stray operand are named
 "$bin" pack --tok="$tok" --in="$dir/one.jsonl" --out "$dir/eq.h5" >"$dir/log" 2>&1 || { say_fail "pack --name=value"; cat "$dir/log"; }
 cmp -s "$dir/eq.h5" "$dir/one.h5" || say_fail "pack --name=value: another file"
