@@ -219,6 +219,14 @@ struct s1c_backend {
     // over the row. NULL: callers make those two calls (the CPU backends).
     void (*rmsnorm_residual_fwd)(s1c_backend *be, void *out, float *rstd, void *x, const void *res, const void *w,
                                  int T, int C, float eps);
+
+    // ---- start-up preparation (optional) --------------------------------------------------------
+    // Called once before the first step with the largest micro-batch (max_T tokens, heads, vocab):
+    // the backend builds what it would otherwise build on first use inside a step (CUDA: the cuDNN
+    // attention plans of the one-sequence bucket of max_T, and the op workspace grown to their
+    // layout and the LM-head chunk), so the first step neither allocates nor synchronises for
+    // them. Other shape buckets are still prepared on first use. NULL: nothing to prepare.
+    void (*prepare)(s1c_backend *be, int max_T, int n_head, int n_kv_head, int head_dim, int vocab);
 };
 
 // Backend construction. "cpu" and "cpu-bf16" always exist; "cuda" exists when built with CUDA

@@ -120,6 +120,11 @@ s1c_qwen2_acts *s1c_qwen2_acts_create_ctx(s1c_backend *be, const s1c_qwen2_confi
     s1c_rope_inv_freq(inv, cfg->head_dim, cfg->rope_theta);
     be->copy_h2d(be, a->inv_freq, inv, (size_t)cfg->head_dim / 2 * sizeof(float));
     free(inv);
+    // Start-up, before any step: let the backend build its plans and workspace for max_T now
+    // rather than inside the first step (CUDA: cuDNN plans, the op arena).
+    if (be->prepare)
+        be->prepare(be, max_T + max_ctx, cfg->num_attention_heads, cfg->num_key_value_heads, cfg->head_dim,
+                    cfg->vocab_size);
     return a;
 }
 

@@ -39,9 +39,12 @@ TARGETS=(gpu_versions test_cuda_ops test_cuda_attn_real test_cuda_add_f32 test_c
          bench_train_step bench_decode)
 BUNDLE_MAX_MB=40  # the device call carries the tree + carried paths, 64 MiB in all
 
-configure_build() {  # extra cmake args...; bounded: a stuck compiler must not eat the device call
+# Bounded: a stuck compiler must not eat the device call (480 s there); the --bundle build on a
+# small build machine gets S1C_GPU_BUILD_TIMEOUT_S (default an hour).
+BUILD_TIMEOUT=480
+configure_build() {  # extra cmake args...
     timeout 120 cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DS1C_WERROR=ON -DS1C_CUDA=ON "$@" >/dev/null &&
-        timeout 480 cmake --build "$BUILD" -j"$(nproc)" --target "${TARGETS[@]}"
+        timeout "$BUILD_TIMEOUT" cmake --build "$BUILD" -j"$(nproc)" --target "${TARGETS[@]}"
 }
 case "${1:-}" in
 --bundle | "") ;;
@@ -50,6 +53,7 @@ esac
 
 # ---- --bundle: build here, collect the non-system shared libraries next to the binaries ---------
 if [ "${1:-}" = "--bundle" ]; then
+    BUILD_TIMEOUT=${S1C_GPU_BUILD_TIMEOUT_S:-3600}
     # sm_90 only (H100 / H200: half the fatbin), no -march=native (the GPU host's CPU is unknown).
     configure_build -DCMAKE_CUDA_ARCHITECTURES=90 -DS1C_NATIVE=OFF || { echo "gpu_check --bundle: build failed"; exit 1; }
     stage=$BUILD/bundle

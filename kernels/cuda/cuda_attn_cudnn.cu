@@ -535,6 +535,23 @@ static attn_plan *plan_for(cuda_impl *ci, int bwd, int b, int s, int nh, int nkv
     return p;
 }
 
+// Builds (or finds) the fwd and bwd plans of the (b = 1, s = bucket of T) shape and returns the
+// larger arena size their calls need (0 when cuDNN is off or refuses; the refusal is reported as
+// in any call). Start-up only (s1c_backend.prepare).
+size_t cuda_attn_cudnn_prepare(cuda_impl *ci, int T, int nh, int nkv, int hd) {
+    if (!ci->dnn || ci->attn_cudnn_off || ci->attn_mode == S1C_ATTN_OWN || T <= 0) return 0;
+    size_t need = 0;
+    for (int bwd = 0; bwd < 2; bwd++) {
+        s1c_cuda_attn_layout L = s1c_cuda_attn_plan(T, 1, T, nh, nkv, hd, bwd, 0);
+        if (!L.ok) return need;
+        attn_plan *p = plan_for(ci, bwd, L.b, L.s, nh, nkv, hd);
+        if (p->refused) return need;
+        L = s1c_cuda_attn_plan(T, 1, T, nh, nkv, hd, bwd, p->plan_ws);
+        if (L.total > need) need = L.total;
+    }
+    return need;
+}
+
 // ---- auxiliary tensors: lengths, ragged offsets, stats layout conversion -------------------------
 // seq[b] (lengths, 0 in unused batch slots), oq[b+1] / oo[b+1] (ragged offsets in elements of the
 // qkv / output rows). Three arrays at the 256-byte aligned offsets of s1c_cuda_attn_plan.

@@ -105,6 +105,19 @@ static void cu_destroy(s1c_backend *be) {
     free(be);
 }
 
+// s1c_backend.prepare: the plans and the arena the first step would otherwise create mid-step.
+static void cu_prepare(s1c_backend *be, int max_T, int n_head, int n_kv_head, int head_dim, int vocab) {
+    cuda_impl *ci = cuda_impl_of(be);
+    if (max_T <= 0) return;
+    size_t need = cuda_attn_cudnn_prepare(ci, max_T, n_head, n_kv_head, head_dim);
+    if (vocab > 0) {
+        size_t lm = s1c_cuda_ce_chunk_bytes(s1c_cuda_ce_chunk(max_T, vocab, 1, S1C_CE_CHUNK_BYTES), vocab);
+        if (lm > need) need = lm;
+    }
+    if (need) cuda_ws_get(ci, need);
+    S1C_CUDA_CHECK(cudaStreamSynchronize(ci->stream));
+}
+
 static int parse_attn_mode(void) {
     const char *e = getenv("S1C_CUDA_ATTN");
     if (!e || !*e || strcmp(e, "auto") == 0) return S1C_ATTN_AUTO;
@@ -222,6 +235,7 @@ extern "C" s1c_backend *s1c_cuda_backend_create(int device) {
     be->copy_h2d = cu_copy_h2d;
     be->copy_d2h = cu_copy_d2h;
     be->synchronize = cu_synchronize;
+    be->prepare = cu_prepare;
     cuda_install_pointwise_ops(be);
     cuda_install_matmul_ops(be);
     cuda_install_attention_ops(be);
