@@ -179,6 +179,8 @@ static int request_blocks(const s1c_engine *e, const s1c_gen_request *r) {
     return prompt + r->n_samples * (total - prompt + 1);
 }
 
+int s1c_engine_request_blocks(const s1c_engine *e, const s1c_gen_request *r) { return request_blocks(e, r); }
+
 static void seq_reserve(seq_t *s, int n) {
     if (n <= s->cap) return;
     s->cap = n + 256;

@@ -93,6 +93,8 @@ s1c_status s1c_engine_serve(s1c_engine *e, const s1c_gen_feed *feed, s1c_gen_don
 
 const s1c_engine_stats *s1c_engine_stats_get(const s1c_engine *e);
 int s1c_engine_max_context(const s1c_engine *e);
+// KV blocks admission reserves for r (its worst case); more than the pool holds is refused.
+int s1c_engine_request_blocks(const s1c_engine *e, const s1c_gen_request *r);
 // Free KV blocks now (all of them once a run is over: tests check nothing leaks).
 int s1c_engine_kv_free_blocks(const s1c_engine *e);
 int s1c_engine_kv_total_blocks(const s1c_engine *e);
