@@ -197,6 +197,8 @@ const char *s1c_engine_refusal(const s1c_engine *e, const s1c_gen_request *r, ch
     return NULL;
 }
 
+int s1c_engine_request_blocks(const s1c_engine *e, const s1c_gen_request *r) { return request_blocks(e, r); }
+
 static void seq_reserve(seq_t *s, int n) {
     if (n <= s->cap) return;
     s->cap = n + 256;
@@ -329,8 +331,6 @@ static int banned_ids(const s1c_gen_request *r, const seq_t *s, int32_t *out) {
     return r->bf->n_stop <= S1C_DECODE_MAX_BANNED - 2 ? s1c_bf_banned(r->bf, &s->bf, out) : 0;
 }
 
-// Samples the next token of s from logits (or takes `chosen`, the backend's greedy pick under the
-// same rule, when logits is NULL), runs budget forcing, applies the action.
 // log softmax(logits)[id] over the first V entries.
 static float token_logprob(const float *logits, int V, int32_t id) {
     float mx = logits[0];
@@ -341,6 +341,8 @@ static float token_logprob(const float *logits, int V, int32_t id) {
     return (float)((double)(logits[id] - mx) - log(sum));
 }
 
+// Samples the next token of s from logits (or takes `chosen`, the backend's greedy pick under the
+// same rule, when logits is NULL), runs budget forcing, applies the action.
 static void advance(s1c_engine *e, seq_t *s, const s1c_gen_request *r, const float *logits, int32_t chosen) {
     int32_t banned[S1C_DECODE_MAX_BANNED];
     int32_t id = chosen;

@@ -95,6 +95,8 @@ const s1c_engine_stats *s1c_engine_stats_get(const s1c_engine *e);
 // Why a request can never be admitted (msg[n] holds the text when needed), or NULL.
 const char *s1c_engine_refusal(const s1c_engine *e, const s1c_gen_request *r, char *msg, size_t n);
 int s1c_engine_max_context(const s1c_engine *e);
+// KV blocks admission reserves for r (its worst case); more than the pool holds is refused.
+int s1c_engine_request_blocks(const s1c_engine *e, const s1c_gen_request *r);
 // Free KV blocks now (all of them once a run is over: tests check nothing leaks).
 int s1c_engine_kv_free_blocks(const s1c_engine *e);
 int s1c_engine_kv_total_blocks(const s1c_engine *e);

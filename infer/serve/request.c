@@ -433,6 +433,19 @@ sv_job *sv_request_parse(s1c_server *s, int chat, const char *body, size_t len, 
                                       .bf = &j->bf, .prompt_ends_nl = j->prompt_ends_nl[p],
                                       .max_new_tokens = j->max_tokens, .stop_strings = (const char *const *)j->stop,
                                       .n_stop_strings = j->n_stop, .logprobs = j->logprobs};
+    // The engine would refuse a request larger than the KV pool: say so now, streamed or not.
+    for (int p = 0; p < j->n_prompts; p++) {
+        const int need = s1c_engine_request_blocks(s->eng, &j->req[p]);
+        if (need > s->kv_total) {
+            char msg[200];
+            snprintf(msg, sizeof msg, "the request needs %d KV blocks in the worst case (n x max_tokens); the server's "
+                     "pool has %d (lower 'n' or 'max_tokens')", need, s->kv_total);
+            *status = 400;
+            *err_body = sv_error_body(msg, "invalid_request_error", j->n > 1 ? "n" : "max_tokens");
+            sv_job_free(j);
+            return NULL;
+        }
+    }
     j->s = s1c_xcalloc((size_t)(j->n_prompts * j->n), sizeof *j->s);
     for (int k = 0; k < j->n_prompts * j->n; k++) s1c_decode_stream_init(&j->s[k].ds, s->tok);
     j->created = (long)time(NULL);
