@@ -84,7 +84,7 @@ for b in s1c-data s1c-model-init s1c-train s1c-infer; do
 done
 MPIRUN=(mpirun -np 2 --oversubscribe)
 
-stage "synth: pool of $POOL problems (1..$MAX_STEPS steps, 4 domains, defects, slips $SLIPS / re-checks $RECHECKS per step) + $HELDOUT held-out"
+stage "synth: pool of $POOL problems (1..$MAX_STEPS steps, 4 domains, defects, slips $SLIPS / re-checks $RECHECKS per step) + $HELDOUT_ALL held-out (the first $HELDOUT swept)"
 "$BIN/s1c-data" synth --n "$POOL" --seed "$SEED" --max-steps "$MAX_STEPS" --heldout "$HELDOUT_ALL" \
   --slips "$SLIPS" --rechecks "$RECHECKS" --heldout-out "$OUT/heldout_all.jsonl" --out "$OUT/pool.jsonl"
 head -n "$HELDOUT" "$OUT/heldout_all.jsonl" > "$OUT/heldout.jsonl"
