@@ -14,7 +14,7 @@ for f in pool.jsonl heldout.jsonl heldout_all.jsonl s1k.jsonl s1k.jsonl.report.j
   [ -s "$OUT/$f" ] || fail "missing or empty $f"
 done
 if command -v gnuplot >/dev/null; then [ -s "$OUT/results.png" ] || fail "missing results.png"; fi
-# --fast's 10K pool keeps 977 problems after the difficulty filter (1..6 steps), so the curated
+# --fast's 10K pool keeps 942 problems after the difficulty filter (1..6 steps), so the curated
 # set is "all of them"; the full quickstart curates exactly 1,000.
 n=$(wc -l < "$OUT/s1k.jsonl")
 sel=$(grep -o '"selected":[^,}]*' "$OUT/s1k.jsonl.report.json" | cut -d: -f2 | tr -d '\t ')
