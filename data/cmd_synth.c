@@ -15,7 +15,9 @@ static void usage(FILE *fp) {
             "  --defects F                     share of records with a quality defect (0.05)\n"
             "  --duplicates F                  share of exact duplicate questions (0.01)\n"
             "  --heldout N --heldout-out FILE  N held-out problems, disjoint from the pool\n"
-            "  --contaminate F                 share of pool records copying a held-out question (0.002)\n");
+            "  --contaminate F                 share of pool records copying a held-out question (0.002)\n"
+            "  --slips F / --rechecks F        self-verification traces: per step, a slip corrected after\n"
+            "                                  \"Wait\"/\"Hmm\"/\"Alternatively\" / a right step re-checked (0 / 0)\n");
 }
 
 #define ARG(name) {name, required_argument, NULL, 0}
@@ -55,7 +57,8 @@ int s1c_cmd_synth(int argc, char **argv) {
                 else if (!strcmp(a, "--max-steps")) o.max_steps = (int)u;
                 else o.modulus = (int)u;
             }
-        } else if (!strcmp(a, "--defects") || !strcmp(a, "--duplicates") || !strcmp(a, "--contaminate")) {
+        } else if (!strcmp(a, "--defects") || !strcmp(a, "--duplicates") || !strcmp(a, "--contaminate") ||
+                   !strcmp(a, "--slips") || !strcmp(a, "--rechecks")) {
             if (s1c_arg_double(v, &f, "synth", a)) return 2;
             if (f < 0 || f > 1) {
                 fprintf(stderr, "s1c-data synth: %s must be in [0, 1]\n", a);
@@ -63,6 +66,8 @@ int s1c_cmd_synth(int argc, char **argv) {
             }
             if (!strcmp(a, "--defects")) o.defect_rate = f;
             else if (!strcmp(a, "--duplicates")) o.duplicate_rate = f;
+            else if (!strcmp(a, "--slips")) o.slip_rate = f;
+            else if (!strcmp(a, "--rechecks")) o.recheck_rate = f;
             else o.contaminate_rate = f;
         }
     }
@@ -78,6 +83,9 @@ int s1c_cmd_synth(int argc, char **argv) {
     }
     fprintf(stderr, "synth: wrote %zu records (%zu with defects, %zu duplicates, %zu contaminated; %.1f MB) to %s\n",
             st.records, st.defects, st.duplicates, st.contaminated, (double)st.bytes / 1e6, o.out);
+    if (st.slips + st.rechecks)
+        fprintf(stderr, "synth: %zu steps, %zu slips corrected, %zu right steps re-checked (Wait %zu, Hmm %zu, Alternatively %zu)\n",
+                st.steps, st.slips, st.rechecks, st.words[0], st.words[1], st.words[2]);
     if (st.heldout) fprintf(stderr, "synth: wrote %zu held-out problems to %s\n", st.heldout, o.heldout_out);
     return 0;
 }

@@ -79,19 +79,97 @@ static void put_json(buf *b, const char *s) {
     put(b, "\"", 1);
 }
 
+// The k operations of a problem, kept so that traces (with slips) can be written from them.
+enum { MAX_TRACE_STEPS = 100000 };
 typedef struct {
-    int domain, k, answer;
+    int domain, k, answer, start, modulus;
+    int *op, *arg;  // [k]
+    size_t cap;
     buf question, trace;
 } problem;
+
+static void problem_reserve(problem *pr, int k) {
+    if ((size_t)k <= pr->cap) return;
+    pr->cap = (size_t)k;
+    pr->op = s1c_xrealloc(pr->op, pr->cap * sizeof *pr->op);
+    pr->arg = s1c_xrealloc(pr->arg, pr->cap * sizeof *pr->arg);
+}
+
+// Continuation words of the self-verification traces and their shares. DeepSeek-R1-style traces
+// (s1K's) use "Wait" far more than "Hmm", and "Alternatively" least; the shares are a choice in that
+// order, not a measurement. They are the three strings the paper's Table 4 tries.
+static const char *const verify_words[S1C_SYNTH_N_WORDS] = {"Wait", "Hmm", "Alternatively"};
+static const double verify_word_share[S1C_SYNTH_N_WORDS] = {0.6, 0.25, 0.15};
+
+static int pick_word(s1c_rng *rng) {
+    double u = s1c_rng_uniform(rng), c = 0;
+    for (int w = 0; w < S1C_SYNTH_N_WORDS - 1; w++)
+        if (u < (c += verify_word_share[w])) return w;
+    return S1C_SYNTH_N_WORDS - 1;
+}
+
+// A plausible slip of step "v op d": an off-by-one operand (the neighbouring digit misread) or an
+// off-by-one result (a carry lost). Writes the wrong line's operand and result.
+static void make_slip(s1c_rng *rng, int op, int v, int d, int m, int *d_out, int *r_out) {
+    int r = apply(op, v, d, m);
+    for (;;) {
+        int delta = s1c_rng_below(rng, 2) ? 1 : -1;
+        if (s1c_rng_below(rng, 2)) {  // operand slip: the line is consistent with the wrong operand
+            int lo = op >= OP_MAX ? 0 : 1, d2 = d + delta;
+            if (d2 < lo || d2 >= m) continue;
+            int r2 = apply(op, v, d2, m);
+            if (r2 == r) continue;  // e.g. max with a smaller operand: not a slip that shows
+            *d_out = d2;
+            *r_out = r2;
+        } else {
+            *d_out = d;
+            *r_out = ((r + delta) % m + m) % m;
+        }
+        return;
+    }
+}
+
+// The trace of pr from its operations: one line "v op d=r" per step; with slip / recheck rates,
+// a slipped step is followed by "<word> v op d=r" (the step re-derived from the question, right),
+// and a right step is sometimes re-checked the same way and confirmed. Rates 0 draw nothing from
+// rng, so the plain style's output does not depend on this code path.
+static void write_trace(problem *pr, s1c_rng *rng, const s1c_synth_opts *o, s1c_synth_stats *stats) {
+    int m = pr->modulus, v = pr->start;
+    int verify = o->slip_rate > 0 || o->recheck_rate > 0;
+    pr->trace.n = 0;
+    for (int s = 0; s < pr->k; s++) {
+        int op = pr->op[s], d = pr->arg[s], r = apply(op, v, d, m);
+        const char *sep = s ? "\n" : "";
+        if (verify && s1c_rng_uniform(rng) < o->slip_rate) {
+            int d2, r2;
+            make_slip(rng, op, v, d, m, &d2, &r2);
+            int w = pick_word(rng);
+            putf(&pr->trace, "%s%d%s%d=%d\n%s %d%s%d=%d", sep, v, op_text[op], d2, r2, verify_words[w], v, op_text[op], d,
+                 r);
+            if (stats) stats->slips++, stats->words[w]++;
+        } else if (verify && s1c_rng_uniform(rng) < o->recheck_rate) {
+            int w = pick_word(rng);
+            putf(&pr->trace, "%s%d%s%d=%d\n%s %d%s%d=%d", sep, v, op_text[op], d, r, verify_words[w], v, op_text[op], d, r);
+            if (stats) stats->rechecks++, stats->words[w]++;
+        } else
+            putf(&pr->trace, "%s%d%s%d=%d", sep, v, op_text[op], d, r);
+        if (stats) stats->steps++;
+        v = r;
+    }
+    S1C_ASSERT(v == pr->answer);
+}
 
 static void make_problem(problem *pr, s1c_rng *rng, const s1c_synth_opts *o, int domain, int k) {
     int m = o->modulus;
     pr->domain = domain;
     pr->k = k;
+    pr->modulus = m;
+    problem_reserve(pr, k);
     pr->question.n = pr->trace.n = 0;
     int n_ops = 0;
     while (domain_ops[domain][n_ops] >= 0) n_ops++;
     int v = (int)s1c_rng_below(rng, (uint64_t)m);
+    pr->start = v;
     putf(&pr->question, "mod %d: %d", m, v);
     for (int s = 0; s < k; s++) {
         int op = domain_ops[domain][s1c_rng_below(rng, (uint64_t)n_ops)];
@@ -99,15 +177,16 @@ static void make_problem(problem *pr, s1c_rng *rng, const s1c_synth_opts *o, int
         int d = op >= OP_MAX ? (int)s1c_rng_below(rng, (uint64_t)m) : 1 + (int)s1c_rng_below(rng, (uint64_t)(m - 1));
         int r = apply(op, v, d, m);
         putf(&pr->question, " %s%d", op_text[op], d);
-        putf(&pr->trace, "%s%d%s%d=%d", s ? "\n" : "", v, op_text[op], d, r);
+        pr->op[s] = op;
+        pr->arg[s] = d;
         v = r;
     }
     pr->answer = v;
 }
 
-// Runs a question "mod M: v op d ..." step by step: the answer (or -1 when it does not parse),
-// the number of steps in *k, and the trace in *trace when given.
-static int run_question(const char *q, buf *trace, int *k) {
+// Parses a question "mod M: v op d ...": the answer (or -1 when it does not parse); with pr, its
+// modulus, start value, operations and answer (the question and trace buffers are left alone).
+static int run_question(const char *q, problem *pr) {
     char *end;
     if (strncmp(q, "mod ", 4) != 0) return -1;
     long m = strtol(q + 4, &end, 10);
@@ -118,9 +197,9 @@ static int run_question(const char *q, buf *trace, int *k) {
     if (end == p + 1 || v < 0 || v >= m || p[1] == '-' || p[1] == '+') return -1;
     p = end;
     int steps = 0;
-    if (trace) trace->n = 0;
+    if (pr) pr->start = (int)v, pr->modulus = (int)m;
     while (*p) {
-        if (*p != ' ') return -1;
+        if (*p != ' ' || steps >= MAX_TRACE_STEPS) return -1;
         p++;
         int op = -1;
         for (int i = 0; i < N_OPS; i++)
@@ -134,22 +213,117 @@ static int run_question(const char *q, buf *trace, int *k) {
         long d = strtol(p, &end, 10);
         if (d >= m) return -1;
         p = end;
-        int r = apply(op, (int)v, (int)d, (int)m);
-        if (trace) putf(trace, "%s%ld%s%ld=%d", steps ? "\n" : "", v, op_text[op], d, r);
-        v = r;
+        if (pr) {
+            problem_reserve(pr, steps + 1);
+            pr->op[steps] = op;
+            pr->arg[steps] = (int)d;
+        }
+        v = apply(op, (int)v, (int)d, (int)m);
         steps++;
     }
     if (steps == 0) return -1;
-    if (k) *k = steps;
+    if (pr) pr->k = steps, pr->answer = (int)v;
     return (int)v;
 }
 
-int s1c_synth_solve(const char *question) { return run_question(question, NULL, NULL); }
+static void problem_free(problem *pr) {
+    free(pr->op);
+    free(pr->arg);
+    free(pr->question.p);
+    free(pr->trace.p);
+}
+
+int s1c_synth_solve(const char *question) { return run_question(question, NULL); }
 
 int s1c_synth_check_trace(const char *question, const char *trace) {
-    buf t = {0};
-    int ok = run_question(question, &t, NULL) >= 0 && t.p && strcmp(t.p, trace) == 0;
-    free(t.p);
+    problem pr = {0};
+    int ok = 0;
+    if (run_question(question, &pr) >= 0) {
+        s1c_synth_opts plain = {0};
+        write_trace(&pr, NULL, &plain, NULL);
+        ok = pr.trace.p && strcmp(pr.trace.p, trace) == 0;
+    }
+    problem_free(&pr);
+    return ok;
+}
+
+// One trace line: [word ' '] v op d '=' r, up to '\n' or the end. 1 when it parses.
+typedef struct {
+    int word, v, op, d, r;
+} trace_line;
+
+static int parse_num(const char **p, int *out) {
+    if (**p < '0' || **p > '9') return 0;
+    long x = 0;
+    while (**p >= '0' && **p <= '9' && x < 1000000) x = 10 * x + (*(*p)++ - '0');
+    *out = (int)x;
+    return 1;
+}
+
+static int parse_line(const char **pp, trace_line *l) {
+    const char *p = *pp;
+    l->word = -1;
+    for (int w = 0; w < S1C_SYNTH_N_WORDS; w++) {
+        size_t n = strlen(verify_words[w]);
+        if (!strncmp(p, verify_words[w], n) && p[n] == ' ') {
+            l->word = w;
+            p += n + 1;
+            break;
+        }
+    }
+    if (!parse_num(&p, &l->v)) return 0;
+    l->op = -1;
+    for (int i = 0; i < N_OPS; i++)
+        if (!strncmp(p, op_text[i], strlen(op_text[i]))) {
+            l->op = i;
+            p += strlen(op_text[i]);
+            break;
+        }
+    if (l->op < 0 || !parse_num(&p, &l->d) || *p++ != '=' || !parse_num(&p, &l->r)) return 0;
+    if (*p == '\n') p++;
+    else if (*p) return 0;
+    *pp = p;
+    return 1;
+}
+
+int s1c_synth_check_verify_trace(const char *question, const char *trace, s1c_synth_trace_info *info) {
+    memset(info, 0, sizeof *info);
+    problem pr = {0};
+    int ok = run_question(question, &pr) >= 0;
+    int m = pr.modulus, cur = pr.start, s = 0;
+    const char *p = trace;
+    trace_line l, next;
+    while (ok && *p) {
+        // A step line: the value carried from the line before, the question's operation; a slip may
+        // only misread the operand or the result.
+        if (!parse_line(&p, &l) || l.word >= 0 || s >= pr.k || l.v != cur || l.op != pr.op[s]) {
+            ok = 0;
+            break;
+        }
+        int d = pr.arg[s], r = apply(l.op, cur, d, m);
+        int right = l.d == d && l.r == r;
+        const char *after = p;
+        int has_next = *p && parse_line(&after, &next) && next.word >= 0;
+        if (has_next) {
+            // The re-derivation: the step as the question states it, computed right.
+            if (next.v != cur || next.op != l.op || next.d != d || next.r != r) {
+                ok = 0;
+                break;
+            }
+            if (right) info->rechecks++;
+            else info->slips++;
+            info->words[next.word]++;
+            p = after;
+        } else if (!right) {
+            ok = 0;  // a slip left standing
+            break;
+        }
+        cur = r;
+        s++;
+    }
+    info->steps = s;
+    ok = ok && s == pr.k && cur == pr.answer;
+    problem_free(&pr);
     return ok;
 }
 
@@ -215,6 +389,8 @@ s1c_status s1c_synth_run(const s1c_synth_opts *o, s1c_synth_stats *stats) {
     if (o->min_steps < 1 || o->max_steps < o->min_steps || o->max_steps > 100000)
         return s1c_err("synth: steps must satisfy 1 <= min <= max <= 100000 (got %d..%d)", o->min_steps, o->max_steps);
     if (o->heldout > 0 && !o->heldout_out) return s1c_err("synth: --heldout needs --heldout-out FILE");
+    if (!(o->slip_rate >= 0 && o->slip_rate <= 1 && o->recheck_rate >= 0 && o->recheck_rate <= 1))
+        return s1c_err("synth: slip and re-check rates must be in [0, 1] (got %g, %g)", o->slip_rate, o->recheck_rate);
     s1c_rng rng, hrng;
     s1c_rng_seed_stream(&rng, o->seed, 1);
     s1c_rng_seed_stream(&hrng, o->seed, 2);
@@ -284,15 +460,18 @@ s1c_status s1c_synth_run(const s1c_synth_opts *o, s1c_synth_stats *stats) {
             // A copied question brings its own trace and answer so the record stays consistent.
             pr.question.n = 0;
             puts_(&pr.question, override);
-            pr.answer = run_question(override, &pr.trace, &pr.k);
+            int answer = run_question(override, &pr);
             pr.domain = override_domain;
-            S1C_ASSERT(pr.answer >= 0);
+            S1C_ASSERT(answer >= 0);
         } else {
             free(recent[n_recent % RING]);
             recent[n_recent % RING] = s1c_xstrdup(pr.question.p);
             recent_domain[n_recent % RING] = pr.domain;
             n_recent++;
         }
+        // The trace is drawn for every record (one RNG stream whatever the defect); the slip and
+        // re-check counts cover the traces that are written.
+        write_trace(&pr, &rng, o, defect == D_API_ERROR ? NULL : stats);
         write_record(&line, &pr, o, &rng, defect);
         st = s1c_out_write(out, line.p, line.n);
         stats->bytes += line.n;
@@ -306,8 +485,13 @@ s1c_status s1c_synth_run(const s1c_synth_opts *o, s1c_synth_stats *stats) {
     for (size_t i = 0; held_q && i < o->heldout; i++) free(held_q[i]);
     free(held_q);
     s1c_h128set_free(&held);
-    free(pr.question.p);
-    free(pr.trace.p);
+    problem_free(&pr);
     free(line.p);
     return st;
+}
+
+const char *s1c_synth_word(int w, double *share) {
+    if (w < 0 || w >= S1C_SYNTH_N_WORDS) return NULL;
+    if (share) *share = verify_word_share[w];
+    return verify_words[w];
 }

@@ -20,6 +20,15 @@
 // with source_type "AIME", which the rules allow), "p1." enumerations, bold digits, exact
 // duplicates of an earlier question, and (with --heldout) copies of held-out questions, which
 // decontamination must catch. Held-out problems never occur in the pool otherwise.
+//
+// Self-verification traces (slip_rate / recheck_rate > 0; `--slips F --rechecks F`): each step
+// independently slips with probability slip_rate: the teacher misreads the operand by one or
+// loses one in the result, writes the wrong line, then "<word> " and the step re-derived from the
+// question, right, and carries on from the right value. A step that did not slip is re-checked
+// and confirmed with probability recheck_rate. <word> is "Wait" (60%), "Hmm" (25%) or
+// "Alternatively" (15%), the continuation strings of the paper's Table 4. The answer is always
+// the right one:
+//   "7+5=2\n2*4=8\nWait 2*3=6\n6-8=8\nHmm 6-8=8\n8max4=8"      (a slip at step 2, a re-check at 3)
 #ifndef S1C_SYNTH_H
 #define S1C_SYNTH_H
 
@@ -36,14 +45,26 @@ typedef struct {
     double defect_rate;          // 0.05: share of records with a quality defect
     double duplicate_rate;       // 0.01
     double contaminate_rate;     // 0.002 (only with heldout > 0)
+    double slip_rate;            // 0: per step, a slip followed by its correction
+    double recheck_rate;         // 0: per right step, a re-check that confirms it
     size_t heldout;              // problems written to heldout_out, disjoint from the pool
     const char *out, *heldout_out;
 } s1c_synth_opts;
 
+enum { S1C_SYNTH_N_WORDS = 3 };  // continuation words: Wait, Hmm, Alternatively
+
 typedef struct {
     size_t records, defects, duplicates, contaminated, heldout;
     uint64_t bytes;
+    size_t steps, slips, rechecks;       // over the written traces
+    size_t words[S1C_SYNTH_N_WORDS];     // continuation lines per word
 } s1c_synth_stats;
+
+// What s1c_synth_check_verify_trace found in a trace.
+typedef struct {
+    int steps, slips, rechecks;
+    int words[S1C_SYNTH_N_WORDS];
+} s1c_synth_trace_info;
 
 void s1c_synth_opts_default(s1c_synth_opts *o);
 s1c_status s1c_synth_run(const s1c_synth_opts *o, s1c_synth_stats *stats);
@@ -53,5 +74,12 @@ s1c_status s1c_synth_run(const s1c_synth_opts *o, s1c_synth_stats *stats);
 int s1c_synth_solve(const char *question);
 // Checks a trace against its question (every line well-formed and correct, k lines): 1 or 0.
 int s1c_synth_check_trace(const char *question, const char *trace);
+// Checks a self-verification trace: every step line carries the previous value and the question's
+// operation; a wrong line (operand or result) is followed at once by a continuation-word line that
+// re-derives the step right; a continuation line after a right line repeats it; k steps, right
+// answer. 1 or 0; *info counts steps, slips, re-checks and words. A plain trace passes with no slips.
+int s1c_synth_check_verify_trace(const char *question, const char *trace, s1c_synth_trace_info *info);
+// The continuation word w (0..S1C_SYNTH_N_WORDS-1) and its configured share of continuation lines.
+const char *s1c_synth_word(int w, double *share);
 
 #endif

@@ -35,13 +35,19 @@ if [ "$FAST" = 1 ]; then
   # 1..6 operations: shorter sequences, and the base model learns the task in fewer steps.
   # 3 pretraining epochs, not 2: the base model's phase change (see experiments/README.md) came
   # late enough in 2 epochs that BLAS kernels of another CPU moved the result by 10-20 points.
-  POOL=10000 HELDOUT=100 PRE_EPOCHS=3 SFT_EPOCHS=1 MAX_STEPS=6 BUDGETS=0,6,12,18,24,36 WAIT_BUDGET=48
+  POOL=10000 HELDOUT=100 HELDOUT_ALL=100 PRE_EPOCHS=3 SFT_EPOCHS=1 MAX_STEPS=6 BUDGETS=0,6,12,18,24,36 WAIT_BUDGET=48
 else
   # MAX_STEPS: operations per synthetic problem, 1..8 (a full trace is at most 47 tokens);
   # BUDGETS: thinking-token caps (each trace line is 6 tokens); WAIT_BUDGET: the cap of the "Wait"
-  # extension setting (the first attempt to end thinking is replaced by "Wait").
-  POOL=20000 HELDOUT=200 PRE_EPOCHS=1 SFT_EPOCHS=3 MAX_STEPS=8 BUDGETS=0,6,12,24,36,48 WAIT_BUDGET=64
+  # extension setting (the first attempt to end thinking is replaced by "Wait"). HELDOUT_ALL:
+  # held-out problems written (heldout_all.jsonl, for experiments/toy/table4.sh: a few-point
+  # difference needs ~1,000), of which the first HELDOUT (heldout.jsonl) are the sweep's.
+  POOL=20000 HELDOUT=200 HELDOUT_ALL=1000 PRE_EPOCHS=1 SFT_EPOCHS=3 MAX_STEPS=8 BUDGETS=0,6,12,24,36,48 WAIT_BUDGET=64
 fi
+# Self-verification traces (data/synth.h): per step, the teacher slips with probability SLIPS and
+# corrects itself after "Wait" / "Hmm" / "Alternatively"; a right step is re-checked with
+# probability RECHECKS. The base model learns from the pool what a continuation word asks for.
+SLIPS=0.08 RECHECKS=0.08
 SEED=0
 TOK="$ROOT/experiments/toy-tokenizer"
 MODEL_CFG="$ROOT/experiments/toy-model/config.json"
@@ -78,13 +84,14 @@ for b in s1c-data s1c-model-init s1c-train s1c-infer; do
 done
 MPIRUN=(mpirun -np 2 --oversubscribe)
 
-stage "synth: pool of $POOL problems (1..$MAX_STEPS steps, 4 domains, defects) + $HELDOUT held-out"
-"$BIN/s1c-data" synth --n "$POOL" --seed "$SEED" --max-steps "$MAX_STEPS" --heldout "$HELDOUT" \
-  --heldout-out "$OUT/heldout.jsonl" --out "$OUT/pool.jsonl"
+stage "synth: pool of $POOL problems (1..$MAX_STEPS steps, 4 domains, defects, slips $SLIPS / re-checks $RECHECKS per step) + $HELDOUT_ALL held-out (the first $HELDOUT swept)"
+"$BIN/s1c-data" synth --n "$POOL" --seed "$SEED" --max-steps "$MAX_STEPS" --heldout "$HELDOUT_ALL" \
+  --slips "$SLIPS" --rechecks "$RECHECKS" --heldout-out "$OUT/heldout_all.jsonl" --out "$OUT/pool.jsonl"
+head -n "$HELDOUT" "$OUT/heldout_all.jsonl" > "$OUT/heldout.jsonl"
 
 stage "curate: quality -> dedup -> decontam (vs held-out) -> difficulty -> diversity: 1,000"
 "$BIN/s1c-data" curate --pool "$OUT/pool.jsonl" --n 1000 --seed "$SEED" --tokenizer "$TOK" \
-  --decontam "$OUT/heldout.jsonl" --out "$OUT/s1k.jsonl"
+  --decontam "$OUT/heldout_all.jsonl" --out "$OUT/s1k.jsonl"
 
 stage "pack: pool (base-model training) and the curated 1,000 (SFT) -> HDF5"
 "$BIN/s1c-data" pack --tokenizer "$TOK" --in "$OUT/pool.jsonl" --out "$OUT/pool.h5" --skip-bad 2>&1 | tail -n 1
@@ -111,9 +118,9 @@ rm -rf "$OUT/sweep" "$OUT/wait"
 "${MPIRUN[@]}" "$BIN/s1c-infer" sweep --model "$OUT/sft/hf" --benchmark "$OUT/heldout.jsonl" --out "$OUT/sweep" \
   --budgets "$BUDGETS" "${INFER_OPTS[@]}"
 
-stage "extension: cap $WAIT_BUDGET, ignore the first end of thinking once, append \"Wait\""
+stage "extension at cap $WAIT_BUDGET: no extension vs the first 1 / 2 ends of thinking replaced by \"Wait\""
 "${MPIRUN[@]}" "$BIN/s1c-infer" sweep --model "$OUT/sft/hf" --benchmark "$OUT/heldout.jsonl" --out "$OUT/wait" \
-  --ignores 1 --max-thinking "$WAIT_BUDGET" --wait Wait "${INFER_OPTS[@]}"
+  --ignores 0,1,2 --max-thinking "$WAIT_BUDGET" --wait Wait "${INFER_OPTS[@]}"
 
 stage "results"
 bash "$ROOT/experiments/lib/collect.sh" "$OUT" "$OUT/sweep/sweep.csv" "$OUT/wait/sweep.csv"

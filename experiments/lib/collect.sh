@@ -23,6 +23,12 @@ grep -v '^#' "$FIRST" | awk -F, 'NR == 2 { first = $6 } NR > 1 { if (NR > 2 && $
 read -r A0 A1 RISES < "$OUT/curve.txt"
 awk -v a="$A0" -v b="$A1" -v r="$RISES" 'BEGIN { printf "curve: %.1f%% at the smallest budget -> %.1f%% at the largest (%+.1f points), %s\n", 100*a, 100*b, 100*(b-a), r ? "rising" : "NOT monotone (within 5 points)" }'
 
+# The extension rows (label ignore=N, one cap): no extension vs N x "Wait" on the same problems.
+awk -F, '$1 ~ /^ignore=/ { n = substr($1, 8); a[n] = $6; cap = $2; if (n > max) max = n; seen = 1 }
+  END { if (!seen) exit; line = sprintf("extension at cap %s:", cap)
+        for (i = 0; i <= max; i++) if (i in a) line = line sprintf(" %s %.1f%%", i ? i "x Wait" : "no extension", 100 * a[i])
+        print line }' "$OUT/results.csv"
+
 if command -v gnuplot >/dev/null; then
   grep -v '^#' "$FIRST" > "$OUT/.budget.csv"
   { head -n 1 "$FIRST"; for f in "${@:2}"; do grep -v '^#' "$f" | tail -n +2; done; } > "$OUT/.other.csv"

@@ -1,7 +1,8 @@
 // The synthetic pool: every clean record's trace is a correct step-by-step computation of its
 // question, answers match, difficulty drives trace length and probe success, defects and held-out
 // contamination appear at the configured rates, output is deterministic per seed, and curation
-// removes exactly the planted problems.
+// removes exactly the planted problems. Self-verification traces: deterministic per seed, every
+// slip corrected right after its continuation word, slip / re-check / word rates as configured.
 #include <stdint.h>
 
 #include "curate.h"
@@ -22,6 +23,107 @@ static void test_solver(void) {
     CHECK(s1c_synth_check_trace("mod 10: 7 +5 *3", "7+5=2\n2*3=6") == 1);
     CHECK(s1c_synth_check_trace("mod 10: 7 +5 *3", "7+5=2\n2*3=7") == 0);
     CHECK(s1c_synth_check_trace("mod 10: 7 +5 *3", "7+5=2") == 0);
+}
+
+static void test_verify_checker(void) {
+    s1c_synth_trace_info in;
+    const char *q = "mod 10: 7 +5 *3";
+    CHECK(s1c_synth_check_verify_trace(q, "7+5=2\n2*3=6", &in) == 1 && in.steps == 2 && in.slips == 0 && in.rechecks == 0);
+    CHECK(s1c_synth_check_verify_trace(q, "7+5=2\n2*4=8\nWait 2*3=6", &in) == 1 && in.slips == 1 && in.words[0] == 1);
+    CHECK(s1c_synth_check_verify_trace(q, "7+5=3\nHmm 7+5=2\n2*3=6", &in) == 1 && in.slips == 1 && in.words[1] == 1);
+    CHECK(s1c_synth_check_verify_trace(q, "7+5=2\nAlternatively 7+5=2\n2*3=6", &in) == 1 && in.rechecks == 1 &&
+          in.slips == 0 && in.words[2] == 1);
+    CHECK(s1c_synth_check_verify_trace(q, "7+5=2\n2*4=8\n8*3=4", &in) == 0);         // a slip left standing
+    CHECK(s1c_synth_check_verify_trace(q, "7+5=2\n2*4=8\nWait 2*4=8", &in) == 0);    // "corrected" wrong
+    CHECK(s1c_synth_check_verify_trace(q, "7+5=2\n2*4=8\nWait 2*3=6\nWait 2*3=6", &in) == 0);
+    CHECK(s1c_synth_check_verify_trace(q, "Wait 7+5=2\n2*3=6", &in) == 0);            // nothing to re-check
+    CHECK(s1c_synth_check_verify_trace(q, "7+5=2", &in) == 0);                         // a step missing
+    CHECK(s1c_synth_check_verify_trace(q, "7+5=2\n2*3=6\n6*3=8", &in) == 0);         // a step too many
+    CHECK(s1c_synth_check_verify_trace(q, "7+5=2\n2+3=5\nWait 2*3=6", &in) == 0);    // operation changed
+    CHECK(s1c_synth_check_verify_trace(q, "7+5=2\n2*3=6\nWait, 2*3=6", &in) == 0);   // malformed line
+    CHECK(s1c_synth_check_verify_trace("hello", "7+5=2", &in) == 0);
+}
+
+// The self-verification style: structure, rates and determinism.
+static void test_verify_pool(const char *dir) {
+    char pool[512], pool2[512];
+    snprintf(pool, sizeof pool, "%s/verify.jsonl", dir);
+    snprintf(pool2, sizeof pool2, "%s/verify2.jsonl", dir);
+    s1c_synth_opts o;
+    s1c_synth_opts_default(&o);
+    o.n = 3000;
+    o.seed = 11;
+    o.max_steps = 8;
+    o.slip_rate = 0.10;
+    o.recheck_rate = 0.05;
+    o.defect_rate = 0;  // every record has a trace to check (the defects are tested below)
+    o.out = pool;
+    s1c_synth_stats st, st2;
+    CHECK(s1c_synth_run(&o, &st) == S1C_OK);
+    o.out = pool2;
+    CHECK(s1c_synth_run(&o, &st2) == S1C_OK);
+    char *a, *b;
+    size_t na, nb;
+    CHECK(s1c_read_file(pool, &a, &na) == S1C_OK && s1c_read_file(pool2, &b, &nb) == S1C_OK);
+    CHECK(na == nb && memcmp(a, b, na) == 0);
+    free(a);
+    free(b);
+
+    s1c_lines *r = s1c_lines_open(pool);
+    CHECK(r != NULL);
+    const char *line;
+    size_t len, steps = 0, slips = 0, rechecks = 0, words[S1C_SYNTH_N_WORDS] = {0}, traces = 0, last_rechecked = 0;
+    uint64_t off, no;
+    while (r && s1c_lines_next(r, &line, &len, &off, &no) == 1) {
+        cJSON *rec = s1c_jsonl_parse(pool, no, line, len);
+        CHECK(rec != NULL);
+        if (!rec) continue;
+        const char *q = cJSON_GetObjectItem(rec, "question")->valuestring;
+        const char *trace = cJSON_GetArrayItem(cJSON_GetObjectItem(rec, "thinking_trajectories"), 0)->valuestring;
+        const cJSON *att = cJSON_GetObjectItem(rec, "attempt");
+        if (strncmp(q, "mod ", 4) || strstr(q, "**") || strstr(q, "![Image]") || !strncmp(trace, "API Error", 9) ||
+            cJSON_IsNull(att)) {  // defects
+            cJSON_Delete(rec);
+            continue;
+        }
+        s1c_synth_trace_info in;
+        // Every slip is corrected at once and the trace reaches the right answer.
+        CHECK(s1c_synth_check_verify_trace(q, trace, &in) == 1);
+        char want[32];
+        snprintf(want, sizeof want, "Answer: %d", s1c_synth_solve(q));
+        CHECK(!strcmp(att->valuestring, want));
+        traces++;
+        steps += (size_t)in.steps;
+        slips += (size_t)in.slips;
+        rechecks += (size_t)in.rechecks;
+        for (int w = 0; w < S1C_SYNTH_N_WORDS; w++) words[w] += (size_t)in.words[w];
+        // The last step is re-checked too (what a forced "Wait" at the end of thinking asks for).
+        const char *nl = strrchr(trace, '\n');
+        if (nl && !strncmp(nl + 1, "Wait ", 5)) last_rechecked++;
+        cJSON_Delete(rec);
+    }
+    s1c_lines_close(r);
+    // The checker's counts over the written traces are the generator's own.
+    CHECK_EQ_U(steps, st.steps);
+    CHECK_EQ_U(slips, st.slips);
+    CHECK_EQ_U(rechecks, st.rechecks);
+    for (int w = 0; w < S1C_SYNTH_N_WORDS; w++) CHECK_EQ_U(words[w], st.words[w]);
+    CHECK(traces > 2700 && steps > 10000);
+    // Rates as configured: ~13,000 steps, so sd(slip share) ~0.003 and sd(re-check share) ~0.002.
+    double slip_share = (double)slips / (double)steps, recheck_share = (double)rechecks / (double)(steps - slips);
+    CHECK(slip_share > 0.085 && slip_share < 0.115);
+    CHECK(recheck_share > 0.038 && recheck_share < 0.062);
+    for (int w = 0; w < S1C_SYNTH_N_WORDS; w++) {
+        double share;
+        CHECK(s1c_synth_word(w, &share) != NULL);
+        double got = (double)words[w] / (double)(slips + rechecks);
+        CHECK(got > share - 0.05 && got < share + 0.05);
+    }
+    CHECK(last_rechecked > 0);
+    CHECK(s1c_synth_word(S1C_SYNTH_N_WORDS, NULL) == NULL);
+    o.slip_rate = 1.5;
+    CHECK(s1c_synth_run(&o, &st) != S1C_OK);
+    CHECK_ERR_HAS("slip");
 }
 
 typedef struct {
@@ -91,6 +193,8 @@ int main(void) {
     snprintf(held, sizeof held, "%s/held.jsonl", dir);
     snprintf(out, sizeof out, "%s/s1k.jsonl", dir);
     test_solver();
+    test_verify_checker();
+    test_verify_pool(dir);
 
     s1c_synth_opts o;
     s1c_synth_opts_default(&o);
