@@ -33,6 +33,8 @@
 #define WBF16_ROWS_MAX_T 8
 // Bytes of one thread's widened fp32 panel: half a 512 KiB L2, so sgemm's own packing fits beside it.
 #define WBF16_PANEL_BYTES (256 * 1024)
+// Row groups (4 weight rows each) the streaming kernel prefetches ahead of the one it computes.
+#define WBF16_PF_GROUPS 4
 
 static inline float bf16_to_f32(uint16_t h) {
     union {
@@ -73,41 +75,99 @@ __attribute__((target("avx2,fma"))) static inline float hsum8(__m256 v) {
     return _mm_cvtss_f32(s);
 }
 
+// Widening 16 weights costs one load and two unpacks (each puts a bf16 in the high half of a
+// 32-bit lane: exactly its fp32 value), but unpack works within 128-bit lanes, so the low vector
+// holds weights 0-3, 8-11 and the high one 4-7, 12-15 of the block. The inputs are permuted the
+// same way once per call (perm16), so the products pair up and no cross-lane shuffle is needed.
+// (vpmovzxwd + shift, the obvious widening, takes three times the uops and made the single-row
+// kernel compute-bound at half the memory bandwidth.)
+static void perm16(float *xp, const float *x, int IC) {
+    int i = 0;
+    for (; i + 16 <= IC; i += 16) {
+        memcpy(xp + i, x + i, 4 * sizeof(float));
+        memcpy(xp + i + 4, x + i + 8, 4 * sizeof(float));
+        memcpy(xp + i + 8, x + i + 4, 4 * sizeof(float));
+        memcpy(xp + i + 12, x + i + 12, 4 * sizeof(float));
+    }
+    memcpy(xp + i, x + i, (size_t)(IC - i) * sizeof(float));  // the tail stays in order
+}
+
+#define W16(lo, hi, p)                                                          \
+    do {                                                                        \
+        const __m256i raw_ = _mm256_loadu_si256((const __m256i *)(p));          \
+        lo = _mm256_castsi256_ps(_mm256_unpacklo_epi16(zero, raw_));             \
+        hi = _mm256_castsi256_ps(_mm256_unpackhi_epi16(zero, raw_));             \
+    } while (0)
+
 // Output features [o_lo, o_hi) of all T rows: 4 weight rows x 2 input rows per tile, 8 accumulators
-// (two FMA chains per weight row hide the FMA latency even when T = 1 duplicates the input).
-__attribute__((target("avx2,fma"))) static void rows_avx2(float *out, const float *inp, const uint16_t *w,
+// (two FMA chains per weight and input row: lo and hi halves). xp: the inputs permuted (perm16).
+__attribute__((target("avx2,fma"))) static void rows_avx2(float *out, const float *xp, const uint16_t *w,
                                                           const float *bias, int T, int IC, int OC, int o_lo,
                                                           int o_hi) {
+    const __m256i zero = _mm256_setzero_si256();
     for (int o0 = o_lo; o0 < o_hi; o0 += 4) {
         const int na = o_hi - o0 < 4 ? o_hi - o0 : 4;
         const uint16_t *wr[4];
         for (int a = 0; a < 4; a++) wr[a] = w + (size_t)(o0 + (a < na ? a : na - 1)) * IC;
+        // The 4 rows are one contiguous block of 8 x IC bytes; each iteration below consumes 128
+        // of them, and prefetches the same share of the block WBF16_PF_GROUPS groups ahead: with
+        // rows of ~2 KB (IC 896) the hardware prefetcher never ramps up on streams that short,
+        // and the kernel ran at half the memory bandwidth. Prefetches past the end are harmless.
+        const char *pf = (const char *)(w + (size_t)(o0 + 4 * WBF16_PF_GROUPS) * IC);
         for (int t0 = 0; t0 < T; t0 += 2) {
             const int nb = T - t0 < 2 ? T - t0 : 2;
-            const float *x0 = inp + (size_t)t0 * IC, *x1 = inp + (size_t)(t0 + nb - 1) * IC;
-            __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00,
-                   c31 = c00;
+            const float *x0 = xp + (size_t)t0 * IC, *x1 = xp + (size_t)(t0 + nb - 1) * IC;
+            __m256 c[4][2];
+            for (int a = 0; a < 4; a++) c[a][0] = c[a][1] = _mm256_setzero_ps();
             int i = 0;
-            for (; i + 8 <= IC; i += 8) {
-                const __m256 xa = _mm256_loadu_ps(x0 + i), xb = _mm256_loadu_ps(x1 + i);
-                __m256 w0 = widen8(wr[0] + i), w1 = widen8(wr[1] + i);
-                c00 = _mm256_fmadd_ps(w0, xa, c00);
-                c01 = _mm256_fmadd_ps(w0, xb, c01);
-                c10 = _mm256_fmadd_ps(w1, xa, c10);
-                c11 = _mm256_fmadd_ps(w1, xb, c11);
-                __m256 w2 = widen8(wr[2] + i), w3 = widen8(wr[3] + i);
-                c20 = _mm256_fmadd_ps(w2, xa, c20);
-                c21 = _mm256_fmadd_ps(w2, xb, c21);
-                c30 = _mm256_fmadd_ps(w3, xa, c30);
-                c31 = _mm256_fmadd_ps(w3, xb, c31);
+            if (nb == 1) {  // one input row: lo and hi halves are the two chains
+                __m256 d[4];
+                for (int a = 0; a < 4; a++) d[a] = _mm256_setzero_ps();
+                for (; i + 16 <= IC; i += 16) {
+                    _mm_prefetch(pf + 8 * (size_t)i, _MM_HINT_T0);
+                    _mm_prefetch(pf + 8 * (size_t)i + 64, _MM_HINT_T0);
+                    const __m256 xl = _mm256_loadu_ps(x0 + i), xh = _mm256_loadu_ps(x0 + i + 8);
+                    __m256 l0, h0, l1, h1, l2, h2, l3, h3;
+                    W16(l0, h0, wr[0] + i);
+                    W16(l1, h1, wr[1] + i);
+                    c[0][0] = _mm256_fmadd_ps(l0, xl, c[0][0]);
+                    d[0] = _mm256_fmadd_ps(h0, xh, d[0]);
+                    c[1][0] = _mm256_fmadd_ps(l1, xl, c[1][0]);
+                    d[1] = _mm256_fmadd_ps(h1, xh, d[1]);
+                    W16(l2, h2, wr[2] + i);
+                    W16(l3, h3, wr[3] + i);
+                    c[2][0] = _mm256_fmadd_ps(l2, xl, c[2][0]);
+                    d[2] = _mm256_fmadd_ps(h2, xh, d[2]);
+                    c[3][0] = _mm256_fmadd_ps(l3, xl, c[3][0]);
+                    d[3] = _mm256_fmadd_ps(h3, xh, d[3]);
+                }
+                for (int a = 0; a < 4; a++) c[a][0] = _mm256_add_ps(c[a][0], d[a]);
+            } else {
+                for (; i + 16 <= IC; i += 16) {
+                    if (t0 == 0) {
+                        _mm_prefetch(pf + 8 * (size_t)i, _MM_HINT_T0);
+                        _mm_prefetch(pf + 8 * (size_t)i + 64, _MM_HINT_T0);
+                    }
+                    const __m256 al = _mm256_loadu_ps(x0 + i), ah = _mm256_loadu_ps(x0 + i + 8);
+                    const __m256 bl = _mm256_loadu_ps(x1 + i), bh = _mm256_loadu_ps(x1 + i + 8);
+                    for (int a = 0; a < 4; a++) {
+                        __m256 lo, hi;
+                        W16(lo, hi, wr[a] + i);
+                        c[a][0] = _mm256_fmadd_ps(hi, ah, _mm256_fmadd_ps(lo, al, c[a][0]));
+                        c[a][1] = _mm256_fmadd_ps(hi, bh, _mm256_fmadd_ps(lo, bl, c[a][1]));
+                    }
+                }
             }
-            float s[4][2] = {{hsum8(c00), hsum8(c01)}, {hsum8(c10), hsum8(c11)}, {hsum8(c20), hsum8(c21)},
-                             {hsum8(c30), hsum8(c31)}};
+            float s[4][2];
+            for (int a = 0; a < 4; a++) {
+                s[a][0] = hsum8(c[a][0]);
+                s[a][1] = nb == 2 ? hsum8(c[a][1]) : s[a][0];
+            }
             for (; i < IC; i++)
                 for (int a = 0; a < 4; a++) {
                     const float wv = bf16_to_f32(wr[a][i]);
                     s[a][0] = fmaf(wv, x0[i], s[a][0]);
-                    s[a][1] = fmaf(wv, x1[i], s[a][1]);
+                    if (nb == 2) s[a][1] = fmaf(wv, x1[i], s[a][1]);
                 }
             for (int b = 0; b < nb; b++)
                 for (int a = 0; a < na; a++)
@@ -115,6 +175,7 @@ __attribute__((target("avx2,fma"))) static void rows_avx2(float *out, const floa
         }
     }
 }
+#undef W16
 
 __attribute__((target("avx2,fma"))) static void widen_avx2(float *dst, const uint16_t *src, size_t n) {
     size_t i = 0;
@@ -237,6 +298,16 @@ void s1c_cpu_matmul_wbf16(s1c_backend *be, void *out_, const void *inp_, const u
     if (T <= WBF16_ROWS_MAX_T) {
         const rows_fn rows = pick_rows();
         const int groups = (OC + 3) / 4;
+        float xbuf[WBF16_ROWS_MAX_T * 1024];  // permuted inputs (AVX2 path), on the stack when small
+        float *xp = NULL;
+#ifdef WBF16_X86
+        if (rows == rows_avx2) {
+            xp = (size_t)T * IC <= sizeof xbuf / sizeof xbuf[0] ? xbuf : malloc((size_t)T * IC * sizeof(float));
+            S1C_ASSERT(xp != NULL);
+            for (int t = 0; t < T; t++) perm16(xp + (size_t)t * IC, inp + (size_t)t * IC, IC);
+            inp = xp;
+        }
+#endif
 #pragma omp parallel if ((long)OC * IC >= 262144)
         {
             long g0, g1;
@@ -244,6 +315,7 @@ void s1c_cpu_matmul_wbf16(s1c_backend *be, void *out_, const void *inp_, const u
             const int lo = (int)g0 * 4, hi = (int)g1 * 4 < OC ? (int)g1 * 4 : OC;
             if (lo < hi) rows(out, inp, w, bias, T, IC, OC, lo, hi);
         }
+        if (xp && xp != xbuf) free(xp);
         return;
     }
     // Panels of nb weight rows (a multiple of 16, at least 16) widened per thread, then sgemm on
