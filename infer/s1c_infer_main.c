@@ -28,6 +28,7 @@ static void usage(void) {
             "options:\n"
             "  --tokenizer DIR   tokenizer.json location (default: the model dir)\n"
             "  --device cpu|cuda|cpu-bf16   (cpu-bf16: the GPU's bf16 storage emulated on the CPU, for tests)\n"
+            "  --weights-dtype bf16|fp32|auto  matrix weights on the CPU (default auto: bf16 when the checkpoint's are)\n"
             "  --max-thinking B  cap thinking at B tokens, then force the answer (0 = answer at once; default none)\n"
             "  --min-thinking M  suppress the end of thinking before M tokens\n"
             "  --ignore N        replace the first N attempts to end thinking by --wait (default 0)\n"
@@ -121,6 +122,7 @@ static int parse(int argc, char **argv, cli *c) {
         } else if (FLAG("--model")) c->o.model_dir = v;
         else if (FLAG("--tokenizer")) c->o.tokenizer_dir = v;
         else if (FLAG("--device")) c->o.device = v;
+        else if (FLAG("--weights-dtype")) c->o.weights_dtype = v;
         else if (FLAG("--benchmark")) c->benchmark = v;
         else if (FLAG("--format")) c->format = v;
         else if (FLAG("--out")) c->out = v;

@@ -12,6 +12,7 @@ static inline void *act_at(const void *p, size_t off, size_t asz) { return (char
 
 struct s1c_decode_ws {
     int max_T, max_seq, max_blocks, max_out;
+    size_t total_bytes;                         // all buffers below (for the memory plan)
     void *x, *ln, *qkv, *att, *xmid, *gu, *sw;  // [T, C] [T, C] [T, QKV] [T, Q] [T, C] [T, 2I] [T, I] act
     float *rstd;                                // [T]
     void *hsel;                                 // [max_out, C] act: last rows gathered
@@ -107,6 +108,7 @@ s1c_decode_ws *s1c_decode_ws_create(s1c_backend *be, const s1c_qwen2_config *cfg
 #define WS_ALLOC(field, bytes)                       \
     do {                                             \
         ws->field = be->alloc(be, (bytes));          \
+        ws->total_bytes += (bytes);                  \
         if (!ws->field) ok = 0;                      \
     } while (0)
     WS_ALLOC(x, T * C * a);
@@ -145,6 +147,8 @@ s1c_decode_ws *s1c_decode_ws_create(s1c_backend *be, const s1c_qwen2_config *cfg
     free(inv);
     return ws;
 }
+
+size_t s1c_decode_ws_bytes(const s1c_decode_ws *ws) { return ws ? ws->total_bytes : 0; }
 
 void s1c_decode_ws_free(s1c_backend *be, s1c_decode_ws *ws) {
     if (!ws) return;
