@@ -137,6 +137,18 @@ s1c_engine *s1c_engine_create(s1c_qwen2_model *m, const s1c_engine_opts *o, s1c_
     return e;
 }
 
+void s1c_engine_memory_plan(const s1c_engine *e, char *buf, size_t n) {
+    const s1c_qwen2_model *m = e->m;
+    const double gib = 1024.0 * 1024.0 * 1024.0;
+    const size_t w = s1c_qwen2_model_weight_bytes(m), ws = s1c_decode_ws_bytes(e->ws);
+    const size_t kv = 2 * (size_t)m->cfg.num_hidden_layers * (size_t)e->kv.n_blocks * (size_t)e->kv.block_size *
+                      (size_t)m->cfg.num_key_value_heads * (size_t)m->cfg.head_dim * s1c_dtype_size(m->be->act_dtype);
+    const char *wd = m->weight_dtype == S1C_BF16 || m->be->act_dtype == S1C_BF16 ? "bf16" : "fp32";
+    snprintf(buf, n, "memory plan (%s): weights %.2f GiB (%s), KV pool %.2f GiB (%d blocks x %d tokens), "
+             "workspace %.2f GiB (%d rows a step), total %.2f GiB", m->be->name, w / gib, wd, kv / gib, e->kv.n_blocks,
+             e->kv.block_size, ws / gib, e->max_rows, (w + kv + ws) / gib);
+}
+
 void s1c_engine_free(s1c_engine *e) {
     if (!e) return;
     for (int i = 0; i < e->o.max_batch; i++) {

@@ -60,6 +60,7 @@ typedef struct {
 
 typedef void (*s1c_gen_done_fn)(void *ctx, const s1c_gen_result *res);
 
+
 typedef struct {
     long prefill_tokens, decode_tokens, steps;
     long cow_copies;  // shared blocks copied before a write (n samples of a partly filled block)
@@ -100,5 +101,9 @@ int s1c_engine_request_blocks(const s1c_engine *e, const s1c_gen_request *r);
 // Free KV blocks now (all of them once a run is over: tests check nothing leaks).
 int s1c_engine_kv_free_blocks(const s1c_engine *e);
 int s1c_engine_kv_total_blocks(const s1c_engine *e);
+
+// One line naming the engine's memory: weights (and their dtype), KV pool (blocks x tokens),
+// step workspace, and their total, in GiB (s1c-infer prints it at start).
+void s1c_engine_memory_plan(const s1c_engine *e, char *buf, size_t n);
 
 #endif

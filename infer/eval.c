@@ -20,6 +20,7 @@
 void s1c_eval_opts_default(s1c_eval_opts *o) {
     memset(o, 0, sizeof *o);
     o->device = "cpu";
+    o->weights_dtype = "auto";
     o->think_end = S1C_THINK_END;
     o->answer_prefix = S1C_ANSWER_PREFIX;
     o->wait = "Wait";
@@ -107,7 +108,7 @@ s1c_status s1c_infer_ctx_create(const s1c_eval_opts *o, int rank, int size, s1c_
     const int dev = strcmp(o->device, "cuda") == 0 ? gpu_for_this_rank(rank, size) : 0;
     if (!st && !(c->be = s1c_backend_create(o->device, dev))) st = S1C_ERR;
     if (!st) {
-        st = s1c_qwen2_model_load(c->be, o->model_dir, &c->m);
+        st = s1c_qwen2_model_load_weights(c->be, o->model_dir, o->weights_dtype ? o->weights_dtype : "auto", &c->m);
         c->model_loaded = st == S1C_OK;
     }
     if (!st && s1c_tokenizer_vocab_size(c->tok) > c->m.cfg.vocab_size)
@@ -140,6 +141,11 @@ s1c_status s1c_infer_ctx_create(const s1c_eval_opts *o, int rank, int size, s1c_
         eo.vocab_limit = s1c_tokenizer_vocab_size(c->tok);
         c->eng = s1c_engine_create(&c->m, &eo, tok_bytes, c->tok);
         if (!c->eng) st = S1C_ERR;
+        if (c->eng && !o->quiet && rank == 0) {
+            char plan[320];
+            s1c_engine_memory_plan(c->eng, plan, sizeof plan);
+            fprintf(stderr, "s1c-infer: %s\n", plan);
+        }
     }
     if (st) {
         s1c_infer_ctx_free(c);

@@ -227,6 +227,16 @@ struct s1c_backend {
     // layout and the LM-head chunk), so the first step neither allocates nor synchronises for
     // them. Other shape buckets are still prepared on first use. NULL: nothing to prepare.
     void (*prepare)(s1c_backend *be, int max_T, int n_head, int n_kv_head, int head_dim, int vocab);
+
+    // ---- bf16 matrix weights for inference (optional; NULL where the act dtype is bf16 anyway) ---
+    // Weights w / wte are bf16 bit patterns (uint16_t, backend memory), e.g. a checkpoint's bytes;
+    // activations stay act dtype and accumulation fp32: the result is the fp32 computation over
+    // the bf16 values (each weight widened exactly), so a decode step reads half the bytes.
+    // out[T, OC] = inp[T, IC] @ w[OC, IC]^T + bias[OC] (bias fp32, may be NULL).
+    void (*matmul_wbf16)(s1c_backend *be, void *out, const void *inp, const uint16_t *w, const float *bias, int T,
+                         int IC, int OC);
+    // out[T, C] = wte[ids[t], :] widened; wte [V, C] bf16.
+    void (*embedding_wbf16)(s1c_backend *be, void *out, const int32_t *ids, const uint16_t *wte, int T, int C);
 };
 
 // Backend construction. "cpu" and "cpu-bf16" always exist; "cuda" exists when built with CUDA

@@ -89,6 +89,11 @@ s1c_status s1c_qwen2_ckpt_open(const char *dir, const s1c_qwen2_config *cfg, con
 // dst[count] (fp32 host) <- elements [begin, begin + count) of unit `unit`'s flat buffer.
 s1c_status s1c_qwen2_ckpt_read(const s1c_qwen2_ckpt *c, int unit, size_t begin, size_t count, float *dst);
 void s1c_qwen2_ckpt_close(s1c_qwen2_ckpt *c);
+// 1 when every matrix (2-D tensor) of the checkpoint is stored as BF16.
+int s1c_qwen2_ckpt_matrices_bf16(const s1c_qwen2_ckpt *c);
+// dst[count] (bf16 bit patterns, host) <- elements [begin, begin + count) of unit `unit`: a BF16
+// tensor's bytes as stored; other dtypes rounded to nearest even.
+s1c_status s1c_qwen2_ckpt_read_bf16(const s1c_qwen2_ckpt *c, int unit, size_t begin, size_t count, uint16_t *dst);
 // Writes DIR/config.json and the weights as safetensors in `dtype` ("bf16" or "f32"), sharded
 // with model.safetensors.index.json when larger than max_shard_bytes (0 = never shard).
 s1c_status s1c_qwen2_weights_save(const char *dir, const s1c_qwen2_config *cfg, const s1c_qwen2_layout *lay,
@@ -216,10 +221,32 @@ typedef struct {
     s1c_backend *be;
     void **params;  // [n_units] act dtype, backend memory
     float **grads;  // [n_units] fp32, backend memory (NULL until s1c_qwen2_model_alloc_grads)
+    // Inference with bf16 weights on an fp32-act backend (s1c_qwen2_model_load_weights): S1C_BF16,
+    // params[u] then hold the unit's tensors as bf16 bit patterns (uint16_t, the layout's element
+    // order: exactly the file's values for a bf16 checkpoint) and vecs[u] its 1-D tensors (norm
+    // weights, biases) widened to fp32, packed in layout order (s1c_qwen2_vec_offsets). Only the
+    // KV-cache decode path (qwen2_decode.h) runs such a model; training never sees one (fp32
+    // masters). S1C_F32 otherwise: params in act dtype, vecs NULL.
+    s1c_dtype weight_dtype;
+    float **vecs;  // [n_units] fp32 backend memory, or NULL
 } s1c_qwen2_model;
 
 // Loads config.json + safetensors from dir onto the backend.
 s1c_status s1c_qwen2_model_load(s1c_backend *be, const char *dir, s1c_qwen2_model *m);
+// The same with a choice of weight storage for inference: "fp32" (s1c_qwen2_model_load: acts'
+// dtype), "bf16" (bf16 matrix weights; on a backend whose acts are bf16 that is the ordinary
+// load; on an fp32 one it needs the backend's matmul_wbf16 / embedding_wbf16), or "auto": bf16
+// when every matrix in the checkpoint is BF16 and the backend can, fp32 otherwise.
+s1c_status s1c_qwen2_model_load_weights(s1c_backend *be, const char *dir, const char *weights_dtype,
+                                        s1c_qwen2_model *m);
+// Bytes the model's parameters hold on the backend (weights, plus vecs when bf16).
+size_t s1c_qwen2_model_weight_bytes(const s1c_qwen2_model *m);
+// The packed fp32 vectors of a bf16-weight model's unit: a block's input norm, q|k|v bias and
+// post-attention norm, the head's final norm (element offsets into vecs[u]).
+typedef struct {
+    size_t ln1, qkv_b, ln2, numel;
+} s1c_qwen2_vec_offsets;
+s1c_qwen2_vec_offsets s1c_qwen2_block_vec_offsets(const s1c_qwen2_config *cfg);
 s1c_status s1c_qwen2_model_alloc_grads(s1c_qwen2_model *m);
 void s1c_qwen2_model_zero_grads(s1c_qwen2_model *m);
 void s1c_qwen2_model_free(s1c_qwen2_model *m);

@@ -12,6 +12,7 @@ static inline void *act_at(const void *p, size_t off, size_t asz) { return (char
 
 struct s1c_decode_ws {
     int max_T, max_seq, max_blocks, max_out;
+    size_t total_bytes;                         // all buffers below (for the memory plan)
     void *x, *ln, *qkv, *att, *xmid, *gu, *sw;  // [T, C] [T, C] [T, QKV] [T, Q] [T, C] [T, 2I] [T, I] act
     float *rstd;                                // [T]
     void *hsel;                                 // [max_out, C] act: last rows gathered
@@ -31,6 +32,13 @@ struct s1c_decode_ws {
 // has one, its ordinary GEMM otherwise.
 static void mm(s1c_backend *be, void *out, const void *inp, const void *w, const void *bias, int T, int IC, int OC) {
     (be->matmul_decode ? be->matmul_decode : be->matmul_fwd)(be, out, inp, w, bias, T, IC, OC);
+}
+
+// A linear layer of the model: its weights in act dtype, or bf16 for a bf16-weight model (vecs).
+static void linear(const s1c_qwen2_model *m, void *out, const void *inp, const void *w, const void *bias, int T,
+                   int IC, int OC) {
+    if (m->vecs) m->be->matmul_wbf16(m->be, out, inp, w, bias, T, IC, OC);
+    else mm(m->be, out, inp, w, bias, T, IC, OC);
 }
 
 s1c_status s1c_decode_ops_check(const s1c_backend *be) {
@@ -100,6 +108,7 @@ s1c_decode_ws *s1c_decode_ws_create(s1c_backend *be, const s1c_qwen2_config *cfg
 #define WS_ALLOC(field, bytes)                       \
     do {                                             \
         ws->field = be->alloc(be, (bytes));          \
+        ws->total_bytes += (bytes);                  \
         if (!ws->field) ok = 0;                      \
     } while (0)
     WS_ALLOC(x, T * C * a);
@@ -138,6 +147,8 @@ s1c_decode_ws *s1c_decode_ws_create(s1c_backend *be, const s1c_qwen2_config *cfg
     free(inv);
     return ws;
 }
+
+size_t s1c_decode_ws_bytes(const s1c_decode_ws *ws) { return ws ? ws->total_bytes : 0; }
 
 void s1c_decode_ws_free(s1c_backend *be, s1c_decode_ws *ws) {
     if (!ws) return;
@@ -202,28 +213,36 @@ static s1c_status decode_logits(const s1c_qwen2_model *m, s1c_kv_pool *kv, s1c_d
     const s1c_block_offsets o = s1c_qwen2_block_offsets(cfg);
     const s1c_paged_shape ps = {T - T_fresh, nh, nkv, hd, kv->block_size, b->max_blocks, ws->tables,
                                 ws->row_seq + T_fresh, ws->pos + T_fresh};
-    be->embedding_fwd(be, ws->x, ws->ids, m->params[0], T, C);
+    // bf16-weight model: matrices at the same element offsets in bf16, vectors packed in fp32.
+    const int wbf = m->vecs != NULL;
+    const size_t wsz = wbf ? sizeof(uint16_t) : asz;
+    const s1c_qwen2_vec_offsets vo = s1c_qwen2_block_vec_offsets(cfg);
+    if (wbf) be->embedding_wbf16(be, ws->x, ws->ids, m->params[0], T, C);
+    else be->embedding_fwd(be, ws->x, ws->ids, m->params[0], T, C);
     for (int l = 0; l < L; l++) {
         const void *blk = m->params[s1c_qwen2_unit_block(l)];
-        be->rmsnorm_fwd(be, ws->ln, ws->rstd, ws->x, act_at(blk, o.ln1, asz), T, C, cfg->rms_norm_eps);
-        mm(be, ws->qkv, ws->ln, act_at(blk, o.qkv_w, asz), act_at(blk, o.qkv_b, asz), T, C, QKV);
+        const float *vec = wbf ? m->vecs[s1c_qwen2_unit_block(l)] : NULL;
+        const void *ln1 = wbf ? (const void *)(vec + vo.ln1) : act_at(blk, o.ln1, asz);
+        const void *ln2 = wbf ? (const void *)(vec + vo.ln2) : act_at(blk, o.ln2, asz);
+        const void *qkv_b = wbf ? (const void *)(vec + vo.qkv_b) : act_at(blk, o.qkv_b, asz);
+        be->rmsnorm_fwd(be, ws->ln, ws->rstd, ws->x, ln1, T, C, cfg->rms_norm_eps);
+        linear(m, ws->qkv, ws->ln, act_at(blk, o.qkv_w, wsz), qkv_b, T, C, QKV);
         be->rope_fwd(be, ws->qkv, ws->pos, ws->inv_freq, T, nh, nkv, hd);
         be->kv_cache_write(be, kv->k[l], kv->v[l], ws->qkv, ws->slot, T, nh, nkv, hd);
         if (T_fresh) be->attention_fwd(be, ws->att, ws->lse, ws->qkv, &fs);
         if (T > T_fresh)
             be->attention_decode(be, act_at(ws->att, (size_t)T_fresh * Q, asz), act_at(ws->qkv, (size_t)T_fresh * QKV, asz),
                                  kv->k[l], kv->v[l], &ps);
-        mm(be, ws->xmid, ws->att, act_at(blk, o.o_w, asz), NULL, T, Q, C);
+        linear(m, ws->xmid, ws->att, act_at(blk, o.o_w, wsz), NULL, T, Q, C);
         if (be->rmsnorm_residual_fwd) {  // xmid += x, then ln = rmsnorm(xmid), one pass
-            be->rmsnorm_residual_fwd(be, ws->ln, ws->rstd, ws->xmid, ws->x, act_at(blk, o.ln2, asz), T, C,
-                                     cfg->rms_norm_eps);
+            be->rmsnorm_residual_fwd(be, ws->ln, ws->rstd, ws->xmid, ws->x, ln2, T, C, cfg->rms_norm_eps);
         } else {
             be->add_inplace(be, ws->xmid, ws->x, (size_t)T * C);
-            be->rmsnorm_fwd(be, ws->ln, ws->rstd, ws->xmid, act_at(blk, o.ln2, asz), T, C, cfg->rms_norm_eps);
+            be->rmsnorm_fwd(be, ws->ln, ws->rstd, ws->xmid, ln2, T, C, cfg->rms_norm_eps);
         }
-        mm(be, ws->gu, ws->ln, act_at(blk, o.gu_w, asz), NULL, T, C, 2 * I);
+        linear(m, ws->gu, ws->ln, act_at(blk, o.gu_w, wsz), NULL, T, C, 2 * I);
         be->swiglu_fwd(be, ws->sw, ws->gu, T, I);
-        mm(be, ws->x, ws->sw, act_at(blk, o.down_w, asz), NULL, T, I, C);
+        linear(m, ws->x, ws->sw, act_at(blk, o.down_w, wsz), NULL, T, I, C);
         be->add_inplace(be, ws->x, ws->xmid, (size_t)T * C);
     }
     // Only the rows whose next token is sampled go through the final norm and the LM head (none in
@@ -232,9 +251,10 @@ static s1c_status decode_logits(const s1c_qwen2_model *m, s1c_kv_pool *kv, s1c_d
     if (b->n_out == 0) return S1C_OK;
     be->copy_h2d(be, ws->out_rows, b->out_rows, (size_t)b->n_out * sizeof(int32_t));
     be->embedding_fwd(be, ws->hsel, ws->out_rows, ws->x, b->n_out, C);
-    const void *head = m->params[s1c_qwen2_unit_head(cfg)];
+    const int hu = s1c_qwen2_unit_head(cfg);
+    const void *head = wbf ? (const void *)m->vecs[hu] : m->params[hu];  // model.norm.weight first
     be->rmsnorm_fwd(be, ws->ln, ws->rstd, ws->hsel, head, b->n_out, C, cfg->rms_norm_eps);
-    mm(be, ws->logits, ws->ln, s1c_qwen2_lm_weight(m), NULL, b->n_out, C, V);
+    linear(m, ws->logits, ws->ln, s1c_qwen2_lm_weight(m), NULL, b->n_out, C, V);
     be->act_to_f32(be, ws->logits_f32, ws->logits, (size_t)b->n_out * V);
     return S1C_OK;
 }

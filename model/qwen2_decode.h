@@ -42,6 +42,8 @@ typedef struct s1c_decode_ws s1c_decode_ws;
 s1c_decode_ws *s1c_decode_ws_create(s1c_backend *be, const s1c_qwen2_config *cfg, int max_T, int max_seq,
                                     int max_blocks, int max_out);
 void s1c_decode_ws_free(s1c_backend *be, s1c_decode_ws *ws);
+// Bytes the workspace's buffers hold (the memory plan's "workspace").
+size_t s1c_decode_ws_bytes(const s1c_decode_ws *ws);
 
 // Runs the step; logits_host[n_out, V] receives fp32 logits of the requested rows. Refuses
 // (with a message) ids outside the vocabulary, positions beyond max_position_embeddings, or a

@@ -12,8 +12,11 @@ void s1c_qwen2_model_free(s1c_qwen2_model *m) {
         if (m->params && m->params[u]) m->be->free(m->be, m->params[u]);
         if (m->grads && m->grads[u]) m->be->free(m->be, m->grads[u]);
     }
+    for (int u = 0; m->vecs && u < n; u++)
+        if (m->vecs[u]) m->be->free(m->be, m->vecs[u]);
     free(m->params);
     free(m->grads);
+    free(m->vecs);
     s1c_qwen2_layout_free(m->layout);
     memset(m, 0, sizeof(*m));
 }
@@ -67,7 +70,96 @@ s1c_status s1c_qwen2_model_load(s1c_backend *be, const char *dir, s1c_qwen2_mode
     return st;
 }
 
+s1c_qwen2_vec_offsets s1c_qwen2_block_vec_offsets(const s1c_qwen2_config *c) {
+    const size_t C = (size_t)c->hidden_size;
+    const size_t QKV = (size_t)(c->num_attention_heads + 2 * c->num_key_value_heads) * (size_t)c->head_dim;
+    return (s1c_qwen2_vec_offsets){.ln1 = 0, .qkv_b = C, .ln2 = C + QKV, .numel = 2 * C + QKV};
+}
+
+// Unit u of a bf16-weight model: the whole unit as bf16 in params[u] and its 1-D tensors in fp32
+// in vecs[u], read in chunks through a small host buffer (never a whole fp32 unit).
+static s1c_status load_unit_bf16(s1c_backend *be, const s1c_qwen2_ckpt *ck, const s1c_unit_desc *ud, int u,
+                                 s1c_qwen2_model *m) {
+    if (!(m->params[u] = be->alloc(be, ud->numel * sizeof(uint16_t) + 2))) return S1C_ERR;
+    const size_t chunk = (size_t)1 << 20;
+    uint16_t *h = s1c_xmalloc((ud->numel < chunk ? ud->numel : chunk) * sizeof(uint16_t) + 2);
+    s1c_status st = S1C_OK;
+    for (size_t k = 0; k < ud->numel && st == S1C_OK; k += chunk) {
+        const size_t n = ud->numel - k < chunk ? ud->numel - k : chunk;
+        st = s1c_qwen2_ckpt_read_bf16(ck, u, k, n, h);
+        if (st == S1C_OK) be->copy_h2d(be, (uint16_t *)m->params[u] + k, h, n * sizeof(uint16_t));
+    }
+    free(h);
+    size_t nv = 0;
+    for (int p = 0; p < ud->n_params; p++) nv += ud->params[p].ndim == 1 ? ud->params[p].numel : 0;
+    if (st != S1C_OK || nv == 0) return st;
+    float *v = s1c_xmalloc(nv * sizeof(float));
+    size_t at = 0;
+    for (int p = 0; p < ud->n_params && st == S1C_OK; p++) {
+        if (ud->params[p].ndim != 1) continue;
+        st = s1c_qwen2_ckpt_read(ck, u, ud->params[p].offset, ud->params[p].numel, v + at);
+        at += ud->params[p].numel;
+    }
+    if (st == S1C_OK && !(m->vecs[u] = be->alloc(be, nv * sizeof(float)))) st = S1C_ERR;
+    if (st == S1C_OK) be->copy_h2d(be, m->vecs[u], v, nv * sizeof(float));
+    free(v);
+    return st;
+}
+
+s1c_status s1c_qwen2_model_load_weights(s1c_backend *be, const char *dir, const char *wd, s1c_qwen2_model *m) {
+    const int want_bf16 = !strcmp(wd, "bf16"), want_auto = !strcmp(wd, "auto");
+    if (!want_bf16 && !want_auto && strcmp(wd, "fp32"))
+        return s1c_err("weights dtype '%s': expected bf16, fp32 or auto", wd);
+    const int can = be->act_dtype == S1C_F32 && be->matmul_wbf16 && be->embedding_wbf16;
+    // bf16 acts: the ordinary load already keeps bf16 weights; fp32 asked or nothing to gain: fp32.
+    if (be->act_dtype != S1C_F32 || !strcmp(wd, "fp32")) return s1c_qwen2_model_load(be, dir, m);
+    if (want_bf16 && !can) return s1c_err("backend '%s': no bf16-weight matmul (--weights-dtype fp32)", be->name);
+    memset(m, 0, sizeof(*m));
+    m->be = be;
+    size_t plen = strlen(dir) + 16;
+    char *cpath = s1c_xmalloc(plen);
+    snprintf(cpath, plen, "%s/config.json", dir);
+    s1c_status st = s1c_qwen2_config_load(cpath, &m->cfg);
+    free(cpath);
+    S1C_TRY(st);
+    m->layout = s1c_qwen2_layout_create(&m->cfg);
+    s1c_qwen2_ckpt *ck = NULL;
+    st = s1c_qwen2_ckpt_open(dir, &m->cfg, m->layout, &ck);
+    if (st != S1C_OK) {
+        s1c_qwen2_model_free(m);
+        return st;
+    }
+    if (want_auto && !(can && s1c_qwen2_ckpt_matrices_bf16(ck))) {
+        s1c_qwen2_ckpt_close(ck);
+        s1c_qwen2_model_free(m);
+        return s1c_qwen2_model_load(be, dir, m);
+    }
+    const int n = m->layout->n_units;
+    m->weight_dtype = S1C_BF16;
+    m->params = s1c_xcalloc((size_t)n, sizeof(void *));
+    m->vecs = s1c_xcalloc((size_t)n, sizeof(float *));
+    for (int u = 0; u < n && st == S1C_OK; u++)
+        if ((st = load_unit_bf16(be, ck, &m->layout->units[u], u, m)) != S1C_OK) s1c_err_prefix("%s: unit %d", dir, u);
+    s1c_qwen2_ckpt_close(ck);
+    if (st != S1C_OK) s1c_qwen2_model_free(m);
+    return st;
+}
+
+size_t s1c_qwen2_model_weight_bytes(const s1c_qwen2_model *m) {
+    size_t b = 0;
+    const size_t wsz = m->weight_dtype == S1C_BF16 ? 2 : s1c_dtype_size(m->be->act_dtype);
+    for (int u = 0; u < m->layout->n_units; u++) {
+        const s1c_unit_desc *ud = &m->layout->units[u];
+        b += ud->numel * wsz;
+        for (int p = 0; m->vecs && p < ud->n_params; p++)
+            b += ud->params[p].ndim == 1 ? ud->params[p].numel * sizeof(float) : 0;
+    }
+    return b;
+}
+
 s1c_status s1c_qwen2_model_alloc_grads(s1c_qwen2_model *m) {
+    if (m->weight_dtype == S1C_BF16)
+        return s1c_err("a model loaded with bf16 weights is for inference only (training keeps fp32 masters)");
     if (m->grads) return S1C_OK;
     const int n = m->layout->n_units;
     m->grads = s1c_xcalloc((size_t)n, sizeof(float *));
@@ -88,7 +180,8 @@ void s1c_qwen2_model_zero_grads(s1c_qwen2_model *m) {
 const void *s1c_qwen2_lm_weight(const s1c_qwen2_model *m) {
     if (m->cfg.tie_word_embeddings) return m->params[0];
     const void *head = m->params[s1c_qwen2_unit_head(&m->cfg)];
-    return (const char *)head + (size_t)m->cfg.hidden_size * s1c_dtype_size(m->be->act_dtype);
+    const size_t wsz = m->weight_dtype == S1C_BF16 ? sizeof(uint16_t) : s1c_dtype_size(m->be->act_dtype);
+    return (const char *)head + (size_t)m->cfg.hidden_size * wsz;
 }
 
 float *s1c_qwen2_lm_grad(const s1c_qwen2_model *m) {
@@ -98,6 +191,7 @@ float *s1c_qwen2_lm_grad(const s1c_qwen2_model *m) {
 }
 
 float s1c_qwen2_forward_backward(s1c_qwen2_model *m, s1c_qwen2_acts *a, const s1c_batch *b, int backward) {
+    S1C_ASSERT(m->weight_dtype != S1C_BF16 || m->be->act_dtype != S1C_F32);  // bf16-weight models: decode only
     s1c_backend *be = m->be;
     const s1c_qwen2_config *cfg = &m->cfg;
     const int L = cfg->num_hidden_layers, head = s1c_qwen2_unit_head(cfg);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "qwen2.h"
+#include "s1c_bf16.h"
 #include "safetensors.h"
 
 static void shape_str(char *buf, size_t n, int ndim, const int64_t *shape) {
@@ -129,6 +130,43 @@ s1c_status s1c_qwen2_ckpt_read(const s1c_qwen2_ckpt *c, int unit, size_t begin, 
         S1C_TRY(s1c_st_to_f32_range(c->file[unit][p], c->tensor[unit][p], lo - pd->offset, hi - lo, dst + (lo - begin)));
     }
     return S1C_OK;
+}
+
+int s1c_qwen2_ckpt_matrices_bf16(const s1c_qwen2_ckpt *c) {
+    for (int u = 0; u < c->lay->n_units; u++)
+        for (int p = 0; p < c->lay->units[u].n_params; p++)
+            if (c->lay->units[u].params[p].ndim == 2 && c->tensor[u][p]->dtype != S1C_ST_BF16) return 0;
+    return 1;
+}
+
+s1c_status s1c_qwen2_ckpt_read_bf16(const s1c_qwen2_ckpt *c, int unit, size_t begin, size_t count, uint16_t *dst) {
+    if (unit < 0 || unit >= c->lay->n_units) return s1c_err("%s: unit %d does not exist", c->set.dir, unit);
+    const s1c_unit_desc *ud = &c->lay->units[unit];
+    if (begin > ud->numel || count > ud->numel - begin)
+        return s1c_err("%s: unit %d: elements [%zu, %zu) outside its %zu", c->set.dir, unit, begin, begin + count,
+                       ud->numel);
+    const size_t end = begin + count, chunk = 1 << 16;
+    float *stage = NULL;  // [chunk] for tensors stored in another dtype
+    s1c_status st = S1C_OK;
+    for (int p = 0; p < ud->n_params && st == S1C_OK; p++) {
+        const s1c_param_desc *pd = &ud->params[p];
+        size_t lo = pd->offset > begin ? pd->offset : begin;
+        size_t hi = pd->offset + pd->numel < end ? pd->offset + pd->numel : end;
+        if (lo >= hi) continue;
+        const s1c_st_tensor *t = c->tensor[unit][p];
+        if (t->dtype == S1C_ST_BF16) {  // the file's bytes, as they are (little-endian, as x86 is)
+            memcpy(dst + (lo - begin), t->data + (lo - pd->offset) * 2, (hi - lo) * 2);
+            continue;
+        }
+        if (!stage) stage = s1c_xmalloc(chunk * sizeof(float));
+        for (size_t k = lo; k < hi && st == S1C_OK; k += chunk) {
+            const size_t n = hi - k < chunk ? hi - k : chunk;
+            st = s1c_st_to_f32_range(c->file[unit][p], t, k - pd->offset, n, stage);
+            for (size_t i = 0; st == S1C_OK && i < n; i++) dst[k - begin + i] = s1c_bf16_from_f32(stage[i]);
+        }
+    }
+    free(stage);
+    return st;
 }
 
 s1c_status s1c_qwen2_weights_load(const char *dir, const s1c_qwen2_config *cfg, const s1c_qwen2_layout *lay,

@@ -150,6 +150,8 @@ s1c_backend *s1c_cpu_backend_create(void) {
     be->add_f32 = s1c_cpu_add_f32;
     be->argmax_rows = s1c_cpu_argmax_rows;
     be->mem_info = cpu_mem_info;
+    be->matmul_wbf16 = s1c_cpu_matmul_wbf16;
+    be->embedding_wbf16 = s1c_cpu_embedding_wbf16;
     be->destroy = cpu_destroy;
     return be;
 }

@@ -119,6 +119,9 @@ s1c_backend *s1c_cpu_bf16_backend_create(void) {
     be->kv_cache_write = bf16_kv_cache_write;
     be->attention_decode = bf16_attention_decode;
     be->matmul_decode = bf16_matmul_decode;
+    // Its acts are bf16 already, so its weights are too: the fp32-act bf16-weight ops do not apply.
+    be->matmul_wbf16 = NULL;
+    be->embedding_wbf16 = NULL;
     be->destroy = bf16_destroy;
     return be;
 }

@@ -63,6 +63,13 @@ void s1c_cpu_add_f32(s1c_backend *be, float *x, const float *y, size_t n);
 // The k and v heads of each qkv row into its cache slot, elements of esz bytes (fp32 and bf16 caches).
 void s1c_cpu_kv_rows_copy(void *k_cache, void *v_cache, const void *qkv, const int32_t *slot, int T, int n_head,
                           int n_kv_head, int head_dim, size_t esz);
+// bf16 matrix weights (cpu_wbf16_matmul.c): the ops.h matmul_wbf16 / embedding_wbf16, the
+// widening (dst[n] <- src[n] exactly) and the name of the instruction path CPUID chose.
+void s1c_cpu_matmul_wbf16(s1c_backend *be, void *out, const void *inp, const uint16_t *w, const float *bias, int T,
+                          int IC, int OC);
+void s1c_cpu_embedding_wbf16(s1c_backend *be, void *out, const int32_t *ids, const uint16_t *wte, int T, int C);
+void s1c_cpu_widen_bf16(float *dst, const uint16_t *src, size_t n);
+const char *s1c_cpu_wbf16_isa(void);
 void s1c_cpu_argmax_rows(s1c_backend *be, int32_t *ids, float *x, int rows, int n, int ld, const int32_t *banned,
                          int max_banned);
 

@@ -9,9 +9,15 @@
 // GPU it prints a SKIP line and exits 77. With --peer (CPU only) it then runs
 // tests/bench/bench_decode_peer.py (plain PyTorch + transformers, KV cache, same shape and
 // lengths) so both figures come from the same run.
+// --weights-dtype bf16|fp32 (CPU; default bf16, as checkpoints are stored): bf16 keeps the matrix
+// weights in bf16 (s1c_qwen2_model_load_weights' layout; activations fp32). Before decoding, the
+// machine's read bandwidth is measured in the same run (a STREAM-like sum over a buffer far larger
+// than the caches, all threads); each decode line then gives the weight bytes a step reads over
+// the step time next to it. The CUDA backend's weights are bf16 either way.
 //
-//   bench_decode [--shape 55m|0.5b] [--device cpu|cuda] [--prompt 128] [--gen 32] [--prefill 512]
-//                [--batches 1,32] [--peer]
+//   bench_decode [--shape 55m|0.5b] [--device cpu|cuda] [--weights-dtype bf16|fp32] [--prompt 128]
+//                [--gen 32] [--prefill 512] [--batches 1,32] [--bw-mib 512] [--peer]
+#include <omp.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +26,7 @@
 
 #include "qwen2.h"
 #include "qwen2_decode.h"
+#include "s1c_bf16.h"
 #include "s1c_rng.h"
 
 static double now_s(void) {
@@ -32,14 +39,55 @@ static uint64_t rs = 0x9e3779b97f4a7c15ull;
 static uint64_t rnext(void) { return s1c_splitmix64(&rs); }
 static float runif(void) { return (float)((rnext() >> 40) * (1.0 / 16777216.0)); }
 
+// Read bandwidth of this machine now, in bytes/s: the best of 5 passes summing a buffer of
+// --bw-mib MiB (default 512: 16x the 32 MiB L3 here; the smoke test uses a small one) as 64-bit
+// integers on all OpenMP threads, each thread its own static share read as 4 streams a quarter
+// apart: one sequential stream per core leaves memory-level parallelism unused (measured on the
+// EPYC: 10.4 GB/s one stream, 15.8 GB/s four, one core), and the reference must be the fastest
+// plain read, not an easy one. Integer adds have 1-cycle latency, so the sum is bound by memory;
+// it is printed so it cannot be dropped.
+static double read_bandwidth(int mib) {
+    const size_t n = ((size_t)mib << 20) / sizeof(uint64_t);
+    uint64_t *buf = malloc(n * sizeof(uint64_t));
+    if (!buf) return 0.0;
+    double best = 1e30;
+    uint64_t sum = 0;
+    for (int rep = 0; rep < 6; rep++) {  // pass 0 first-touches the pages by their readers
+        uint64_t s = 0;
+        double t0 = now_s();
+#pragma omp parallel reduction(+ : s)
+        {
+            const size_t nt = (size_t)omp_get_num_threads(), tid = (size_t)omp_get_thread_num();
+            const size_t lo = n * tid / nt, q = (n * (tid + 1) / nt - lo) / 4;
+            const uint64_t *a = buf + lo, *b = a + q, *c = b + q, *d = c + q;
+            if (rep == 0)
+                for (size_t i = 0; i < 4 * q; i++) buf[lo + i] = lo + i;
+            uint64_t sa = 0, sb = 0, sc = 0, sd = 0;
+#pragma omp simd reduction(+ : sa, sb, sc, sd)
+            for (size_t i = 0; i < q; i++) sa += a[i], sb += b[i], sc += c[i], sd += d[i];
+            s += sa + sb + sc + sd;
+        }
+        double t = now_s() - t0;
+        sum += s;
+        if (rep && t < best) best = t;
+    }
+    free(buf);
+    const double bytes = (double)(n / (size_t)(4 * omp_get_max_threads())) * 4 * omp_get_max_threads() * 8;
+    printf("  read bandwidth: %.1f GB/s (best of 5 sums over %d MiB, %d threads x 4 streams; checksum %llu)\n",
+           bytes / best / 1e9, mib, omp_get_max_threads(), (unsigned long long)(sum & 0xffff));
+    return bytes / best;
+}
+
 int main(int argc, char **argv) {
-    const char *shape = "55m", *device = "cpu";
-    int prompt = 128, gen = 32, prefill = 512, peer = 0;
+    const char *shape = "55m", *device = "cpu", *wdt = "bf16";
+    int prompt = 128, gen = 32, prefill = 512, peer = 0, bw_mib = 512;
     char batches_s[64] = "1,32";
     static const struct option opts[] = {{"shape", required_argument, 0, 's'}, {"prompt", required_argument, 0, 'p'},
                                          {"gen", required_argument, 0, 'g'},   {"prefill", required_argument, 0, 'f'},
                                          {"batches", required_argument, 0, 'b'}, {"peer", no_argument, 0, 'P'},
-                                         {"device", required_argument, 0, 'd'}, {0, 0, 0, 0}};
+                                         {"device", required_argument, 0, 'd'},
+                                         {"weights-dtype", required_argument, 0, 'w'},
+                                         {"bw-mib", required_argument, 0, 'm'}, {0, 0, 0, 0}};
     for (int c; (c = getopt_long(argc, argv, "", opts, NULL)) != -1;) {
         if (c == 's') shape = optarg;
         else if (c == 'p') prompt = atoi(optarg);
@@ -53,18 +101,24 @@ int main(int argc, char **argv) {
             snprintf(batches_s, sizeof batches_s, "%s", optarg);
         } else if (c == 'P') peer = 1;
         else if (c == 'd') device = optarg;
+        else if (c == 'w') wdt = optarg;
+        else if (c == 'm') bw_mib = atoi(optarg);
         else return 2;
     }
     if (strcmp(device, "cpu") && strcmp(device, "cuda")) {
         fprintf(stderr, "--device: cpu or cuda\n");
         return 2;
     }
+    if (strcmp(wdt, "bf16") && strcmp(wdt, "fp32")) {
+        fprintf(stderr, "--weights-dtype: bf16 or fp32\n");
+        return 2;
+    }
     if (peer && strcmp(device, "cpu")) {
         fprintf(stderr, "--peer: the PyTorch peer runs on the CPU only (use --device cpu)\n");
         return 2;
     }
-    if (prompt < 1 || gen < 1 || prefill < 1) {
-        fprintf(stderr, "--prompt, --gen and --prefill: >= 1\n");
+    if (prompt < 1 || gen < 1 || prefill < 1 || bw_mib < 1 || bw_mib > 65536) {
+        fprintf(stderr, "--prompt, --gen and --prefill: >= 1; --bw-mib: 1..65536\n");
         return 2;
     }
     const int BS = 16;
@@ -114,6 +168,16 @@ int main(int argc, char **argv) {
     m.layout = s1c_qwen2_layout_create(cfg);
     const int U = m.layout->n_units, V = cfg->vocab_size;
     m.params = calloc((size_t)U, sizeof(void *));
+    // bf16 weights on an fp32-act backend: the inference layout of qwen2.h (weight_dtype, vecs).
+    const int wbf = !strcmp(wdt, "bf16") && be->act_dtype == S1C_F32;
+    if (wbf && !be->matmul_wbf16) {
+        fprintf(stderr, "--weights-dtype bf16: backend %s has no bf16-weight matmul\n", be->name);
+        return 1;
+    }
+    if (wbf) {
+        m.weight_dtype = S1C_BF16;
+        m.vecs = calloc((size_t)U, sizeof(float *));
+    }
     size_t max_unit = 0;
     for (int u = 0; u < U; u++)
         if (m.layout->units[u].numel > max_unit) max_unit = m.layout->units[u].numel;
@@ -133,6 +197,25 @@ int main(int argc, char **argv) {
             int norm = pd->ndim == 1 && strstr(pd->name, "norm");
             for (size_t i = 0; i < pd->numel; i++) h[pd->offset + i] = norm ? 1.0f : 0.04f * (runif() - 0.5f);
         }
+        if (wbf) {  // the layout of s1c_qwen2_model_load_weights "bf16": bf16 unit + packed fp32 vectors
+            uint16_t *wb = be->alloc(be, ud->numel * sizeof(uint16_t) + 2);
+            size_t nv = 0;
+            for (int k = 0; k < ud->n_params; k++) nv += ud->params[k].ndim == 1 ? ud->params[k].numel : 0;
+            float *vec = nv ? be->alloc(be, nv * sizeof(float)) : NULL;
+            if (!wb || (nv && !vec)) {
+                fprintf(stderr, "weights: %s\n", s1c_err_msg());
+                return 1;
+            }
+            for (size_t i = 0; i < ud->numel; i++) wb[i] = s1c_bf16_from_f32(h[i]);
+            for (int k = 0, at = 0; k < ud->n_params; k++)
+                if (ud->params[k].ndim == 1) {
+                    memcpy(vec + at, h + ud->params[k].offset, ud->params[k].numel * sizeof(float));
+                    at += (int)ud->params[k].numel;
+                }
+            m.params[u] = wb;
+            m.vecs[u] = vec;
+            continue;
+        }
         if (!(m.params[u] = be->alloc(be, ud->numel * asz))) {
             fprintf(stderr, "weights: %s\n", s1c_err_msg());
             return 1;
@@ -147,8 +230,24 @@ int main(int argc, char **argv) {
     }
     free(h);
     if (stage) be->free(be, stage);
-    printf("bench_decode: shape %s, %.1fM params, prompt %d, gen %d, prefill %d (backend %s, %s)\n", shape,
-           (double)m.layout->numel / 1e6, prompt, gen, prefill, be->name, be->act_dtype == S1C_F32 ? "fp32" : "bf16");
+    printf("bench_decode: shape %s, %.1fM params, prompt %d, gen %d, prefill %d (backend %s, acts %s, weights %s%s)\n",
+           shape, (double)m.layout->numel / 1e6, prompt, gen, prefill, be->name,
+           be->act_dtype == S1C_F32 ? "fp32" : "bf16", wbf || be->act_dtype != S1C_F32 ? "bf16" : "fp32",
+           wbf ? ", widened as read" : "");
+    // Bytes of weights one decode step streams: every matrix once (the LM head included; tied:
+    // the embedding matrix), the vectors, and embedding rows (negligible). The KV cache read at
+    // these lengths is < 1% of it and not counted.
+    size_t step_bytes = 0;
+    {
+        const size_t wsz = wbf ? 2 : asz;
+        for (int u = 1; u < U; u++) {
+            const s1c_unit_desc *ud = &m.layout->units[u];
+            for (int k = 0; k < ud->n_params; k++)
+                step_bytes += ud->params[k].numel * (ud->params[k].ndim == 2 ? wsz : (wbf ? sizeof(float) : asz));
+        }
+        if (cfg->tie_word_embeddings) step_bytes += (size_t)V * cfg->hidden_size * wsz;
+    }
+    const double bw = strcmp(device, "cpu") ? 0.0 : read_bandwidth(bw_mib);
     int maxB = 1;
     for (int i = 0; i < nb; i++)
         if (batches[i] > maxB) maxB = batches[i];
@@ -196,7 +295,8 @@ int main(int argc, char **argv) {
         if (rep && t < best) best = t;
     }
     printf("  prefill  %5d tokens            %9.1f tokens/s  (%.3f s)\n", prefill, prefill / best, best);
-    printf("summary: decode shape %s device %s prefill %d: %.1f tokens/s\n", shape, device, prefill, prefill / best);
+    printf("summary: decode shape %s device %s prefill %d: %.1f tokens/s weights %s\n", shape, device, prefill,
+           prefill / best, wbf || be->act_dtype != S1C_F32 ? "bf16" : "fp32");
     fflush(stdout);
     for (int bi = 0; bi < nb; bi++) {
         const int B = batches[bi];
@@ -234,8 +334,14 @@ int main(int argc, char **argv) {
         }
         double t = now_s() - t0;
         printf("  decode   batch %2d x %3d steps   %9.1f tokens/s  (%.3f s/step)\n", B, gen, B * gen / t, t / gen);
-        printf("summary: decode shape %s device %s batch %d: %.1f tokens/s (%.2f ms/step)\n", shape, device, B,
-               B * gen / t, 1e3 * t / gen);
+        const double step_bw = (double)step_bytes / (t / gen);
+        if (bw > 0)
+            printf("           weights %.0f MB/step read at %.1f GB/s = %.0f%% of the measured %.1f GB/s\n",
+                   step_bytes / 1e6, step_bw / 1e9, 100.0 * step_bw / bw, bw / 1e9);
+        printf("summary: decode shape %s device %s batch %d: %.1f tokens/s (%.2f ms/step) weights %s", shape, device, B,
+               B * gen / t, 1e3 * t / gen, wbf || be->act_dtype != S1C_F32 ? "bf16" : "fp32");
+        if (bw > 0) printf(" %.1f GB/s of %.1f GB/s read (%.0f%%)", step_bw / 1e9, bw / 1e9, 100.0 * step_bw / bw);
+        printf("\n");
         fflush(stdout);
     }
     fflush(stdout);
