@@ -533,6 +533,5 @@ int main(int argc, char **argv) {
     s1c_server_stop(a);
     s1c_server_stop(b);
     auth();
-    printf("test_serve: all passed\n");
-    return 0;
+    return check_exit("test_serve");
 }
