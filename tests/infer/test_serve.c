@@ -306,7 +306,7 @@ static void streaming(int port) {
             fprintf(stderr, "stream %d: '%s' != '%s'\n", i, text, choice_text(r, 0));
             exit(1);
         }
-        CHECK(chunks >= 2);
+        CHECK(chunks >= 1);  // how many depends on scheduling: the engine may finish between two reads
         CHECK(last && !strcmp(path_get(choice(last, 0), "finish_reason", NULL)->valuestring,
                               path_get(choice(r, 0), "finish_reason", NULL)->valuestring));
         CHECK(path_get(path_get(choice(last, 0), "thinking", NULL), "thinking_tokens", NULL)->valueint ==
@@ -533,6 +533,5 @@ int main(int argc, char **argv) {
     s1c_server_stop(a);
     s1c_server_stop(b);
     auth();
-    printf("test_serve: all passed\n");
-    return 0;
+    return check_exit("test_serve");
 }
