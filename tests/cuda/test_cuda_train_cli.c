@@ -89,6 +89,12 @@ int main(int argc, char **argv) {
         }
     }
     char p[800], cpu_out[700], gpu_out[700];
+    {  // a rerun starts clean: s1c-train refuses a fresh run over an earlier run's checkpoints
+        char log[700];
+        const char *rm[] = {"rm", "-rf", WORK, NULL};
+        snprintf(log, sizeof log, "%s.rm.log", WORK);
+        CHECK(cli_run(rm, NULL, log, out_text, sizeof out_text) == 0, "rm -rf %s: %s", WORK, out_text);
+    }
     CHECK(s1c_mkdirs(WORK) == S1C_OK, "%s", s1c_err_msg());
     snprintf(p, sizeof p, "%s/model", WORK);
     CHECK(fx_write_model(p, 1, 21) == S1C_OK, "%s", s1c_err_msg());
