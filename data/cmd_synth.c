@@ -23,7 +23,8 @@ static void usage(FILE *fp) {
 #define ARG(name) {name, required_argument, NULL, 0}
 static const struct option OPTS[] = {
     ARG("out"), ARG("heldout-out"), ARG("n"), ARG("seed"), ARG("min-steps"), ARG("max-steps"), ARG("modulus"),
-    ARG("heldout"), ARG("defects"), ARG("duplicates"), ARG("contaminate"), {"help", no_argument, NULL, 0},
+    ARG("heldout"), ARG("defects"), ARG("duplicates"), ARG("contaminate"), ARG("slips"), ARG("rechecks"),
+    {"help", no_argument, NULL, 0},
     {NULL, 0, NULL, 0}};
 #undef ARG
 
