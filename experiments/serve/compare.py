@@ -22,7 +22,7 @@ SYSTEM = "You are Qwen, created by Alibaba Cloud. You are a helpful assistant."
 
 def s1_prompt(question):
     return (f"<|im_start|>system\n{SYSTEM}<|im_end|>\n<|im_start|>user\n{question}<|im_end|>\n"
-            "<|im_start|>assistant\n<|im_start|>think\n")
+            "<|im_start|>assistant\n<|im_start|>think")
 
 
 def client(a):

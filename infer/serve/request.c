@@ -105,8 +105,11 @@ static int ends_with(const char *s, const char *suffix) {
     return a >= b && !memcmp(s + a - b, suffix, b);
 }
 
+// A prompt opens a thinking phase when it ends in the thinking start, with or without its "\n".
+static int opens_thinking(const char *t) { return ends_with(t, S1C_THINK_START "\n") || ends_with(t, S1C_THINK_START); }
+
 // The s1 chat format of a message list: a single user message is exactly the eval prompt
-// (s1c_s1_prompt); otherwise the turns in order after the system turn (default system text when
+// (the s1 format as `s1c-infer eval` builds it: s1c_eval_prompt with the default system turn);
 // none is given), then the assistant turn opening its thinking.
 static char *chat_prompt(const cJSON *msgs, perr *e) {
     if (!cJSON_IsArray(msgs) || cJSON_GetArraySize(msgs) == 0) {
@@ -148,13 +151,14 @@ static char *chat_prompt(const cJSON *msgs, perr *e) {
         role[i] = r->valuestring;
         content[i] = c->valuestring;
     }
-    if (n == 1 && !strcmp(role[0], "user")) return s1c_s1_prompt(content[0], NULL);
     size_t cap = 256;
     for (int i = 0; i < n; i++) cap += strlen(content[i]) + 64;
     char *p = s1c_xmalloc(cap), *w = p;
     if (strcmp(role[0], "system")) w += sprintf(w, "<|im_start|>system\n%s<|im_end|>\n", S1C_DEFAULT_SYSTEM);
     for (int i = 0; i < n; i++) w += sprintf(w, "<|im_start|>%s\n%s<|im_end|>\n", role[i], content[i]);
-    sprintf(w, "<|im_start|>assistant\n%s\n", S1C_THINK_START);
+    // As `s1c-infer eval`'s default prompt (s1c_eval_prompt): the model writes the "\n" after
+    // the thinking start itself (s1).
+    sprintf(w, "<|im_start|>assistant\n%s", S1C_THINK_START);
     return p;
 }
 
@@ -184,7 +188,7 @@ static int completion_prompts(const s1c_server *s, const cJSON *pr, sv_job *j, p
         if (!tokenize(s, texts[p], &j->prompt[p], e, "prompt")) return 0;
         const size_t L = strlen(texts[p]);
         j->prompt_ends_nl[p] = L > 0 && texts[p][L - 1] == '\n';
-        const int think = ends_with(texts[p], S1C_THINK_START "\n");
+        const int think = opens_thinking(texts[p]);
         if (p > 0 && think != j->thinking)
             return fail(e, "prompt", "some prompts open a thinking phase and some do not; send them separately");
         j->thinking = think;
@@ -204,7 +208,7 @@ static int completion_prompts(const s1c_server *s, const cJSON *pr, sv_job *j, p
         if (s1c_tokenizer_decode(s->tok, j->prompt[p].ids, j->prompt[p].n, 0, &t, &tl) != S1C_OK)
             return fail(e, "prompt", "'prompt' token ids do not decode: %s", s1c_err_msg());
         j->prompt_ends_nl[p] = tl > 0 && t[tl - 1] == '\n';
-        const int think = ends_with(t, S1C_THINK_START "\n");
+        const int think = opens_thinking(t);
         free(t);
         if (p > 0 && think != j->thinking)
             return fail(e, "prompt", "some prompts open a thinking phase and some do not; send them separately");
@@ -362,7 +366,7 @@ sv_job *sv_request_parse(s1c_server *s, int chat, const char *body, size_t len, 
             if (p) {
                 j->n_prompts = 1;
                 j->thinking = 1;
-                j->prompt_ends_nl[0] = 1;
+                j->prompt_ends_nl[0] = 0;
                 tokenize(s, p, &j->prompt[0], &e, "messages");
                 free(p);
             }
@@ -371,7 +375,7 @@ sv_job *sv_request_parse(s1c_server *s, int chat, const char *body, size_t len, 
         }
     }
     if (!e.status && has_bf && !j->thinking)
-        fail(&e, bf_named, "'%s': the prompt does not end in \"%s\\n\", so there is no thinking phase to budget "
+        fail(&e, bf_named, "'%s': the prompt does not end in \"%s\", so there is no thinking phase to budget "
              "(use /v1/chat/completions, or end the prompt so)", bf_named, S1C_THINK_START);
     // Lengths: the prompt must leave room in the context, and so must max_tokens.
     int longest = 0;
@@ -415,6 +419,8 @@ sv_job *sv_request_parse(s1c_server *s, int chat, const char *body, size_t len, 
                                 .n_answer_prefix = (int)j->prefix_ids.n, .newline_id = s->newline,
                                 .stop_ids = s->stops, .n_stop = s->n_stops,
                                 .token_bytes = sv_tok_bytes,
+                                // eval's defaults (s1's behaviour): see s1c_bf_config
+                                .end_on_delim_start = 1, .eos_delim_only = 1, .min_tokens = j->num_ignore > 0 ? 1 : 0,
                                 .token_ctx = (void *)s->tok};
         if (!j->thinking) j->bf.max_answer = j->max_tokens;
         if (s1c_bf_config_check(&j->bf) != S1C_OK) fail(&e, bf_named ? bf_named : "max_tokens", "%s", s1c_err_msg());
