@@ -16,7 +16,9 @@
 // the step time next to it. The CUDA backend's weights are bf16 either way.
 //
 //   bench_decode [--shape 55m|0.5b] [--device cpu|cuda] [--weights-dtype bf16|fp32] [--prompt 128]
-//                [--gen 32] [--prefill 512] [--batches 1,32] [--bw-mib 512] [--peer]
+//                [--gen 32] [--prefill 512] [--batches 1,32] [--bw-mib 512] [--model DIR] [--peer]
+// --model DIR: a checkpoint instead of random weights of --shape (tests/bench/bench_llamacpp.sh
+// runs both sides on one random checkpoint); the summary lines then name DIR as the shape.
 #include <omp.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -79,7 +81,7 @@ static double read_bandwidth(int mib) {
 }
 
 int main(int argc, char **argv) {
-    const char *shape = "55m", *device = "cpu", *wdt = "bf16";
+    const char *shape = "55m", *device = "cpu", *wdt = "bf16", *model_dir = NULL;
     int prompt = 128, gen = 32, prefill = 512, peer = 0, bw_mib = 512;
     char batches_s[64] = "1,32";
     static const struct option opts[] = {{"shape", required_argument, 0, 's'}, {"prompt", required_argument, 0, 'p'},
@@ -87,7 +89,8 @@ int main(int argc, char **argv) {
                                          {"batches", required_argument, 0, 'b'}, {"peer", no_argument, 0, 'P'},
                                          {"device", required_argument, 0, 'd'},
                                          {"weights-dtype", required_argument, 0, 'w'},
-                                         {"bw-mib", required_argument, 0, 'm'}, {0, 0, 0, 0}};
+                                         {"bw-mib", required_argument, 0, 'm'},
+                                         {"model", required_argument, 0, 'M'}, {0, 0, 0, 0}};
     for (int c; (c = getopt_long(argc, argv, "", opts, NULL)) != -1;) {
         if (c == 's') shape = optarg;
         else if (c == 'p') prompt = atoi(optarg);
@@ -103,6 +106,7 @@ int main(int argc, char **argv) {
         else if (c == 'd') device = optarg;
         else if (c == 'w') wdt = optarg;
         else if (c == 'm') bw_mib = atoi(optarg);
+        else if (c == 'M') model_dir = optarg;
         else return 2;
     }
     if (strcmp(device, "cpu") && strcmp(device, "cuda")) {
@@ -111,6 +115,10 @@ int main(int argc, char **argv) {
     }
     if (strcmp(wdt, "bf16") && strcmp(wdt, "fp32")) {
         fprintf(stderr, "--weights-dtype: bf16 or fp32\n");
+        return 2;
+    }
+    if (peer && model_dir) {
+        fprintf(stderr, "--peer: with --shape only (the PyTorch peer builds its own weights)\n");
         return 2;
     }
     if (peer && strcmp(device, "cpu")) {
@@ -164,17 +172,24 @@ int main(int argc, char **argv) {
         fprintf(stderr, "%s\n", s1c_err_msg());
         return 1;
     }
+    if (model_dir) {  // a checkpoint (e.g. the one the llama.cpp peer converts) instead of random weights
+        if (s1c_qwen2_model_load_weights(be, model_dir, wdt, &m) != S1C_OK) {
+            fprintf(stderr, "%s\n", s1c_err_msg());
+            return 1;
+        }
+        shape = model_dir;
+    }
     m.be = be;
-    m.layout = s1c_qwen2_layout_create(cfg);
+    if (!model_dir) m.layout = s1c_qwen2_layout_create(cfg);
     const int U = m.layout->n_units, V = cfg->vocab_size;
-    m.params = calloc((size_t)U, sizeof(void *));
+    if (!model_dir) m.params = calloc((size_t)U, sizeof(void *));
     // bf16 weights on an fp32-act backend: the inference layout of qwen2.h (weight_dtype, vecs).
     const int wbf = !strcmp(wdt, "bf16") && be->act_dtype == S1C_F32;
     if (wbf && !be->matmul_wbf16) {
         fprintf(stderr, "--weights-dtype bf16: backend %s has no bf16-weight matmul\n", be->name);
         return 1;
     }
-    if (wbf) {
+    if (wbf && !model_dir) {
         m.weight_dtype = S1C_BF16;
         m.vecs = calloc((size_t)U, sizeof(float *));
     }
@@ -190,7 +205,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "weights staging: %s\n", h ? s1c_err_msg() : "out of host memory");
         return 1;
     }
-    for (int u = 0; u < U; u++) {
+    for (int u = 0; u < U && !model_dir; u++) {
         const s1c_unit_desc *ud = &m.layout->units[u];
         for (int k = 0; k < ud->n_params; k++) {
             const s1c_param_desc *pd = &ud->params[k];
