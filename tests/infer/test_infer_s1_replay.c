@@ -3,7 +3,9 @@
 // _model_generate) produces under greedy decoding — written by tests/reference/make_s1_replay.py
 // with transformers — for caps around the natural thinking length, ignores with "Wait", an empty
 // continuation and a minimum (vLLM min_tokens). Each case runs through s1c_generate_run with s1c's
-// default (s1) options plus the case's, and every generated id must match.
+// default (s1) options plus the case's, and every generated id must match. Cases marked "differs"
+// hold a documented behaviour difference (a cap together with ignores): there the thinking ids
+// must match up to s1's cut and the ends must differ as described.
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,7 +49,7 @@ int main(int argc, char **argv) {
     const cJSON *meta = item(fx, "meta"), *cases = item(fx, "cases"), *cs;
     s1c_tokenizer *tok = s1c_tokenizer_load(model);
     CHECK(tok != NULL);
-    int n_cases = 0, n_forced = 0, n_natural = 0, n_ext = 0, n_matched = 0;
+    int n_cases = 0, n_forced = 0, n_natural = 0, n_ext = 0, n_matched = 0, n_differs = 0;
     cJSON_ArrayForEach(cs, cases) {
         const char *name = item(cs, "name")->valuestring, *question = item(cs, "question")->valuestring;
         const cJSON *opt = item(cs, "s1c");
@@ -84,6 +86,28 @@ int main(int argc, char **argv) {
         }
         CHECK(rec != NULL, "%s: no generate output", name);
         if (!rec) continue;
+        if (item(cs, "differs")) {
+            // A documented difference (infer/README.md): the thinking must still agree id for id up
+            // to s1's cut; then s1 appends the delimiter, s1c the forced end.
+            int nt = item(cs, "thinking_tokens")->valueint;
+            cJSON *want = cJSON_CreateArray(), *got = cJSON_CreateArray();
+            for (int i = 0; i < nt; i++) {
+                cJSON_AddItemToArray(want, cJSON_CreateNumber(cJSON_GetArrayItem(item(cs, "expected_ids"), i)->valueint));
+                const cJSON *x = cJSON_GetArrayItem(item(rec, "ids"), i);
+                cJSON_AddItemToArray(got, cJSON_CreateNumber(x ? x->valueint : -1));
+            }
+            CHECK(same_ids(name, "thinking ids", want, got), "%s", name);
+            cJSON_Delete(want);
+            cJSON_Delete(got);
+            CHECK(strcmp(item(rec, "thinking_end")->valuestring, "forced") == 0 &&
+                      strcmp(item(cs, "end")->valuestring, "natural") == 0 &&
+                      item(rec, "thinking_tokens")->valueint == nt,
+                  "%s: expected s1 natural, s1c forced after %d tokens; s1c %s after %d", name, nt,
+                  item(rec, "thinking_end")->valuestring, item(rec, "thinking_tokens")->valueint);
+            n_differs++;
+            cJSON_Delete(rec);
+            continue;
+        }
         int ok = same_ids(name, "generated ids", item(cs, "expected_ids"), item(rec, "ids"));
         CHECK(ok, "%s", name);
         CHECK(item(rec, "thinking_tokens")->valueint == item(cs, "thinking_tokens")->valueint,
@@ -102,8 +126,8 @@ int main(int argc, char **argv) {
     // The fixture must exercise every path, or matching it proves little.
     CHECK(n_cases >= 8 && n_forced > 0 && n_natural > 0 && n_ext > 0,
           "cases %d: forced %d natural %d with extensions %d", n_cases, n_forced, n_natural, n_ext);
-    printf("s1 replay: %d of %d cases match token for token (%d forced, %d natural, %d with extensions)\n", n_matched,
-           n_cases, n_forced, n_natural, n_ext);
+    printf("s1 replay: %d of %d cases match token for token (%d forced, %d natural, %d with extensions); %d known "
+           "differences as documented\n", n_matched, n_cases - n_differs, n_forced, n_natural, n_ext, n_differs);
     s1c_tokenizer_free(tok);
     cJSON_Delete(fx);
     return check_exit("test_infer_s1_replay");

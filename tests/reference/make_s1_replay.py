@@ -192,19 +192,30 @@ def main():
         raise SystemExit("the tiny model never ends thinking on its own in these prompts")
     cases = []
 
-    def add(name, q, p, s1c_opts, **kw):
+    def add(name, q, p, s1c_opts, differs=None, **kw):
         gen, info = s1_loop(g, tok, p, **kw)
         if info["min_margin"] < MARGIN:
             print(f"skip {name}: margin {info['min_margin']:.2e}")
-            return
-        cases.append({"name": name, "question": q, "s1": {k: v for k, v in kw.items()},
+            return None
+        extra = {"differs": differs} if differs else {}
+        cases.append({"name": name, "question": q, **extra, "s1": {k: v for k, v in kw.items()},
                       "s1c": s1c_opts, "expected_ids": gen, **info})
         print(f"{name}: thinking {info['thinking_tokens']} {info['end']}, segments {info['segments']}")
+        return info
 
     for qi, (q, p, L) in enumerate(found):
         for B in (L - 1, L, L + 1, L + 2):
             add(f"q{qi}_cap_{B}_natural_{L}", q, p, {"max_thinking": B}, budget=B)
-        add(f"q{qi}_ignore1_wait", q, p, {"max_thinking": 64, "ignore": 1}, budget=64, n_ignore=1)
+        ig = add(f"q{qi}_ignore1_wait", q, p, {"max_thinking": 64, "ignore": 1}, budget=64, n_ignore=1)
+        if ig and ig["end"] == "natural" and len(ig["segments"]) == 2:
+            # A known difference: s1 gives every thinking call the whole budget and only cuts the
+            # accumulated ids afterwards, so a last segment that stopped beyond the budget ends with
+            # the plain delimiter; s1c forces the end (newline, delimiter, "Final Answer:") at B.
+            T = ig["thinking_tokens"]
+            for B in (T - 1, T):
+                add(f"q{qi}_ignore1_cap_{B}_differs", q, p, {"max_thinking": B, "ignore": 1},
+                    differs="s1 cuts the ids at the cap and appends the delimiter only (its last call stopped); "
+                            "s1c forces the end at the cap", budget=B, n_ignore=1)
         add(f"q{qi}_ignore2_wait", q, p, {"max_thinking": 96, "ignore": 2}, budget=96, n_ignore=2)
         add(f"q{qi}_ignore1_empty", q, p, {"max_thinking": 64, "ignore": 1, "wait": ""}, budget=64, n_ignore=1,
             ignore_str="")
