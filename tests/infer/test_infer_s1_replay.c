@@ -89,7 +89,10 @@ int main(int argc, char **argv) {
         if (item(cs, "differs")) {
             // A documented difference (infer/README.md): the thinking must still agree id for id up
             // to s1's cut; then s1 appends the delimiter, s1c the forced end.
-            int nt = item(cs, "thinking_tokens")->valueint;
+            // s1c may stop up to 3 tokens short of s1's cut: it never cuts a UTF-8 character in two.
+            int nt = item(cs, "thinking_tokens")->valueint, ns = item(rec, "thinking_tokens")->valueint;
+            CHECK(ns <= nt && ns >= nt - 3, "%s: thinking tokens s1c %d, s1 %d", name, ns, nt);
+            if (ns < nt && ns >= nt - 3) nt = ns;
             cJSON *want = cJSON_CreateArray(), *got = cJSON_CreateArray();
             for (int i = 0; i < nt; i++) {
                 cJSON_AddItemToArray(want, cJSON_CreateNumber(cJSON_GetArrayItem(item(cs, "expected_ids"), i)->valueint));
@@ -100,10 +103,8 @@ int main(int argc, char **argv) {
             cJSON_Delete(want);
             cJSON_Delete(got);
             CHECK(strcmp(item(rec, "thinking_end")->valuestring, "forced") == 0 &&
-                      strcmp(item(cs, "end")->valuestring, "natural") == 0 &&
-                      item(rec, "thinking_tokens")->valueint == nt,
-                  "%s: expected s1 natural, s1c forced after %d tokens; s1c %s after %d", name, nt,
-                  item(rec, "thinking_end")->valuestring, item(rec, "thinking_tokens")->valueint);
+                      strcmp(item(cs, "end")->valuestring, "natural") == 0,
+                  "%s: expected s1 natural, s1c forced; s1c %s", name, item(rec, "thinking_end")->valuestring);
             n_differs++;
             cJSON_Delete(rec);
             continue;

@@ -26,8 +26,8 @@ What it does, restated (this file is our own code, not a copy):
 vLLM is replaced by a greedy decoder over transformers' Qwen2ForCausalLM in float32 (a fresh KV
 cache per call, as each vLLM call re-prefills). Stop tokens count inside max_tokens and win over
 the length limit, as in vLLM. Ids at or above the tokenizer's size (the checkpoint's padding rows)
-are never picked (s1c's vocab_limit; vLLM would sample over them, but no case here reaches them:
-every step's winner is checked to be a real token). Each case records the smallest top-2 logit
+are never picked (s1c's vocab_limit); vLLM would consider them, so a case where one of them
+would have won a step is not kept. Each case records the smallest top-2 logit
 margin over its greedy path; cases under MARGIN are not kept, so fp32 round-off cannot flip a
 token between this and the C engine.
 
@@ -68,10 +68,13 @@ class Greedy:
         while True:
             res = self.model(input_ids=feed, past_key_values=past, use_cache=True)
             past = res.past_key_values
-            logits = res.logits[0, -1, : self.vocab_limit].clone()
+            full = res.logits[0, -1].clone()
             if len(out) < min_tokens:  # vLLM min_tokens: stop ids cannot be sampled yet
                 for s in stop_ids:
-                    logits[s] = float("-inf")
+                    full[s] = float("-inf")
+            if int(torch.argmax(full)) >= self.vocab_limit:
+                margin = float("-inf")  # a padding row would have won: the case is not kept
+            logits = full[: self.vocab_limit]
             top = torch.topk(logits, 2)
             margin = min(margin, float(top.values[0] - top.values[1]))
             tok = int(top.indices[0])
@@ -101,7 +104,7 @@ def s1_loop(g, tok, prompt_ids, budget, n_ignore=None, ignore_str="Wait", min_to
     for i in range(calls):
         cont, finish, m = g.generate(cur, budget, stop_ids, min_tokens)
         margin = min(margin, m)
-        segments.append({"tokens": len(cont), "finish": finish})
+        segments.append({"tokens": len(cont), "finish": finish, **({"stop_id": cont[-1]} if finish == "stop" else {})})
         if finish == "length" or i == calls - 1:
             acc += cont
             text += tok.decode(cont, skip_special_tokens=True)
@@ -186,7 +189,7 @@ def main():
         if info["end"] == "natural" and info["min_margin"] >= MARGIN and info["thinking_tokens"] >= 3:
             found.append((q, p, info["thinking_tokens"]))
             print(f"try {t}: natural end after {info['thinking_tokens']} tokens: {q!r}")
-        if len(found) >= 2:
+        if len(found) >= 3:
             break
     if not found:
         raise SystemExit("the tiny model never ends thinking on its own in these prompts")
