@@ -797,6 +797,9 @@ s1c_status s1c_generate_run(s1c_infer_ctx *c, const s1c_eval_opts *o, const char
             cJSON_AddNumberToObject(r, "prompt_index", i);
             cJSON_AddNumberToObject(r, "sample", j);
             cJSON_AddStringToObject(r, "generation", clean);
+            // The generated ids too: text does not round-trip to ids (tests/infer/test_infer_s1_replay.c).
+            cJSON *ids = cJSON_AddArrayToObject(r, "ids");
+            for (int k = 0; k < s->n_ids; k++) cJSON_AddItemToArray(ids, cJSON_CreateNumber(s->ids[k]));
             cJSON_AddNumberToObject(r, "thinking_tokens", s->bf.think_tokens);
             cJSON_AddNumberToObject(r, "answer_tokens", s->bf.answer_tokens);
             cJSON_AddStringToObject(r, "thinking_end", s1c_think_end_name(s->bf.end));
