@@ -92,7 +92,8 @@ int main(int argc, char **argv) {
     {  // a rerun starts clean: s1c-train refuses a fresh run over an earlier run's checkpoints
         char log[700];
         const char *rm[] = {"rm", "-rf", WORK, NULL};
-        snprintf(log, sizeof log, "%s.rm.log", WORK);
+        snprintf(log, sizeof log, "%s.rm.log", WORK);  // beside WORK, in the test's own folder
+        CHECK(s1c_mkdirs(argv[4]) == S1C_OK, "%s", s1c_err_msg());
         CHECK(cli_run(rm, NULL, log, out_text, sizeof out_text) == 0, "rm -rf %s: %s", WORK, out_text);
     }
     CHECK(s1c_mkdirs(WORK) == S1C_OK, "%s", s1c_err_msg());
