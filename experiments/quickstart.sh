@@ -6,7 +6,7 @@
 #   bash experiments/quickstart.sh [--out DIR] [--fast] [--no-setup] [--bin DIR] [--keep]
 #
 #   --out DIR    where everything is written (default experiments/out/quickstart)
-#   --fast       smaller pool, shorter training, fewer held-out problems (~6-7 min on 2 cores; CI's e2e test)
+#   --fast       smaller pool, shorter training, fewer held-out problems (~4 min on 2 quiet cores; CI's e2e test)
 #   --no-setup   do not check/install Debian packages (scripts/setup.sh)
 #   --bin DIR    use the s1c binaries in DIR instead of configuring and building build/
 #
