@@ -167,14 +167,12 @@ static s1c_bf_config bf_config(const s1c_infer_ctx *c, const s1c_eval_opts *o, i
     return b;
 }
 
-// Replaces invalid UTF-8 (a generation cut inside a character) by U+FFFD so the JSONL stays valid.
-static char *utf8_clean(const char *s) {
-    size_t n = strlen(s);
+char *s1c_utf8_clean(const char *s, size_t n) {
     char *o = s1c_xmalloc(3 * n + 1), *w = o;
     for (size_t i = 0; i < n;) {
         unsigned char c = (unsigned char)s[i];
         int len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
-        int ok = len > 0 && i + (size_t)len <= n;
+        int ok = len > 0 && i + (size_t)len <= n && c != 0;
         for (int k = 1; ok && k < len; k++) ok = ((unsigned char)s[i + k] & 0xC0) == 0x80;
         if (ok) {
             memcpy(w, s + i, (size_t)len);
@@ -189,6 +187,8 @@ static char *utf8_clean(const char *s) {
     *w = '\0';
     return o;
 }
+
+static char *utf8_clean(const char *s) { return s1c_utf8_clean(s, strlen(s)); }
 
 static char *control_extra(const s1c_eval_opts *o) {
     char buf[256];

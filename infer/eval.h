@@ -57,6 +57,10 @@ typedef struct {
 
 void s1c_eval_opts_default(s1c_eval_opts *o);
 
+// A copy of s[0..n) that is valid UTF-8 for JSON output: each byte that does not start a complete
+// sequence (a generation cut inside a character, a NUL) becomes U+FFFD. Caller frees.
+char *s1c_utf8_clean(const char *s, size_t n);
+
 // The prompt of one question: system turn, user turn from `tmpl` ("{question}" replaced; NULL
 // = the bare question) and `extra` (after a blank line), assistant turn opened with the think
 // start (and "\n" unless o->model_writes_newline). With the defaults it is s1c_s1_prompt's text.

@@ -37,7 +37,8 @@ static s1c_status upload(s1c_backend *be, void *dst, const float *src, size_t n)
     return S1C_OK;
 }
 
-s1c_status s1c_qwen2_model_load(s1c_backend *be, const char *dir, s1c_qwen2_model *m) {
+// What both loaders start with: m zeroed, DIR/config.json read, the unit layout built.
+static s1c_status model_begin(s1c_backend *be, const char *dir, s1c_qwen2_model *m) {
     memset(m, 0, sizeof(*m));
     m->be = be;
     size_t plen = strlen(dir) + 16;
@@ -47,6 +48,12 @@ s1c_status s1c_qwen2_model_load(s1c_backend *be, const char *dir, s1c_qwen2_mode
     free(cpath);
     S1C_TRY(st);
     m->layout = s1c_qwen2_layout_create(&m->cfg);
+    return S1C_OK;
+}
+
+s1c_status s1c_qwen2_model_load(s1c_backend *be, const char *dir, s1c_qwen2_model *m) {
+    s1c_status st = model_begin(be, dir, m);
+    S1C_TRY(st);
     const int n = m->layout->n_units;
     // Unit by unit: the host holds one unit's fp32 copy at a time, not the whole model.
     s1c_qwen2_ckpt *ck = NULL;
@@ -114,15 +121,8 @@ s1c_status s1c_qwen2_model_load_weights(s1c_backend *be, const char *dir, const 
     // bf16 acts: the ordinary load already keeps bf16 weights; fp32 asked or nothing to gain: fp32.
     if (be->act_dtype != S1C_F32 || !strcmp(wd, "fp32")) return s1c_qwen2_model_load(be, dir, m);
     if (want_bf16 && !can) return s1c_err("backend '%s': no bf16-weight matmul (--weights-dtype fp32)", be->name);
-    memset(m, 0, sizeof(*m));
-    m->be = be;
-    size_t plen = strlen(dir) + 16;
-    char *cpath = s1c_xmalloc(plen);
-    snprintf(cpath, plen, "%s/config.json", dir);
-    s1c_status st = s1c_qwen2_config_load(cpath, &m->cfg);
-    free(cpath);
+    s1c_status st = model_begin(be, dir, m);
     S1C_TRY(st);
-    m->layout = s1c_qwen2_layout_create(&m->cfg);
     s1c_qwen2_ckpt *ck = NULL;
     st = s1c_qwen2_ckpt_open(dir, &m->cfg, m->layout, &ck);
     if (st != S1C_OK) {

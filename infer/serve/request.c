@@ -12,7 +12,7 @@
 
 char *sv_error_body(const char *message, const char *type, const char *param) {
     cJSON *r = cJSON_CreateObject(), *e = cJSON_AddObjectToObject(r, "error");
-    char *clean = sv_utf8_clean(message, strlen(message));
+    char *clean = s1c_utf8_clean(message, strlen(message));
     cJSON_AddStringToObject(e, "message", clean);
     free(clean);
     cJSON_AddStringToObject(e, "type", type);

@@ -7,28 +7,6 @@
 
 #include "serve_internal.h"
 
-// Invalid UTF-8 (a generation cut inside a character) becomes U+FFFD, as in `s1c-infer generate`.
-char *sv_utf8_clean(const char *s, size_t n) {
-    char *o = s1c_xmalloc(3 * n + 1), *w = o;
-    for (size_t i = 0; i < n;) {
-        unsigned char c = (unsigned char)s[i];
-        int len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
-        int ok = len > 0 && i + (size_t)len <= n && c != 0;
-        for (int k = 1; ok && k < len; k++) ok = ((unsigned char)s[i + k] & 0xC0) == 0x80;
-        if (ok) {
-            memcpy(w, s + i, (size_t)len);
-            w += len;
-            i += (size_t)len;
-        } else {
-            memcpy(w, "\xef\xbf\xbd", 3);
-            w += 3;
-            i++;
-        }
-    }
-    *w = '\0';
-    return o;
-}
-
 const char *sv_finish_reason(s1c_finish f) {
     return f == S1C_FINISH_LENGTH || f == S1C_FINISH_CONTEXT ? "length" : "stop";
 }
@@ -58,7 +36,7 @@ char *sv_sample_text(const s1c_server *s, const sv_job *j, const sv_sample *x) {
         free(t);
         return s1c_xstrdup("");
     }
-    char *clean = sv_utf8_clean(t, tl);
+    char *clean = s1c_utf8_clean(t, tl);
     free(t);
     clean[sv_stop_cut(j, x->finish, clean, strlen(clean))] = '\0';
     return clean;
@@ -102,7 +80,7 @@ static cJSON *usage_json(const sv_job *j) {
 static char *token_text(const s1c_server *s, int32_t id) {
     size_t n = 0;
     const char *b = s1c_tokenizer_id_bytes(s->tok, id, &n);
-    return sv_utf8_clean(b ? b : "", b ? n : 0);
+    return s1c_utf8_clean(b ? b : "", b ? n : 0);
 }
 
 // Chosen-token log-probabilities: completions' {tokens, token_logprobs, top_logprobs, text_offset}
@@ -210,7 +188,7 @@ static void choice_event(const s1c_server *s, const sv_job *j, int k, const char
                          const sv_sample *fin, char **out, size_t *len, size_t *cap) {
     cJSON *c = chunk(s, j), *choices = cJSON_AddArrayToObject(c, "choices"), *ch = cJSON_CreateObject();
     cJSON_AddNumberToObject(ch, "index", k);
-    char *t = sv_utf8_clean(delta, n);
+    char *t = s1c_utf8_clean(delta, n);
     if (j->chat) {
         cJSON *d = cJSON_AddObjectToObject(ch, "delta");
         if (role) cJSON_AddStringToObject(d, "role", "assistant");

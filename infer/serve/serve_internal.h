@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "serve.h"
+#include "eval.h"  // s1c_utf8_clean
 #include "tokenizer.h"
 
 #define SV_MAX_STOP 4
@@ -121,7 +122,6 @@ char *sv_response_json(const s1c_server *s, const sv_job *j);
 // Appends to *out the SSE events that are ready for j (under mu); returns 1 once [DONE] was added.
 int sv_stream_step(const s1c_server *s, sv_job *j, char **out, size_t *len, size_t *cap);
 const char *sv_finish_reason(s1c_finish f);
-char *sv_utf8_clean(const char *s, size_t n);
 
 // http.c
 s1c_status sv_http_start(s1c_server *s);

@@ -13,7 +13,7 @@
 
 #include "qwen2.h"
 
-int cli_run(const char *const *argv, const char *const *env, const char *log_path, char *out, size_t cap) {
+pid_t cli_spawn(const char *const *argv, const char *const *env, const char *log_path) {
     fflush(stdout);
     fflush(stderr);
     pid_t pid = fork();
@@ -26,6 +26,11 @@ int cli_run(const char *const *argv, const char *const *env, const char *log_pat
         execvp(argv[0], (char *const *)argv);
         _exit(127);
     }
+    return pid;
+}
+
+int cli_run(const char *const *argv, const char *const *env, const char *log_path, char *out, size_t cap) {
+    pid_t pid = cli_spawn(argv, env, log_path);
     int status = 0;
     if (pid < 0 || waitpid(pid, &status, 0) < 0) status = 255 << 8;
     FILE *fp = fopen(log_path, "r");

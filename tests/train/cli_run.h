@@ -5,11 +5,14 @@
 #define S1C_TESTS_CLI_RUN_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 // Runs argv (argv[0] looked up in PATH; NULL-terminated) with stdout and stderr into log_path,
 // after setting the NULL-terminated name/value pairs of env (may be NULL) in the child. Returns
 // the exit status (128 + signal when killed); out[cap] receives the head of the log.
 int cli_run(const char *const *argv, const char *const *env, const char *log_path, char *out, size_t cap);
+// The same start without waiting: returns the child's pid (or -1) for the caller to wait on.
+pid_t cli_spawn(const char *const *argv, const char *const *env, const char *log_path);
 
 // Losses of OUT/metrics.jsonl in step order into loss[cap]; returns how many, or -1 (with a
 // message in s1c_err_msg) when the file is missing or a step is out of order.

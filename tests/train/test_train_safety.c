@@ -336,19 +336,7 @@ static pid_t spawn(int np, const char *out, const char *const *env, ...) {
     }
     for (int i = skip; i <= n; i++) argv[k++] = args[i];
     snprintf(log, sizeof log, "%s/bg.log", WORK);
-    fflush(stdout);
-    fflush(stderr);
-    pid_t pid = fork();
-    if (pid == 0) {
-        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (fd < 0) _exit(126);
-        dup2(fd, 1);
-        dup2(fd, 2);
-        for (int i = 0; env && env[i] && env[i + 1]; i += 2) setenv(env[i], env[i + 1], 1);
-        execvp(argv[0], (char *const *)argv);
-        _exit(127);
-    }
-    return pid;
+    return cli_spawn(argv, env, log);
 }
 
 // Waits for pid (at most limit_s seconds, then SIGKILL); returns its exit status, output in out_text.
