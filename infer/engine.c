@@ -86,7 +86,7 @@ s1c_engine *s1c_engine_create(s1c_qwen2_model *m, const s1c_engine_opts *o, s1c_
         free(e);
         return NULL;
     }
-    e->ws = s1c_decode_ws_create(m->be, &m->cfg, e->max_rows, B, e->max_blocks, B);
+    e->ws = s1c_decode_ws_create_model(m, e->max_rows, B, e->max_blocks, B);
     if (!e->ws) {
         free(e);
         return NULL;
@@ -95,8 +95,8 @@ s1c_engine *s1c_engine_create(s1c_qwen2_model *m, const s1c_engine_opts *o, s1c_
     // can tell its free memory and that is less, 90 % of what is free after the weights and the
     // step workspace (admission then runs fewer sequences at once).
     if (e->o.kv_blocks <= 0) {
-        const size_t block_bytes = 2 * (size_t)m->cfg.num_hidden_layers * (size_t)bs *
-                                   (size_t)m->cfg.num_key_value_heads * (size_t)m->cfg.head_dim *
+        const size_t block_bytes = 2 * (size_t)m->shard.num_hidden_layers * (size_t)bs *
+                                   (size_t)m->shard.num_key_value_heads * (size_t)m->shard.head_dim *
                                    s1c_dtype_size(m->be->act_dtype);
         size_t want = (size_t)B * (size_t)e->max_blocks, free_b = 0, total_b = 0;
         if (m->be->mem_info && m->be->mem_info(m->be, &free_b, &total_b) == S1C_OK) {
@@ -114,7 +114,18 @@ s1c_engine *s1c_engine_create(s1c_qwen2_model *m, const s1c_engine_opts *o, s1c_
         }
         e->o.kv_blocks = (int)(want < (size_t)INT_MAX ? want : (size_t)INT_MAX);
     }
-    if (s1c_kv_pool_create(m->be, &m->cfg, e->o.kv_blocks, bs, &e->kv) != S1C_OK) {
+    // A tensor-parallel group schedules as one: every rank's pool has the group's smallest size.
+    if (m->group) {
+        int64_t nb = e->o.kv_blocks;
+        if (m->group->min_i64(m->group->ctx, &nb, 1) != S1C_OK) {
+            s1c_err_prefix("tensor parallel: agreeing on the KV pool size");
+            s1c_decode_ws_free(m->be, e->ws);
+            free(e);
+            return NULL;
+        }
+        e->o.kv_blocks = (int)nb;
+    }
+    if (s1c_kv_pool_create(m->be, &m->shard, e->o.kv_blocks, bs, &e->kv) != S1C_OK) {
         s1c_decode_ws_free(m->be, e->ws);
         free(e);
         return NULL;
@@ -141,12 +152,16 @@ void s1c_engine_memory_plan(const s1c_engine *e, char *buf, size_t n) {
     const s1c_qwen2_model *m = e->m;
     const double gib = 1024.0 * 1024.0 * 1024.0;
     const size_t w = s1c_qwen2_model_weight_bytes(m), ws = s1c_decode_ws_bytes(e->ws);
-    const size_t kv = 2 * (size_t)m->cfg.num_hidden_layers * (size_t)e->kv.n_blocks * (size_t)e->kv.block_size *
-                      (size_t)m->cfg.num_key_value_heads * (size_t)m->cfg.head_dim * s1c_dtype_size(m->be->act_dtype);
+    const size_t kv = 2 * (size_t)m->shard.num_hidden_layers * (size_t)e->kv.n_blocks * (size_t)e->kv.block_size *
+                      (size_t)m->shard.num_key_value_heads * (size_t)m->shard.head_dim * s1c_dtype_size(m->be->act_dtype);
     const char *wd = m->weight_dtype == S1C_BF16 || m->be->act_dtype == S1C_BF16 ? "bf16" : "fp32";
-    snprintf(buf, n, "memory plan (%s): weights %.2f GiB (%s), KV pool %.2f GiB (%d blocks x %d tokens), "
-             "workspace %.2f GiB (%d rows a step), total %.2f GiB", m->be->name, w / gib, wd, kv / gib, e->kv.n_blocks,
-             e->kv.block_size, ws / gib, e->max_rows, (w + kv + ws) / gib);
+    int at = snprintf(buf, n, "memory plan (%s): weights %.2f GiB (%s), KV pool %.2f GiB (%d blocks x %d tokens), "
+                      "workspace %.2f GiB (%d rows a step), total %.2f GiB", m->be->name, w / gib, wd, kv / gib,
+                      e->kv.n_blocks, e->kv.block_size, ws / gib, e->max_rows, (w + kv + ws) / gib);
+    // Per rank of a tensor-parallel group, in bytes (tests check them against their own count).
+    if (m->tp.size > 1 && at > 0 && (size_t)at < n)
+        snprintf(buf + at, n - (size_t)at, "; tp rank %d/%d: %d query heads, %d KV heads, weights %zu B, KV pool %zu B",
+                 m->tp.rank, m->tp.size, m->shard.num_attention_heads, m->shard.num_key_value_heads, w, kv);
 }
 
 void s1c_engine_free(s1c_engine *e) {

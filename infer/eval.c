@@ -45,7 +45,16 @@ struct s1c_infer_ctx {
     int model_loaded;
     s1c_tokenizer *tok;
     s1c_engine *eng;
+    // Data parallelism over tensor-parallel groups: world rank = group * tp + tp_rank. rank / size
+    // are the group's index and the number of groups; dp joins the ranks with the same tp_rank
+    // (one "slice": one rank of every group), so each slice runs the data-parallel protocol
+    // (problem shards, progress, merge) as a job without TP does; the groups' ranks compute
+    // identical records (infer/README.md), and slice 0 writes them.
     int rank, size;
+    int tp, tp_rank;
+    MPI_Comm dp;
+    s1c_comm *tp_host, *tp_dev;  // the group: host (MPI) and, for device buffers, NCCL
+    s1c_tp_group tpg;
     s1c_ids delim, wait, prefix;
     int32_t newline;
     int32_t stops[4];
@@ -76,6 +85,11 @@ void s1c_infer_ctx_free(s1c_infer_ctx *c) {
     if (!c) return;
     s1c_engine_free(c->eng);
     if (c->model_loaded) s1c_qwen2_model_free(&c->m);
+    s1c_comm_destroy(c->tp_dev);
+    s1c_comm_destroy(c->tp_host);
+    int fin = 1;
+    MPI_Finalized(&fin);
+    if (c->dp != MPI_COMM_NULL && c->dp != MPI_COMM_WORLD && !fin) MPI_Comm_free(&c->dp);
     s1c_backend_destroy(c->be);
     s1c_tokenizer_free(c->tok);
     s1c_ids_free(&c->delim);
@@ -96,19 +110,84 @@ static int gpu_for_this_rank(int rank, int size) {
     return s1c_dist_gpu(&d);
 }
 
+// The model's collectives over the tensor-parallel group (qwen2.h s1c_tp_group): the device
+// communicator for backend memory when the backend has one, the host one otherwise.
+static s1c_comm *tp_comm(s1c_infer_ctx *c) { return c->tp_dev ? c->tp_dev : c->tp_host; }
+static s1c_status tp_all_reduce_sum(void *ctx, void *buf, size_t count) {
+    s1c_infer_ctx *c = ctx;
+    s1c_comm *k = tp_comm(c);
+    return k->all_reduce(k, buf, count, c->be->act_dtype == S1C_BF16 ? S1C_COMM_BF16 : S1C_COMM_F32, S1C_RED_SUM);
+}
+static s1c_status tp_all_gather_f32(void *ctx, float *recv, const float *send, size_t count) {
+    s1c_comm *k = tp_comm(ctx);
+    return k->all_gather(k, recv, send, count, S1C_COMM_F32);
+}
+static s1c_status tp_min_i64(void *ctx, int64_t *v, int n) {
+    s1c_comm *k = ((s1c_infer_ctx *)ctx)->tp_host;
+    return k->all_reduce(k, v, (size_t)n, S1C_COMM_I64, S1C_RED_MIN);
+}
+
+// Groups of o->tp consecutive ranks; the data-parallel communicator of this rank's slice.
+static s1c_status tp_setup(s1c_infer_ctx *c, const s1c_eval_opts *o, int rank, int size) {
+    c->tp = o->tp > 0 ? o->tp : 1;
+    c->dp = MPI_COMM_NULL;
+    int inited = 0;
+    MPI_Initialized(&inited);
+    if (c->tp == 1) {
+        c->rank = rank;
+        c->size = size;
+        c->dp = inited ? MPI_COMM_WORLD : MPI_COMM_NULL;
+        return S1C_OK;
+    }
+    if (!inited || size % c->tp)
+        return s1c_err("--tp %d: needs a multiple of %d ranks under mpirun (this job has %d)", c->tp, c->tp, size);
+    c->tp_rank = rank % c->tp;
+    c->rank = rank / c->tp;
+    c->size = size / c->tp;
+    if (MPI_Comm_split(MPI_COMM_WORLD, c->tp_rank, rank, &c->dp) != MPI_SUCCESS)
+        return s1c_err("--tp %d: MPI_Comm_split of the data-parallel ranks failed", c->tp);
+    s1c_dist d = {.rank = rank, .size = size};
+    s1c_comm *world = s1c_comm_create(&d, "mpi");
+    if (!world) return S1C_ERR;
+    c->tp_host = s1c_comm_split(world, c->rank, rank);
+    s1c_comm_destroy(world);
+    if (!c->tp_host) return s1c_err_prefix("--tp %d", c->tp);
+    c->tpg = (s1c_tp_group){.ctx = c, .rank = c->tp_rank, .size = c->tp, .all_reduce_sum = tp_all_reduce_sum,
+                            .all_gather_f32 = tp_all_gather_f32, .min_i64 = tp_min_i64};
+    return S1C_OK;
+}
+
+// Device memory: the group's collectives go through NCCL, ordered on the backend's stream. NCCL
+// has no sub-communicators here yet (mpi/s1c_mpi.h split), so one group must span the job.
+static s1c_status tp_device(s1c_infer_ctx *c, int rank, int size) {
+    if (c->tp == 1 || !c->be->device_memory) return S1C_OK;
+    if (c->tp != size)
+        return s1c_err("--tp %d on %s: tensor-parallel groups smaller than the job (%d ranks) need NCCL "
+                       "sub-communicators, not yet supported: run --tp %d", c->tp, c->be->name, size, size);
+    const char *lr = getenv("OMPI_COMM_WORLD_LOCAL_RANK"), *ls = getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
+    if (!lr) lr = getenv("SLURM_LOCALID");
+    s1c_dist d = {.rank = rank, .size = size, .local_rank = lr ? atoi(lr) : 0};
+    d.local_size = ls ? atoi(ls) : d.local_rank + 1;
+    if (!(c->tp_dev = s1c_comm_create(&d, "nccl"))) return s1c_err_prefix("--tp %d", c->tp);
+    if (c->tp_dev->set_stream && c->be->stream) return c->tp_dev->set_stream(c->tp_dev, c->be->stream(c->be));
+    return S1C_OK;
+}
+
 s1c_status s1c_infer_ctx_create(const s1c_eval_opts *o, int rank, int size, s1c_infer_ctx **out) {
     *out = NULL;
     if (!o->model_dir) return s1c_err("--model DIR is required");
     s1c_infer_ctx *c = s1c_xcalloc(1, sizeof *c);
-    c->rank = rank;
-    c->size = size;
-    s1c_status st = S1C_OK;
-    c->tok = s1c_tokenizer_load(o->tokenizer_dir ? o->tokenizer_dir : o->model_dir);
-    if (!c->tok) st = S1C_ERR;
+    s1c_status st = tp_setup(c, o, rank, size);
+    if (!st) {
+        c->tok = s1c_tokenizer_load(o->tokenizer_dir ? o->tokenizer_dir : o->model_dir);
+        if (!c->tok) st = S1C_ERR;
+    }
     const int dev = strcmp(o->device, "cuda") == 0 ? gpu_for_this_rank(rank, size) : 0;
     if (!st && !(c->be = s1c_backend_create(o->device, dev))) st = S1C_ERR;
+    if (!st) st = tp_device(c, rank, size);
     if (!st) {
-        st = s1c_qwen2_model_load_weights(c->be, o->model_dir, o->weights_dtype ? o->weights_dtype : "auto", &c->m);
+        st = s1c_qwen2_model_load_tp(c->be, o->model_dir, o->weights_dtype ? o->weights_dtype : "auto",
+                                     c->tp > 1 ? &c->tpg : NULL, &c->m);
         c->model_loaded = st == S1C_OK;
     }
     if (!st && s1c_tokenizer_vocab_size(c->tok) > c->m.cfg.vocab_size)
@@ -141,8 +220,9 @@ s1c_status s1c_infer_ctx_create(const s1c_eval_opts *o, int rank, int size, s1c_
         eo.vocab_limit = s1c_tokenizer_vocab_size(c->tok);
         c->eng = s1c_engine_create(&c->m, &eo, tok_bytes, c->tok);
         if (!c->eng) st = S1C_ERR;
-        if (c->eng && !o->quiet && rank == 0) {
-            char plan[320];
+        // Every rank of the first group: the shards' sizes (the other groups' are the same).
+        if (c->eng && !o->quiet && rank < c->tp) {
+            char plan[512];
             s1c_engine_memory_plan(c->eng, plan, sizeof plan);
             fprintf(stderr, "s1c-infer: %s\n", plan);
         }
@@ -279,6 +359,7 @@ typedef struct {
     // `every` seconds (point to point, tag PROGRESS_TAG, so nobody waits on a collective); rank 0
     // reads what has arrived whenever one of its own samples finishes.
     int mpi_progress, rank;
+    MPI_Comm comm;    // the data-parallel ranks (of one tensor-parallel slice, eval.h)
     long (*peer)[4];  // rank 0: [ranks] the latest message of each rank
     long msg[4];
     MPI_Request req;
@@ -295,10 +376,10 @@ static void progress_send(collector *col, int end) {
     col->msg[2] = col->gen_tokens;
     col->msg[3] = end;
     if (end) {
-        MPI_Send(col->msg, 4, MPI_LONG, 0, PROGRESS_TAG, MPI_COMM_WORLD);
+        MPI_Send(col->msg, 4, MPI_LONG, 0, PROGRESS_TAG, col->comm);
         col->req_live = 0;
     } else {
-        MPI_Isend(col->msg, 4, MPI_LONG, 0, PROGRESS_TAG, MPI_COMM_WORLD, &col->req);
+        MPI_Isend(col->msg, 4, MPI_LONG, 0, PROGRESS_TAG, col->comm, &col->req);
         col->req_live = 1;
     }
 }
@@ -311,11 +392,11 @@ static void progress_recv(collector *col, int block) {
         for (int r = 1; r < col->ranks; r++) open += !col->peer[r][3];
         if (!open) return;
         MPI_Status stt;
-        if (block) MPI_Probe(MPI_ANY_SOURCE, PROGRESS_TAG, MPI_COMM_WORLD, &stt);
-        else MPI_Iprobe(MPI_ANY_SOURCE, PROGRESS_TAG, MPI_COMM_WORLD, &flag, &stt);
+        if (block) MPI_Probe(MPI_ANY_SOURCE, PROGRESS_TAG, col->comm, &stt);
+        else MPI_Iprobe(MPI_ANY_SOURCE, PROGRESS_TAG, col->comm, &flag, &stt);
         if (!block && !flag) return;
         long m[4];
-        MPI_Recv(m, 4, MPI_LONG, stt.MPI_SOURCE, PROGRESS_TAG, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        MPI_Recv(m, 4, MPI_LONG, stt.MPI_SOURCE, PROGRESS_TAG, col->comm, MPI_STATUS_IGNORE);
         if (stt.MPI_SOURCE > 0 && stt.MPI_SOURCE < col->ranks) memcpy(col->peer[stt.MPI_SOURCE], m, sizeof m);
     }
 }
@@ -574,10 +655,11 @@ s1c_status s1c_eval_run(s1c_infer_ctx *c, const s1c_eval_opts *o, const char *be
     col.last_line = col.t0;
     col.raw = s1c_xcalloc((size_t)n_local * (size_t)o->n + 1, sizeof(sample_raw));
     col.req_to_slot = s1c_xcalloc((size_t)n_local * (size_t)o->n + 1, sizeof(int));
-    col.progress = o->quiet || c->rank != 0 ? 0 : isatty(2) ? 1 : o->progress_every > 0 ? 2 : 0;
+    col.progress = o->quiet || c->rank != 0 || c->tp_rank != 0 ? 0 : isatty(2) ? 1 : o->progress_every > 0 ? 2 : 0;
     col.every = o->progress_every > 0 ? o->progress_every : 60;
     col.label = label;
     col.rank = c->rank;
+    col.comm = c->dp;
     col.mpi_progress = c->size > 1 && !o->quiet && o->progress_every > 0;  // the same on every rank
     if (col.mpi_progress && c->rank == 0) {
         col.peer = s1c_xcalloc((size_t)c->size, sizeof *col.peer);
@@ -604,7 +686,7 @@ s1c_status s1c_eval_run(s1c_infer_ctx *c, const s1c_eval_opts *o, const char *be
         for (int i = 0; i < n_local; i++)
             if ((int)pids[i].n > longest) longest = (int)pids[i].n;
         all = longest;
-        if (c->size > 1) MPI_Allreduce(&longest, &all, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+        if (c->size > 1) MPI_Allreduce(&longest, &all, 1, MPI_INT, MPI_MAX, c->dp);
         size_t el = strlen(o->think_end) + strlen(o->answer_prefix) + 1;
         char *end_text = s1c_xmalloc(el);
         snprintf(end_text, el, "%s%s", o->think_end, o->answer_prefix);
@@ -616,7 +698,7 @@ s1c_status s1c_eval_run(s1c_infer_ctx *c, const s1c_eval_opts *o, const char *be
             if (resolved.max_thinking < 0) st = s1c_err("--max-thinking auto: --max-new %d leaves no thinking budget "
                                                         "after the longest prompt (%d tokens)", o->max_new, all);
             bf.max_thinking = resolved.max_thinking + rejection;
-            if (st == S1C_OK && !o->quiet && c->rank == 0)
+            if (st == S1C_OK && !o->quiet && c->rank == 0 && c->tp_rank == 0)
                 fprintf(stderr, "[s1c-infer] --max-thinking auto: %d (max-new %d - longest prompt %d - forced end %d - 100)\n",
                         resolved.max_thinking, o->max_new, all, (int)end_ids.n);
         }
@@ -691,36 +773,37 @@ s1c_status s1c_eval_run(s1c_infer_ctx *c, const s1c_eval_opts *o, const char *be
         }
     // Every rank takes part in the merge even after a local error, so nobody waits forever.
     int ok_local = st == S1C_OK, ok_all = ok_local;
-    if (c->size > 1) MPI_Allreduce(&ok_local, &ok_all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+    if (c->size > 1) MPI_Allreduce(&ok_local, &ok_all, 1, MPI_INT, MPI_MIN, c->dp);
     if (ok_all) {
         char *all = blob;
         size_t all_len = blob_len;
         if (c->size > 1) {
             int mine = (int)blob_len;
             int *lens = s1c_xcalloc((size_t)c->size, sizeof(int)), *displs = s1c_xcalloc((size_t)c->size, sizeof(int));
-            MPI_Gather(&mine, 1, MPI_INT, lens, 1, MPI_INT, 0, MPI_COMM_WORLD);
+            MPI_Gather(&mine, 1, MPI_INT, lens, 1, MPI_INT, 0, c->dp);
             long total = 0;
             for (int r = 0; r < c->size; r++) {
                 displs[r] = (int)total;
                 total += lens[r];
             }
             all = c->rank == 0 ? s1c_xmalloc((size_t)total + 1) : NULL;
-            MPI_Gatherv(blob, mine, MPI_BYTE, all, lens, displs, MPI_BYTE, 0, MPI_COMM_WORLD);
+            MPI_Gatherv(blob, mine, MPI_BYTE, all, lens, displs, MPI_BYTE, 0, c->dp);
             all_len = (size_t)total;
             free(lens);
             free(displs);
         }
-        if (c->rank == 0) st = write_outputs(c, out_dir, label, benchmark, fmt, o, all, all_len, n_problems, pt);
+        // Every tensor-parallel slice holds the same records: the first one's rank 0 writes them.
+        if (c->rank == 0 && c->tp_rank == 0) st = write_outputs(c, out_dir, label, benchmark, fmt, o, all, all_len, n_problems, pt);
         if (all != blob) free(all);
         if (c->size > 1) {
             int ok0 = st == S1C_OK;
-            MPI_Bcast(&ok0, 1, MPI_INT, 0, MPI_COMM_WORLD);
-            MPI_Bcast(pt, (int)sizeof *pt, MPI_BYTE, 0, MPI_COMM_WORLD);
+            MPI_Bcast(&ok0, 1, MPI_INT, 0, c->dp);
+            MPI_Bcast(pt, (int)sizeof *pt, MPI_BYTE, 0, c->dp);
             if (!ok0 && st == S1C_OK) st = s1c_err("rank 0 failed to write the results");
         }
         // Throughput of this rank, kept out of the merged results so they stay rank-independent.
         const s1c_engine_stats *es = s1c_engine_stats_get(c->eng);
-        if (!o->quiet && c->rank == 0)
+        if (!o->quiet && c->rank == 0 && c->tp_rank == 0)
             fprintf(stderr, "[s1c-infer] rank 0: %ld prefill + %ld decode tokens in %ld steps, %.1f s in forward, "
                             "%.1f tok/s generated, KV cache of %d blocks\n",
                     es->prefill_tokens, es->decode_tokens, es->steps, es->forward_s,
@@ -880,8 +963,8 @@ int s1c_eval_load_complete(const s1c_infer_ctx *c, const s1c_eval_opts *o, const
         free(path);
     }
     if (c->size > 1) {
-        MPI_Bcast(&done, 1, MPI_INT, 0, MPI_COMM_WORLD);
-        if (done) MPI_Bcast(pt, (int)sizeof *pt, MPI_BYTE, 0, MPI_COMM_WORLD);
+        MPI_Bcast(&done, 1, MPI_INT, 0, c->dp);
+        if (done) MPI_Bcast(pt, (int)sizeof *pt, MPI_BYTE, 0, c->dp);
     }
     return done;
 }

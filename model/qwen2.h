@@ -214,6 +214,39 @@ void s1c_qwen2_embed_bwd(s1c_backend *be, const s1c_qwen2_config *cfg, s1c_qwen2
 void s1c_qwen2_logits(s1c_backend *be, const s1c_qwen2_config *cfg, s1c_qwen2_acts *a, const void *head,
                       const void *lm_w, int T, void *logits);
 
+// ---- tensor parallelism for inference (Megatron-style; infer/ decides the groups) -------------
+// A rank of a group of `size` holds: its query heads [q_head0, +nh/size) and the KV heads they
+// read (nkv/size of them from kv_head0; when nkv < size, the one head its query heads use, held
+// by size/nkv ranks alike, as vLLM does), columns [inter0, +I/size) of gate|up and the same rows
+// of down, and vocabulary rows [vocab0, +vocab_n) of the embedding and the LM head (every rank
+// holds ceil(V/size) rows; the last rank's rows past V are zero and never chosen). q|k|v and
+// gate|up are column-parallel, o_proj and down row-parallel: the model sums their outputs, and
+// the embedding's, over the group through the hooks below (it never sees MPI or NCCL).
+typedef struct {
+    int rank, size;
+    int q_head0, kv_head0, inter0;
+    int vocab0, vocab_n;
+} s1c_qwen2_tp;
+
+typedef struct {
+    void *ctx;
+    int rank, size;
+    // buf[count] (act dtype, backend memory) <- its sum over the group, in place.
+    s1c_status (*all_reduce_sum)(void *ctx, void *buf, size_t count);
+    // recv[size * count] <- every rank's send[count] in rank order (fp32, backend memory).
+    s1c_status (*all_gather_f32)(void *ctx, float *recv, const float *send, size_t count);
+    // v[n] (host ints) <- their minimum over the group: for the decisions every rank must share
+    // (the KV pool size when it is sized from each device's free memory).
+    s1c_status (*min_i64)(void *ctx, int64_t *v, int n);
+} s1c_tp_group;
+
+// This rank's shard of `cfg` (rank of size) and the config of the model it holds (*local: heads,
+// KV heads, intermediate and vocab sizes per rank). Refuses, naming the config field, a degree
+// that does not divide the attention heads or the intermediate size, or KV heads that neither
+// divide among nor replicate over the ranks.
+s1c_status s1c_qwen2_tp_plan(const s1c_qwen2_config *cfg, int rank, int size, s1c_qwen2_tp *tp,
+                             s1c_qwen2_config *local);
+
 // ---- the whole model in one process (tests, inference, single-rank training) -----------------
 typedef struct {
     s1c_qwen2_config cfg;
@@ -229,6 +262,12 @@ typedef struct {
     // masters). S1C_F32 otherwise: params in act dtype, vecs NULL.
     s1c_dtype weight_dtype;
     float **vecs;  // [n_units] fp32 backend memory, or NULL
+    // Tensor parallelism (s1c_qwen2_model_load_tp): cfg stays the whole model's; shard holds this
+    // rank's dims and is what layout, params, the KV pool and the decode workspace are built
+    // from (equal to cfg without TP: tp.size 1, group NULL).
+    s1c_qwen2_config shard;
+    s1c_qwen2_tp tp;
+    const s1c_tp_group *group;
 } s1c_qwen2_model;
 
 // Loads config.json + safetensors from dir onto the backend.
@@ -239,6 +278,12 @@ s1c_status s1c_qwen2_model_load(s1c_backend *be, const char *dir, s1c_qwen2_mode
 // when every matrix in the checkpoint is BF16 and the backend can, fp32 otherwise.
 s1c_status s1c_qwen2_model_load_weights(s1c_backend *be, const char *dir, const char *weights_dtype,
                                         s1c_qwen2_model *m);
+// The same for one rank of a tensor-parallel group (group->size ranks, group->rank this one):
+// each rank reads only its slices of the checkpoint (mapped, converted slice by slice) and keeps
+// `group` (owned by the caller, alive as long as the model) for the decode step's collectives.
+// group NULL or of size 1: s1c_qwen2_model_load_weights. Decode only (no training on a shard).
+s1c_status s1c_qwen2_model_load_tp(s1c_backend *be, const char *dir, const char *weights_dtype,
+                                   const s1c_tp_group *group, s1c_qwen2_model *m);
 // Bytes the model's parameters hold on the backend (weights, plus vecs when bf16).
 size_t s1c_qwen2_model_weight_bytes(const s1c_qwen2_model *m);
 // The packed fp32 vectors of a bf16-weight model's unit: a block's input norm, q|k|v bias and

@@ -3,6 +3,7 @@
 // reading the cache instead of the packed batch.
 #include "qwen2_decode.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,6 +27,12 @@ struct s1c_decode_ws {
     int32_t *choice;                            // [max_out] greedy ids (argmax_rows)
     int32_t *out_rows;                          // [max_out] rows of x that go through the LM head
     int32_t *banned;                            // [max_out, S1C_DECODE_MAX_BANNED]
+    // Tensor parallelism (tp > 1): the group's logits and greedy candidates.
+    int tp;
+    float *gather;        // [tp, max_out, Vl] backend: every rank's logits slice
+    float *pair, *pairs;  // [max_out, 2], [tp, max_out, 2] backend: (value, global id) per rank
+    float *host_f;        // [(tp + 1) * max_out * (Vl + 4)] host staging
+    int32_t *host_ids;    // [max(max_T, max_out * MAX_BANNED)] host: ids remapped to this rank's rows
 };
 
 // Linear layer for the few rows of a decode step: the backend's weight-streaming variant when it
@@ -87,8 +94,8 @@ void s1c_kv_pool_copy_block(s1c_backend *be, s1c_kv_pool *kv, int dst, int src) 
     }
 }
 
-s1c_decode_ws *s1c_decode_ws_create(s1c_backend *be, const s1c_qwen2_config *cfg, int max_T, int max_seq,
-                                    int max_blocks, int max_out) {
+static s1c_decode_ws *ws_create(s1c_backend *be, const s1c_qwen2_config *cfg, int tp, int max_T, int max_seq,
+                                int max_blocks, int max_out) {
     if (max_T <= 0 || max_seq <= 0 || max_blocks <= 0 || max_out <= 0) {
         s1c_err("decode workspace: sizes must be positive (T %d, seqs %d, blocks %d, out %d)", max_T, max_seq,
                 max_blocks, max_out);
@@ -134,6 +141,15 @@ s1c_decode_ws *s1c_decode_ws_create(s1c_backend *be, const s1c_qwen2_config *cfg
     WS_ALLOC(choice, (size_t)max_out * sizeof(int32_t));
     WS_ALLOC(out_rows, (size_t)max_out * sizeof(int32_t));
     WS_ALLOC(banned, (size_t)max_out * S1C_DECODE_MAX_BANNED * sizeof(int32_t));
+    ws->tp = tp;
+    if (tp > 1) {
+        WS_ALLOC(gather, (size_t)tp * max_out * V * sizeof(float));
+        WS_ALLOC(pair, (size_t)max_out * 2 * sizeof(float));
+        WS_ALLOC(pairs, (size_t)tp * max_out * 2 * sizeof(float));
+        ws->host_f = s1c_xmalloc(((size_t)tp + 1) * max_out * (V + 4) * sizeof(float));
+        const size_t nb = (size_t)max_out * S1C_DECODE_MAX_BANNED;  // also the banned ids' local rows
+        ws->host_ids = s1c_xmalloc((T > nb ? T : nb) * sizeof(int32_t));
+    }
 #undef WS_ALLOC
     if (!ok) {
         s1c_decode_ws_free(be, ws);
@@ -148,23 +164,48 @@ s1c_decode_ws *s1c_decode_ws_create(s1c_backend *be, const s1c_qwen2_config *cfg
     return ws;
 }
 
+s1c_decode_ws *s1c_decode_ws_create(s1c_backend *be, const s1c_qwen2_config *cfg, int max_T, int max_seq,
+                                    int max_blocks, int max_out) {
+    return ws_create(be, cfg, 1, max_T, max_seq, max_blocks, max_out);
+}
+
+s1c_decode_ws *s1c_decode_ws_create_model(const s1c_qwen2_model *m, int max_T, int max_seq, int max_blocks,
+                                          int max_out) {
+    return ws_create(m->be, &m->shard, m->group ? m->tp.size : 1, max_T, max_seq, max_blocks, max_out);
+}
+
 size_t s1c_decode_ws_bytes(const s1c_decode_ws *ws) { return ws ? ws->total_bytes : 0; }
 
 void s1c_decode_ws_free(s1c_backend *be, s1c_decode_ws *ws) {
     if (!ws) return;
     void *bufs[] = {ws->x,    ws->ln,     ws->qkv,      ws->att,      ws->xmid, ws->gu,  ws->sw,
                     ws->rstd, ws->hsel,   ws->logits,   ws->logits_f32, ws->inv_freq, ws->ids, ws->pos,
-                    ws->row_seq, ws->slot, ws->tables, ws->cu, ws->lse, ws->choice, ws->banned, ws->out_rows};
+                    ws->row_seq, ws->slot, ws->tables, ws->cu, ws->lse, ws->choice, ws->banned, ws->out_rows,
+                    ws->gather, ws->pair, ws->pairs};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         if (bufs[i]) be->free(be, bufs[i]);
+    free(ws->host_f);
+    free(ws->host_ids);
     free(ws);
 }
 
 // The step up to fp32 logits of the requested rows in ws->logits_f32 [n_out, V] (backend memory).
+// The group's sum of a row-parallel output (no-op without TP).
+static s1c_status tp_sum(const s1c_qwen2_model *m, void *buf, size_t n) {
+    if (!m->group) return S1C_OK;
+    s1c_status st = m->group->all_reduce_sum(m->group->ctx, buf, n);
+    return st == S1C_OK ? S1C_OK : s1c_err_prefix("tensor parallel: all-reduce of %zu values", n);
+}
+
+// The step up to fp32 logits of the requested rows in ws->logits_f32 [n_out, Vl] (backend
+// memory; Vl = V without TP, this rank's vocabulary rows with it).
 static s1c_status decode_logits(const s1c_qwen2_model *m, s1c_kv_pool *kv, s1c_decode_ws *ws, const s1c_decode_batch *b) {
     s1c_backend *be = m->be;
-    const s1c_qwen2_config *cfg = &m->cfg;
-    const int T = b->T, C = cfg->hidden_size, I = cfg->intermediate_size, V = cfg->vocab_size;
+    const s1c_qwen2_config *cfg = &m->shard;  // this rank's heads, MLP columns, vocabulary rows
+    const int T = b->T, C = cfg->hidden_size, I = cfg->intermediate_size, V = m->cfg.vocab_size;
+    const int Vl = cfg->vocab_size;
+    if (ws->tp != (m->group ? m->tp.size : 1))
+        return s1c_err("decode step: workspace made for %d ranks, model shard of %d", ws->tp, m->tp.size);
     const int nh = cfg->num_attention_heads, nkv = cfg->num_key_value_heads, hd = cfg->head_dim;
     const int Q = nh * hd, QKV = (nh + 2 * nkv) * hd, L = cfg->num_hidden_layers;
     S1C_TRY(s1c_decode_ops_check(be));
@@ -185,7 +226,15 @@ static s1c_status decode_logits(const s1c_qwen2_model *m, s1c_kv_pool *kv, s1c_d
     for (int o = 0; o < b->n_out; o++)
         if (b->out_rows[o] < 0 || b->out_rows[o] >= T) return s1c_err("decode step: output row %d outside [0, %d)", b->out_rows[o], T);
 
-    be->copy_h2d(be, ws->ids, b->ids, (size_t)T * sizeof(int32_t));
+    if (m->group) {  // this rank's embedding rows; a token another rank holds reads the zero row Vl
+        for (int t = 0; t < T; t++) {
+            const int r = b->ids[t] - m->tp.vocab0;
+            ws->host_ids[t] = r >= 0 && r < m->tp.vocab_n ? r : Vl;
+        }
+        be->copy_h2d(be, ws->ids, ws->host_ids, (size_t)T * sizeof(int32_t));
+    } else {
+        be->copy_h2d(be, ws->ids, b->ids, (size_t)T * sizeof(int32_t));
+    }
     be->copy_h2d(be, ws->pos, b->pos, (size_t)T * sizeof(int32_t));
     be->copy_h2d(be, ws->row_seq, b->row_seq, (size_t)T * sizeof(int32_t));
     be->copy_h2d(be, ws->slot, b->slot, (size_t)T * sizeof(int32_t));
@@ -219,6 +268,7 @@ static s1c_status decode_logits(const s1c_qwen2_model *m, s1c_kv_pool *kv, s1c_d
     const s1c_qwen2_vec_offsets vo = s1c_qwen2_block_vec_offsets(cfg);
     if (wbf) be->embedding_wbf16(be, ws->x, ws->ids, m->params[0], T, C);
     else be->embedding_fwd(be, ws->x, ws->ids, m->params[0], T, C);
+    S1C_TRY(tp_sum(m, ws->x, (size_t)T * C));
     for (int l = 0; l < L; l++) {
         const void *blk = m->params[s1c_qwen2_unit_block(l)];
         const float *vec = wbf ? m->vecs[s1c_qwen2_unit_block(l)] : NULL;
@@ -234,6 +284,7 @@ static s1c_status decode_logits(const s1c_qwen2_model *m, s1c_kv_pool *kv, s1c_d
             be->attention_decode(be, act_at(ws->att, (size_t)T_fresh * Q, asz), act_at(ws->qkv, (size_t)T_fresh * QKV, asz),
                                  kv->k[l], kv->v[l], &ps);
         linear(m, ws->xmid, ws->att, act_at(blk, o.o_w, wsz), NULL, T, Q, C);
+        S1C_TRY(tp_sum(m, ws->xmid, (size_t)T * C));  // row-parallel o_proj (Qwen2 has no o_proj bias)
         if (be->rmsnorm_residual_fwd) {  // xmid += x, then ln = rmsnorm(xmid), one pass
             be->rmsnorm_residual_fwd(be, ws->ln, ws->rstd, ws->xmid, ws->x, ln2, T, C, cfg->rms_norm_eps);
         } else {
@@ -243,6 +294,7 @@ static s1c_status decode_logits(const s1c_qwen2_model *m, s1c_kv_pool *kv, s1c_d
         linear(m, ws->gu, ws->ln, act_at(blk, o.gu_w, wsz), NULL, T, C, 2 * I);
         be->swiglu_fwd(be, ws->sw, ws->gu, T, I);
         linear(m, ws->x, ws->sw, act_at(blk, o.down_w, wsz), NULL, T, I, C);
+        S1C_TRY(tp_sum(m, ws->x, (size_t)T * C));  // row-parallel down_proj
         be->add_inplace(be, ws->x, ws->xmid, (size_t)T * C);
     }
     // Only the rows whose next token is sampled go through the final norm and the LM head (none in
@@ -254,8 +306,8 @@ static s1c_status decode_logits(const s1c_qwen2_model *m, s1c_kv_pool *kv, s1c_d
     const int hu = s1c_qwen2_unit_head(cfg);
     const void *head = wbf ? (const void *)m->vecs[hu] : m->params[hu];  // model.norm.weight first
     be->rmsnorm_fwd(be, ws->ln, ws->rstd, ws->hsel, head, b->n_out, C, cfg->rms_norm_eps);
-    linear(m, ws->logits, ws->ln, s1c_qwen2_lm_weight(m), NULL, b->n_out, C, V);
-    be->act_to_f32(be, ws->logits_f32, ws->logits, (size_t)b->n_out * V);
+    linear(m, ws->logits, ws->ln, s1c_qwen2_lm_weight(m), NULL, b->n_out, C, Vl);
+    be->act_to_f32(be, ws->logits_f32, ws->logits, (size_t)b->n_out * Vl);
     return S1C_OK;
 }
 
@@ -263,7 +315,66 @@ s1c_status s1c_qwen2_decode(const s1c_qwen2_model *m, s1c_kv_pool *kv, s1c_decod
                             float *logits_host) {
     S1C_TRY(decode_logits(m, kv, ws, b));
     if (b->n_out == 0) return S1C_OK;
-    m->be->copy_d2h(m->be, logits_host, ws->logits_f32, (size_t)b->n_out * m->cfg.vocab_size * sizeof(float));
+    if (!m->group) {
+        m->be->copy_d2h(m->be, logits_host, ws->logits_f32, (size_t)b->n_out * m->cfg.vocab_size * sizeof(float));
+        return S1C_OK;
+    }
+    // Sampling needs whole rows: every rank's slice, [tp, n_out, Vl] -> [n_out, V] on the host.
+    const int tp = m->tp.size, Vl = m->shard.vocab_size, V = m->cfg.vocab_size, n = b->n_out;
+    const size_t per = (size_t)n * Vl;
+    if (m->group->all_gather_f32(m->group->ctx, ws->gather, ws->logits_f32, per) != S1C_OK)
+        return s1c_err_prefix("tensor parallel: all-gather of %d logits rows", n);
+    m->be->copy_d2h(m->be, ws->host_f, ws->gather, (size_t)tp * per * sizeof(float));
+    for (int r = 0; r < tp; r++) {
+        const int v0 = r * Vl, nv = V - v0 < Vl ? (V - v0 > 0 ? V - v0 : 0) : Vl;
+        for (int o = 0; o < n && nv > 0; o++)
+            memcpy(logits_host + (size_t)o * V + v0, ws->host_f + (size_t)r * per + (size_t)o * Vl, (size_t)nv * sizeof(float));
+    }
+    return S1C_OK;
+}
+
+// Greedy over a tensor-parallel group: this rank's best (value, global id) per row among its
+// vocabulary rows below vocab_limit and not banned, then the group's best — the largest value,
+// the lowest id on ties, as argmax_rows over the whole row picks (ranks hold ascending ranges).
+static s1c_status tp_argmax(const s1c_qwen2_model *m, s1c_decode_ws *ws, int n, int vocab_limit,
+                            const int32_t *banned_host, int max_banned, int32_t *ids_host) {
+    s1c_backend *be = m->be;
+    const int tp = m->tp.size, Vl = m->shard.vocab_size, v0 = m->tp.vocab0;
+    int lim = vocab_limit - v0;
+    if (lim > m->tp.vocab_n) lim = m->tp.vocab_n;
+    float *pair = ws->host_f;  // [n, 2]
+    for (int o = 0; o < 2 * n; o += 2) pair[o] = -INFINITY, pair[o + 1] = -1.0f;
+    if (lim > 0) {
+        int32_t *lban = ws->host_ids;  // [n, max_banned] this rank's row numbers of the banned ids
+        for (int k = 0; k < n * max_banned; k++) {
+            const int r = banned_host[k] - v0;
+            lban[k] = banned_host[k] >= 0 && r >= 0 && r < lim ? r : -1;
+        }
+        if (max_banned) be->copy_h2d(be, ws->banned, lban, (size_t)n * (size_t)max_banned * sizeof(int32_t));
+        be->argmax_rows(be, ws->choice, ws->logits_f32, n, lim, Vl, max_banned ? ws->banned : NULL, max_banned);
+        be->copy_d2h(be, ids_host, ws->choice, (size_t)n * sizeof(int32_t));
+        for (int o = 0; o < n; o++) {
+            float v;
+            be->copy_d2h(be, &v, ws->logits_f32 + (size_t)o * Vl + ids_host[o], sizeof v);
+            int ban = isnan(v);  // argmax_rows gives 0 when every candidate is banned or NaN
+            for (int j = 0; j < max_banned && !ban; j++) ban = lban[(size_t)o * max_banned + j] == ids_host[o];
+            if (!ban) pair[2 * o] = v, pair[2 * o + 1] = (float)(v0 + ids_host[o]);  // ids < 2^24: exact
+        }
+    }
+    be->copy_h2d(be, ws->pair, pair, (size_t)n * 2 * sizeof(float));
+    if (m->group->all_gather_f32(m->group->ctx, ws->pairs, ws->pair, (size_t)n * 2) != S1C_OK)
+        return s1c_err_prefix("tensor parallel: all-gather of %d greedy candidates", n);
+    float *all = ws->host_f + 2 * (size_t)n;  // [tp, n, 2]
+    be->copy_d2h(be, all, ws->pairs, (size_t)tp * n * 2 * sizeof(float));
+    for (int o = 0; o < n; o++) {
+        float best = -INFINITY;
+        int id = -1;
+        for (int r = 0; r < tp; r++) {
+            const float *q = all + ((size_t)r * n + o) * 2;
+            if (q[1] >= 0 && (id < 0 || q[0] > best)) best = q[0], id = (int)q[1];
+        }
+        ids_host[o] = id < 0 ? 0 : id;
+    }
     return S1C_OK;
 }
 
@@ -278,6 +389,7 @@ s1c_status s1c_qwen2_decode_argmax(const s1c_qwen2_model *m, s1c_kv_pool *kv, s1
         return s1c_err("decode step: %d banned ids per row (at most %d)", max_banned, S1C_DECODE_MAX_BANNED);
     S1C_TRY(decode_logits(m, kv, ws, b));
     if (b->n_out == 0) return S1C_OK;
+    if (m->group) return tp_argmax(m, ws, b->n_out, vocab_limit, banned_host, max_banned, ids_host);
     if (max_banned)
         be->copy_h2d(be, ws->banned, banned_host, (size_t)b->n_out * (size_t)max_banned * sizeof(int32_t));
     be->argmax_rows(be, ws->choice, ws->logits_f32, b->n_out, vocab_limit, V, max_banned ? ws->banned : NULL,

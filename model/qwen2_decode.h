@@ -17,6 +17,7 @@ typedef struct {
     void **k, **v;  // [L] each [n_blocks, block_size, n_kv_head, head_dim] act, backend memory
 } s1c_kv_pool;
 
+// cfg: the model's shard (m->shard), whose KV heads are this rank's.
 s1c_status s1c_kv_pool_create(s1c_backend *be, const s1c_qwen2_config *cfg, int n_blocks, int block_size,
                               s1c_kv_pool *kv);
 void s1c_kv_pool_free(s1c_backend *be, s1c_kv_pool *kv);
@@ -41,11 +42,16 @@ typedef struct s1c_decode_ws s1c_decode_ws;
 // Scratch for up to max_T rows, max_seq sequences with tables of max_blocks, and max_out logits rows.
 s1c_decode_ws *s1c_decode_ws_create(s1c_backend *be, const s1c_qwen2_config *cfg, int max_T, int max_seq,
                                     int max_blocks, int max_out);
+// The workspace of a model's own shard (qwen2.h s1c_qwen2_model_load_tp: this rank's dims and
+// the buffers of the group's logits); equal to the above without TP.
+s1c_decode_ws *s1c_decode_ws_create_model(const s1c_qwen2_model *m, int max_T, int max_seq, int max_blocks,
+                                          int max_out);
 void s1c_decode_ws_free(s1c_backend *be, s1c_decode_ws *ws);
 // Bytes the workspace's buffers hold (the memory plan's "workspace").
 size_t s1c_decode_ws_bytes(const s1c_decode_ws *ws);
 
-// Runs the step; logits_host[n_out, V] receives fp32 logits of the requested rows. Refuses
+// Runs the step; logits_host[n_out, V] receives fp32 logits of the requested rows (the whole
+// rows also on a tensor-parallel shard: the group's slices gathered). Refuses
 // (with a message) ids outside the vocabulary, positions beyond max_position_embeddings, or a
 // batch larger than the workspace.
 s1c_status s1c_qwen2_decode(const s1c_qwen2_model *m, s1c_kv_pool *kv, s1c_decode_ws *ws, const s1c_decode_batch *b,

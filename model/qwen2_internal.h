@@ -78,4 +78,10 @@ static inline void *s1c_qwen2_mlp_sw(const s1c_qwen2_acts *a, const s1c_block_ac
 void s1c_qwen2_block_compute(s1c_backend *be, const s1c_qwen2_config *cfg, s1c_qwen2_acts *a, int layer,
                              const void *block, const s1c_batch *b);
 
+// Local tensor p of unit u of a tensor-parallel shard (lp: its desc in the shard's layout) into
+// dst (host; fp32, or bf16 bit patterns when bf16), read from the whole-model checkpoint (ck,
+// opened with the whole model's layout glay): only the rank's rows / columns are converted.
+s1c_status s1c_qwen2_tp_read_param(const s1c_qwen2_ckpt *ck, const s1c_qwen2_config *g, const s1c_qwen2_layout *glay,
+                                   const s1c_qwen2_tp *tp, int u, int p, const s1c_param_desc *lp, void *dst, int bf16);
+
 #endif

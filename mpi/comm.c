@@ -32,3 +32,11 @@ s1c_comm *s1c_comm_create(const s1c_dist *d, const char *backend) {
 void s1c_comm_destroy(s1c_comm *c) {
     if (c) c->destroy(c);
 }
+
+s1c_comm *s1c_comm_split(s1c_comm *c, int color, int key) {
+    if (!c->split) {
+        s1c_err("collective backend \"%s\": no sub-communicators yet (one group over every rank only)", c->backend);
+        return NULL;
+    }
+    return c->split(c, color, key);
+}

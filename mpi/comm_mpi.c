@@ -324,25 +324,47 @@ static void m_destroy(s1c_comm *c) {
     free(c);
 }
 
+static s1c_comm *wrap(MPI_Comm comm);
+
+// MPI_Comm_split of this communicator: the group's own MPI_Comm, its own rank and size.
+static s1c_comm *m_split(s1c_comm *c, int color, int key) {
+    MPI_Comm sub;
+    int rc = MPI_Comm_split(world(c), color, key, &sub);
+    if (rc != MPI_SUCCESS) {
+        mpi_fail(rc, "Comm_split");
+        return NULL;
+    }
+    s1c_comm *g = wrap(sub);
+    g->timeout_s = c->timeout_s;
+    return g;
+}
+
 s1c_comm *s1c_comm_mpi_create(const s1c_dist *d) {
+    (void)d;
     int inited = 0;
     MPI_Initialized(&inited);
     if (!inited) {
         s1c_err("collective backend \"mpi\": MPI is not initialised (call s1c_dist_init first)");
         return NULL;
     }
-    mpi_impl *im = s1c_xcalloc(1, sizeof *im);
-    int rc = MPI_Comm_dup(MPI_COMM_WORLD, &im->comm);
+    MPI_Comm dup;
+    int rc = MPI_Comm_dup(MPI_COMM_WORLD, &dup);
     if (rc != MPI_SUCCESS) {
-        free(im);
         mpi_fail(rc, "Comm_dup");
         return NULL;
     }
+    return wrap(dup);
+}
+
+// The table over an MPI communicator this object then owns (freed by destroy).
+static s1c_comm *wrap(MPI_Comm comm) {
+    mpi_impl *im = s1c_xcalloc(1, sizeof *im);
+    im->comm = comm;
     MPI_Comm_set_errhandler(im->comm, MPI_ERRORS_RETURN);
     s1c_comm *c = s1c_xcalloc(1, sizeof *c);
     c->backend = "mpi";
-    c->rank = d->rank;
-    c->size = d->size;
+    MPI_Comm_rank(comm, &c->rank);
+    MPI_Comm_size(comm, &c->size);
     c->device_buffers = 0;
     c->impl = im;
     c->all_gather = m_all_gather;
@@ -357,5 +379,6 @@ s1c_comm *s1c_comm_mpi_create(const s1c_dist *d) {
     c->wait = m_wait;
     c->test = m_test;
     c->destroy = m_destroy;
+    c->split = m_split;
     return c;
 }

@@ -107,6 +107,12 @@ struct s1c_comm {
     // communicator (ncclCommAbort) so that no kernel keeps waiting on the device.
     double timeout_s;
     int timed_out;
+
+    // A communicator over the ranks of this one that pass the same `color` (every rank of this
+    // one must call it, collectively), ordered by `key` then by rank here: tensor-parallel groups
+    // inside a data-parallel job. NULL on backends without sub-communicators (NCCL for now,
+    // which would need ncclCommSplit): use s1c_comm_split, which then says so.
+    s1c_comm *(*split)(s1c_comm *c, int color, int key);
 };
 
 // The exit status of a process whose NCCL watchdog found a collective past timeout_s (it ends the
@@ -124,5 +130,7 @@ s1c_comm *s1c_comm_create(const s1c_dist *d, const char *backend);
 // local rank modulo the count otherwise. Without CUDA in the build: the local rank.
 int s1c_dist_gpu(const s1c_dist *d);
 void s1c_comm_destroy(s1c_comm *c);
+// c->split, or NULL with a message naming the backend when it has none.
+s1c_comm *s1c_comm_split(s1c_comm *c, int color, int key);
 
 #endif

@@ -180,7 +180,11 @@ int main(int argc, char **argv) {
         shape = model_dir;
     }
     m.be = be;
-    if (!model_dir) m.layout = s1c_qwen2_layout_create(cfg);
+    if (!model_dir) {  // the whole model on this process: its shard is itself
+        m.shard = *cfg;
+        m.tp.size = 1;
+        m.layout = s1c_qwen2_layout_create(cfg);
+    }
     const int U = m.layout->n_units, V = cfg->vocab_size;
     if (!model_dir) m.params = calloc((size_t)U, sizeof(void *));
     // bf16 weights on an fp32-act backend: the inference layout of qwen2.h (weight_dtype, vecs).
