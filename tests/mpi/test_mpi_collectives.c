@@ -166,6 +166,27 @@ int main(int argc, char **argv) {
         free(out);
     }
 
+    // Sub-communicators (tensor-parallel groups): ranks of the same color, ordered by key; the
+    // reverse key reverses the ranks; collectives stay inside the group.
+    {
+        const int gs = W >= 2 ? 2 : 1, color = rank / gs;
+        s1c_comm *g = s1c_comm_split(c, color, -rank);
+        CHECK(g != NULL, "%s", s1c_err_msg());
+        if (g) {
+            const int n_in = W - color * gs < gs ? W - color * gs : gs;
+            CHECK(g->size == n_in && g->rank == n_in - 1 - (rank - color * gs), "rank %d: group rank %d of %d", rank,
+                  g->rank, g->size);
+            int64_t v = rank, lo = rank;
+            OK(g->all_reduce(g, &v, 1, S1C_COMM_I64, S1C_RED_SUM));
+            OK(g->all_reduce(g, &lo, 1, S1C_COMM_I64, S1C_RED_MIN));
+            int64_t want = 0;
+            for (int r = color * gs; r < color * gs + n_in; r++) want += r;
+            CHECK(v == want && lo == color * gs, "group sum %lld (want %lld), min %lld", (long long)v, (long long)want,
+                  (long long)lo);
+            s1c_comm_destroy(g);
+        }
+    }
+
     // Every rank's verdict, so rank 0's exit status speaks for the job.
     int32_t bad = check_failures;
     OK(c->all_reduce(c, &bad, 1, S1C_COMM_I32, S1C_RED_SUM));
