@@ -18,19 +18,22 @@ static int sh(const char *cmd) {
     return rc == 0;
 }
 
-// One setting: a one-rank run, then each (ranks, tp) run, compared file by file.
-static void setting(const char *name, const char *model, const char *args, const int (*runs)[2], int n_runs) {
-    char cmd[8192], a[2048], b[2048], base[4096];
+// One setting: a one-rank run, then each (ranks, tp) run, compared file by file. log: the
+// mpirun runs are not --quiet and their stderr goes there (the memory plan lines).
+static void setting(const char *name, const char *model, const char *args, const int (*runs)[2], int n_runs,
+                    const char *log) {
+    char cmd[8192], a[2048], b[2048], base[4096], tail[2048] = "";
     snprintf(base, sizeof base, "eval --model %s/tests/fixtures/infer/%s --benchmark %s/tests/fixtures/infer/bench/gpqa.jsonl "
-             "--format gpqa --quiet %s", root, model, root, args);
-    snprintf(cmd, sizeof cmd, "%s %s --out %s/%s/single", bin, base, work, name);
+             "--format gpqa %s", root, model, root, args);
+    if (log) snprintf(tail, sizeof tail, "2> %s", log);
+    snprintf(cmd, sizeof cmd, "%s %s --quiet --out %s/%s/single", bin, base, work, name);
     if (!sh(cmd)) {
         check_failures++;
         return;
     }
     for (int k = 0; k < n_runs; k++) {
-        snprintf(cmd, sizeof cmd, "mpirun -np %d --oversubscribe %s %s --tp %d --out %s/%s/np%d_tp%d", runs[k][0], bin,
-                 base, runs[k][1], work, name, runs[k][0], runs[k][1]);
+        snprintf(cmd, sizeof cmd, "mpirun -np %d --oversubscribe %s %s%s --tp %d --out %s/%s/np%d_tp%d %s", runs[k][0],
+                 bin, base, log ? "" : " --quiet", runs[k][1], work, name, runs[k][0], runs[k][1], tail);
         if (!sh(cmd)) {
             check_failures++;
             continue;
@@ -59,17 +62,10 @@ static int samples_contain(const char *name, const char *needle) {
     return found;
 }
 
-// Every rank's "tp rank r/4: ... weights W B, KV pool K B" against the tiny model's shape.
-static void memory_lines(void) {
-    char cmd[8192], path[4096], cfgp[4096];
-    snprintf(path, sizeof path, "%s/mem.log", work);
-    snprintf(cmd, sizeof cmd, "mpirun -np 4 --oversubscribe %s eval --model %s/tests/fixtures/infer/tiny --benchmark "
-             "%s/tests/fixtures/infer/bench/gpqa.jsonl --format gpqa --max-thinking 4 --max-answer 2 --limit 1 "
-             "--kv-blocks 40 --block-size 16 --max-context 64 --max-new 30 --weights-dtype fp32 --tp 4 --out %s/mem 2> %s", bin, root, root, work, path);
-    if (!sh(cmd)) {
-        check_failures++;
-        return;
-    }
+// Every rank's "tp rank r/4: ... weights W B, KV pool K B" (path: the stderr of a --tp 4 run of
+// the tiny model, fp32 weights, --kv-blocks 40 of 16 tokens) against the model's shape.
+static void memory_lines(const char *path) {
+    char cfgp[4096];
     s1c_qwen2_config c;
     snprintf(cfgp, sizeof cfgp, "%s/tests/fixtures/infer/tiny/config.json", root);
     OK(s1c_qwen2_config_load(cfgp, &c));
@@ -98,15 +94,20 @@ static void memory_lines(void) {
 int main(int argc, char **argv) {
     if (argc < 4) return 2;
     bin = argv[1], root = argv[2], work = argv[3];
-    static const int all3[][2] = {{2, 2}, {4, 2}, {4, 4}}, two[][2] = {{4, 2}, {4, 4}}, one[][2] = {{2, 2}};
-    setting("greedy_bf", "tiny", "--max-thinking 24 --ignore 1 --max-answer 6", all3, 3);
+    // Few mpirun launches (each costs seconds under ASan): every degree once for greedy, the
+    // other settings at one layout each.
+    static const int all3[][2] = {{2, 2}, {4, 2}, {4, 4}}, dp2[][2] = {{4, 2}}, tp4[][2] = {{4, 4}}, one[][2] = {{2, 2}};
+    char mem[4096];
+    snprintf(mem, sizeof mem, "%s/mem.log", work);
+    setting("greedy_bf", "tiny", "--max-thinking 24 --ignore 1 --max-answer 6", all3, 3, NULL);
     setting("sample", "tiny", "--max-thinking 20 --ignore 1 --n 3 --temperature 0.7 --top-p 0.9 --max-answer 6 --seed 11",
-            two, 2);
+            dp2, 1, NULL);
     CHECK(samples_contain("sample", "\"extensions\":1"), "the sampling setting never appended \"Wait\"");
     CHECK(samples_contain("greedy_bf", "\"thinking_end\":\"forced\""), "the greedy setting never hit its cap");
-    setting("greedy_fp32", "tiny", "--max-thinking 16 --max-answer 6 --weights-dtype fp32", two, 2);
-    setting("tiny_s1", "tiny_s1", "--max-thinking 16 --ignore 2 --max-answer 6", one, 1);
+    setting("greedy_fp32", "tiny", "--max-thinking 16 --max-answer 6 --weights-dtype fp32 --kv-blocks 40 --block-size 16 "
+            "--max-context 64 --max-new 30", tp4, 1, mem);
+    memory_lines(mem);
+    setting("tiny_s1", "tiny_s1", "--max-thinking 16 --ignore 2 --max-answer 6", one, 1, NULL);
     CHECK(samples_contain("tiny_s1", "\"extensions\":1"), "the greedy tiny_s1 setting never appended \"Wait\"");
-    memory_lines();
     return check_exit("test_infer_tp_cli");
 }
