@@ -7,9 +7,12 @@
 #include "kt.h"
 #include "s1c_bf16.h"
 
-// Shapes: the row tiles (T <= 8: 1, 2, odd T with a lone last row), the panel + sgemm path (T > 8,
-// several panels, a short last one), OC not a multiple of 4, IC with and without a vector tail,
-// and sizes above the OpenMP threshold (OC x IC >= 262144) so both threads split the work.
+// Shapes: the row tiles (T <= 8: 1, 2, odd T with a lone last row; AVX-512: input blocks of 4 with
+// a ragged last one), the many-row path (T > 8: AVX2/scalar panels + sgemm, several panels, a
+// short last one; AVX-512 GEMM: one vector of 16 rows for T <= 16, two beyond, partial row blocks
+// and feature tiles of 24 / 12 with a ragged last one), OC not a multiple of 4, IC with and
+// without a vector tail (16 and 32 wide), and sizes above the OpenMP threshold (OC x IC >= 262144)
+// so both threads split the work.
 static void run_case(s1c_backend *be, int T, int IC, int OC, int with_bias, uint64_t seed) {
     kt_rng r = {seed};
     float *inp = kt_falloc((size_t)T * IC), *b = kt_falloc((size_t)OC), *out = kt_falloc((size_t)T * OC);
@@ -60,7 +63,8 @@ int main(void) {
 
     const int shapes[][3] = {{1, 8, 4},    {1, 7, 1},     {1, 33, 5},    {2, 16, 3},     {3, 100, 37},
                              {5, 1, 6},    {8, 64, 130},  {1, 896, 300}, {4, 896, 310},  {9, 40, 50},
-                             {17, 33, 70}, {32, 2000, 100}, {64, 128, 4}, {20, 9, 1000}};
+                             {17, 33, 70}, {32, 2000, 100}, {64, 128, 4}, {20, 9, 1000},
+                             {6, 77, 301},  {7, 896, 300},  {16, 31, 25},  {33, 65, 37}, {50, 896, 330}};
     uint64_t seed = 1;
     for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++)
         for (int bias = 0; bias < 2; bias++) run_case(be, shapes[k][0], shapes[k][1], shapes[k][2], bias, seed++);

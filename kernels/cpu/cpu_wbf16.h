@@ -1,0 +1,18 @@
+// cpu_wbf16.h — private to the bf16-weight linear layers: the AVX-512 kernels
+// (cpu_wbf16_avx512.c) that cpu_wbf16_matmul.c dispatches to when CPUID reports AVX-512F and
+// AVX-512BW. Both compute out[T, OC] = inp[T, IC] @ w[OC, IC]^T (+ bias) in fp32 over the exactly
+// widened bf16 weights, and open their own OpenMP region (called outside one).
+#ifndef S1C_CPU_WBF16_H
+#define S1C_CPU_WBF16_H
+
+#include <stdint.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#define WBF16_X86 1
+// Weight streaming for few rows: each weight read once from memory, 4 rows x up to 4 inputs per tile.
+void s1c_wbf16_gemv_avx512(float *out, const float *inp, const uint16_t *w, const float *bias, int T, int IC, int OC);
+// Register-blocked GEMM for many rows: weights widened into per-thread L2 panels, inputs packed once.
+void s1c_wbf16_gemm_avx512(float *out, const float *inp, const uint16_t *w, const float *bias, int T, int IC, int OC);
+#endif
+
+#endif
