@@ -1,6 +1,6 @@
 // cpu_wbf16.h — private to the bf16-weight linear layers: the AVX-512 kernels
 // (cpu_wbf16_avx512.c) that cpu_wbf16_matmul.c dispatches to when CPUID reports AVX-512F and
-// AVX-512BW. Both compute out[T, OC] = inp[T, IC] @ w[OC, IC]^T (+ bias) in fp32 over the exactly
+// AVX-512BW. The first two compute out[T, OC] = inp[T, IC] @ w[OC, IC]^T (+ bias) in fp32 over the exactly
 // widened bf16 weights, and open their own OpenMP region (called outside one).
 #ifndef S1C_CPU_WBF16_H
 #define S1C_CPU_WBF16_H
@@ -13,6 +13,13 @@
 void s1c_wbf16_gemv_avx512(float *out, const float *inp, const uint16_t *w, const float *bias, int T, int IC, int OC);
 // Register-blocked GEMM for many rows: weights widened into per-thread L2 panels, inputs packed once.
 void s1c_wbf16_gemm_avx512(float *out, const float *inp, const uint16_t *w, const float *bias, int T, int IC, int OC);
+// The same product with the inputs rounded to bf16 (round to nearest even) and vdpbf16ps (AVX-512
+// BF16): twice the multiply-adds per instruction, and a relative error of up to 2^-9 per input
+// element (bf16's half-ulp) where the fp32 paths have 2^-24: about 1e-3 relative on a dot product
+// of random terms. Opt-in only (S1C_WBF16_ISA=avx512bf16): greedy decoding is no longer the fp32
+// computation over the file's weights that the parity tests define.
+void s1c_wbf16_gemm_avx512bf16(float *out, const float *inp, const uint16_t *w, const float *bias, int T, int IC,
+                               int OC);
 #endif
 
 #endif

@@ -190,18 +190,22 @@ __attribute__((target("avx2,fma"))) static void widen_avx2(float *dst, const uin
 // ---- dispatch ---------------------------------------------------------------------------------
 typedef void (*rows_fn)(float *, const float *, const uint16_t *, const float *, int, int, int, int, int);
 
-static const char *const isa_names[] = {"scalar", "avx2", "avx512"};
+static const char *const isa_names[] = {"scalar", "avx2", "avx512", "avx512bf16"};
 
 // S1C_WBF16_ISA=scalar|avx2|avx512 caps the choice (tests run every path the CPU has); the
 // CPU's best otherwise. A request the CPU cannot run falls back to the best it can.
+// avx512bf16 (vdpbf16ps for T > WBF16_GEMV_MAX_T, inputs rounded to bf16: cpu_wbf16.h) is never
+// chosen by CPUID alone, only when asked for by name on a CPU that has AVX-512 BF16.
 static int isa_detect(void) {
-    int best = 0;
+    int best = 0, bf16 = 0;
 #ifdef WBF16_X86
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) best = 1;
     if (best == 1 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")) best = 2;
+    bf16 = best == 2 && __builtin_cpu_supports("avx512bf16");
 #endif
     const char *env = getenv("S1C_WBF16_ISA");
+    if (env && bf16 && !strcmp(env, isa_names[3])) return 3;
     if (env)
         for (int k = 0; k < 3; k++)
             if (!strcmp(env, isa_names[k]) && k < best) best = k;
@@ -288,8 +292,10 @@ void s1c_cpu_matmul_wbf16(s1c_backend *be, void *out_, const void *inp_, const u
     const float *inp = inp_;  // [T, IC]
     if (T <= 0 || OC <= 0) return;
 #ifdef WBF16_X86
-    if (isa_level() == 2) {
+    const int level = isa_level();
+    if (level >= 2) {
         if (T <= WBF16_GEMV_MAX_T) s1c_wbf16_gemv_avx512(out, inp, w, bias, T, IC, OC);
+        else if (level == 3) s1c_wbf16_gemm_avx512bf16(out, inp, w, bias, T, IC, OC);
         else s1c_wbf16_gemm_avx512(out, inp, w, bias, T, IC, OC);
         return;
     }
