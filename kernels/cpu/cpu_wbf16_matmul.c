@@ -5,19 +5,21 @@
 //
 // Paths, chosen at run time by CPUID (the build may target an older CPU than the one it runs on,
 // and a binary built here must still run where AVX-512 is missing):
-//   avx512f   16-lane widen-and-FMA (target attribute; AVX-512F machines)
-//   avx2      8-lane widen-and-FMA (AVX2 + FMA; this project's 2-core EPYC)
-//   scalar    plain loops (anything else), also the reference the tests compare against
-// AVX-512 BF16's vdpbf16ps is not used: it multiplies bf16 by bf16, so the activations would be
-// rounded to bf16 first, and the result would no longer be the fp32 computation over the file's
-// weights that the parity tests (and transformers' fp32 reference) define.
+//   avx512      AVX-512F + BW: streaming GEMV for T <= WBF16_GEMV_MAX_T, register-blocked GEMM
+//               beyond (cpu_wbf16_avx512.c)
+//   avx2        8-lane widen-and-FMA (AVX2 + FMA), below
+//   scalar      plain loops (anything else), also the reference the tests compare against
+//   avx512bf16  opt-in only (S1C_WBF16_ISA=avx512bf16): the avx512 path with vdpbf16ps for the
+//               GEMM, inputs rounded to bf16 first, so no longer the fp32 computation over the
+//               file's weights that the parity tests (and transformers' fp32 reference) define
+//               (cpu_wbf16.h states the error).
 //
-// Few rows (decode, T <= WBF16_ROWS_MAX_T): each thread takes a range of output features and
-// streams its weight rows once, 4 at a time, against 2 input rows at a time (the 4 rows, at most
-// 4 x IC x 2 bytes, stay in L1/L2 while the input pairs pass). Many rows (prefill, large batches):
-// each thread widens a panel of weight rows into an L2-sized fp32 buffer and hands it to sgemm on
-// its own core: the widening is paid once per panel and amortised over the T rows, and no fp32
-// copy of a whole matrix is ever made.
+// AVX2 / scalar, few rows (decode, T <= WBF16_ROWS_MAX_T): each thread takes a range of output
+// features and streams its weight rows once, 4 at a time, against 2 input rows at a time (the 4
+// rows, at most 4 x IC x 2 bytes, stay in L1/L2 while the input pairs pass). Many rows (prefill,
+// large batches): each thread widens a panel of weight rows into an L2-sized fp32 buffer and
+// hands it to sgemm on its own core: the widening is paid once per panel and amortised over the
+// T rows, and no fp32 copy of a whole matrix is ever made.
 #include <omp.h>
 #include <stdlib.h>
 
@@ -114,7 +116,8 @@ __attribute__((target("avx2,fma"))) static void rows_avx2(float *out, const floa
         // The 4 rows are one contiguous block of 8 x IC bytes; each iteration below consumes 128
         // of them, and prefetches the same share of the block WBF16_PF_GROUPS groups ahead: with
         // rows of ~2 KB (IC 896) the hardware prefetcher never ramps up on streams that short,
-        // and the kernel ran at half the memory bandwidth. Prefetches past the end are harmless.
+        // and the kernel ran at half the memory bandwidth. Into L2 (T1): into L1 the lines in
+        // flight evicted each other (cpu_wbf16_avx512.c). Prefetches past the end are harmless.
         const char *pf = (const char *)(w + (size_t)(o0 + 4 * WBF16_PF_GROUPS) * IC);
         for (int t0 = 0; t0 < T; t0 += 2) {
             const int nb = T - t0 < 2 ? T - t0 : 2;
