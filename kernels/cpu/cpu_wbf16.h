@@ -7,6 +7,10 @@
 
 #include <stdint.h>
 
+// dst[k][j] = inp[t0 + j][k] for j < RB, k < IC (zeros for rows at or past T): one block of RB
+// input rows transposed for the GEMMs' outer products (rows read in order, columns written strided).
+void s1c_wbf16_pack_rows(float *dst, const float *inp, int T, int IC, int t0, int RB);
+
 #if defined(__x86_64__) || defined(__i386__)
 #define WBF16_X86 1
 // Weight streaming for few rows: each weight read once from memory, 4 rows x up to 4 inputs per tile.
@@ -20,6 +24,8 @@ void s1c_wbf16_gemm_avx512(float *out, const float *inp, const uint16_t *w, cons
 // computation over the file's weights that the parity tests define.
 void s1c_wbf16_gemm_avx512bf16(float *out, const float *inp, const uint16_t *w, const float *bias, int T, int IC,
                                int OC);
+// The GEMM for AVX2 + FMA machines (cpu_wbf16_avx2_gemm.c): 16 rows x 6 features per tile.
+void s1c_wbf16_gemm_avx2(float *out, const float *inp, const uint16_t *w, const float *bias, int T, int IC, int OC);
 #endif
 
 #endif

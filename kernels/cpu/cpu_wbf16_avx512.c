@@ -213,18 +213,8 @@ void s1c_wbf16_gemm_avx512(float *out, const float *inp, const uint16_t *w, cons
     const int groups = (OC + MO - 1) / MO;
 #pragma omp parallel num_threads(nt)
     {
-        // xt[rb][k][j] = inp[rb*RB + j][k] (0 past T): rows read in order, columns written strided
 #pragma omp for schedule(static)
-        for (int rb = 0; rb < n_rb; rb++) {
-            float *dst = xt + (size_t)rb * IC * RB;
-            for (int j = 0; j < RB; j++) {
-                const int t = rb * RB + j;
-                if (t < T)
-                    for (int k = 0; k < IC; k++) dst[(size_t)k * RB + j] = inp[(size_t)t * IC + k];
-                else
-                    for (int k = 0; k < IC; k++) dst[(size_t)k * RB + j] = 0.0f;
-            }
-        }
+        for (int rb = 0; rb < n_rb; rb++) s1c_wbf16_pack_rows(xt + (size_t)rb * IC * RB, inp, T, IC, rb * RB, RB);
         long g0, g1;  // implicit barrier above: xt is complete
         cpu_split(groups, omp_get_thread_num(), omp_get_num_threads(), &g0, &g1);
         const int lo = (int)g0 * MO, hi = (int)g1 * MO < OC ? (int)g1 * MO : OC;

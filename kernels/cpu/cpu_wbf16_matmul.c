@@ -7,14 +7,16 @@
 // and a binary built here must still run where AVX-512 is missing):
 //   avx512      AVX-512F + BW: streaming GEMV for T <= WBF16_GEMV_MAX_T, register-blocked GEMM
 //               beyond (cpu_wbf16_avx512.c)
-//   avx2        8-lane widen-and-FMA (AVX2 + FMA), below
+//   avx2        8-lane widen-and-FMA (AVX2 + FMA), below, for few rows; a register-blocked GEMM
+//               beyond (cpu_wbf16_avx2_gemm.c: one core, CPU time, 96 vs 74 GFLOP/s for the
+//               panels + sgemm below at T 512, Zen 4 forced to AVX2, loaded machine)
 //   scalar      plain loops (anything else), also the reference the tests compare against
 //   avx512bf16  opt-in only (S1C_WBF16_ISA=avx512bf16): the avx512 path with vdpbf16ps for the
 //               GEMM, inputs rounded to bf16 first, so no longer the fp32 computation over the
 //               file's weights that the parity tests (and transformers' fp32 reference) define
 //               (cpu_wbf16.h states the error).
 //
-// AVX2 / scalar, few rows (decode, T <= WBF16_ROWS_MAX_T): each thread takes a range of output
+// Scalar (and AVX2 for few rows), few rows (decode, T <= WBF16_ROWS_MAX_T): each thread takes a range of output
 // features and streams its weight rows once, 4 at a time, against 2 input rows at a time (the 4
 // rows, at most 4 x IC x 2 bytes, stay in L1/L2 while the input pairs pass). Many rows (prefill,
 // large batches): each thread widens a panel of weight rows into an L2-sized fp32 buffer and
@@ -190,6 +192,16 @@ __attribute__((target("avx2,fma"))) static void widen_avx2(float *dst, const uin
 
 #endif
 
+void s1c_wbf16_pack_rows(float *dst, const float *inp, int T, int IC, int t0, int RB) {
+    for (int j = 0; j < RB; j++) {
+        const int t = t0 + j;
+        if (t < T)
+            for (int k = 0; k < IC; k++) dst[(size_t)k * RB + j] = inp[(size_t)t * IC + k];
+        else
+            for (int k = 0; k < IC; k++) dst[(size_t)k * RB + j] = 0.0f;
+    }
+}
+
 // ---- dispatch ---------------------------------------------------------------------------------
 typedef void (*rows_fn)(float *, const float *, const uint16_t *, const float *, int, int, int, int, int);
 
@@ -294,12 +306,18 @@ void s1c_cpu_matmul_wbf16(s1c_backend *be, void *out_, const void *inp_, const u
     float *out = out_;        // [T, OC]
     const float *inp = inp_;  // [T, IC]
     if (T <= 0 || OC <= 0) return;
-#ifdef WBF16_X86
     const int level = isa_level();
+#ifdef WBF16_X86
     if (level >= 2) {
         if (T <= WBF16_GEMV_MAX_T) s1c_wbf16_gemv_avx512(out, inp, w, bias, T, IC, OC);
         else if (level == 3) s1c_wbf16_gemm_avx512bf16(out, inp, w, bias, T, IC, OC);
         else s1c_wbf16_gemm_avx512(out, inp, w, bias, T, IC, OC);
+        return;
+    }
+#endif
+#ifdef WBF16_X86
+    if (level == 1 && T > WBF16_ROWS_MAX_T) {  // the panels + sgemm path serves scalar only
+        s1c_wbf16_gemm_avx2(out, inp, w, bias, T, IC, OC);
         return;
     }
 #endif
