@@ -5,32 +5,38 @@
 //
 // Paths, chosen at run time by CPUID (the build may target an older CPU than the one it runs on,
 // and a binary built here must still run where AVX-512 is missing):
-//   avx512f   16-lane widen-and-FMA (target attribute; AVX-512F machines)
-//   avx2      8-lane widen-and-FMA (AVX2 + FMA; this project's 2-core EPYC)
-//   scalar    plain loops (anything else), also the reference the tests compare against
-// AVX-512 BF16's vdpbf16ps is not used: it multiplies bf16 by bf16, so the activations would be
-// rounded to bf16 first, and the result would no longer be the fp32 computation over the file's
-// weights that the parity tests (and transformers' fp32 reference) define.
+//   avx512      AVX-512F + BW: streaming GEMV for T <= WBF16_GEMV_MAX_T, register-blocked GEMM
+//               beyond (cpu_wbf16_avx512.c)
+//   avx2        8-lane widen-and-FMA (AVX2 + FMA), below, for few rows; a register-blocked GEMM
+//               beyond (cpu_wbf16_avx2_gemm.c: one core, CPU time, 96 vs 74 GFLOP/s for the
+//               panels + sgemm below at T 512, Zen 4 forced to AVX2, loaded machine)
+//   scalar      plain loops (anything else), also the reference the tests compare against
+//   avx512bf16  opt-in only (S1C_WBF16_ISA=avx512bf16): the avx512 path with vdpbf16ps for the
+//               GEMM, inputs rounded to bf16 first, so no longer the fp32 computation over the
+//               file's weights that the parity tests (and transformers' fp32 reference) define
+//               (cpu_wbf16.h states the error).
 //
-// Few rows (decode, T <= WBF16_ROWS_MAX_T): each thread takes a range of output features and
-// streams its weight rows once, 4 at a time, against 2 input rows at a time (the 4 rows, at most
-// 4 x IC x 2 bytes, stay in L1/L2 while the input pairs pass). Many rows (prefill, large batches):
-// each thread widens a panel of weight rows into an L2-sized fp32 buffer and hands it to sgemm on
-// its own core: the widening is paid once per panel and amortised over the T rows, and no fp32
-// copy of a whole matrix is ever made.
+// Scalar (and AVX2 for few rows), few rows (decode, T <= WBF16_ROWS_MAX_T): each thread takes a range of output
+// features and streams its weight rows once, 4 at a time, against 2 input rows at a time (the 4
+// rows, at most 4 x IC x 2 bytes, stay in L1/L2 while the input pairs pass). Many rows (prefill,
+// large batches): each thread widens a panel of weight rows into an L2-sized fp32 buffer and
+// hands it to sgemm on its own core: the widening is paid once per panel and amortised over the
+// T rows, and no fp32 copy of a whole matrix is ever made.
 #include <omp.h>
 #include <stdlib.h>
 
 #include "cpu_internal.h"
+#include "cpu_wbf16.h"
 
-#if defined(__x86_64__) || defined(__i386__)
+#ifdef WBF16_X86
 #include <immintrin.h>
-#define WBF16_X86 1
 #endif
 
 // Measured on the 2-core EPYC (0.5B shape): the streaming tiles beat the panel + sgemm path up to
 // about this many rows; beyond it sgemm's register blocking wins.
 #define WBF16_ROWS_MAX_T 8
+// AVX-512: the streaming kernel up to this many rows, the register-blocked GEMM beyond.
+#define WBF16_GEMV_MAX_T 8
 // Bytes of one thread's widened fp32 panel: half a 512 KiB L2, so sgemm's own packing fits beside it.
 #define WBF16_PANEL_BYTES (256 * 1024)
 // Row groups (4 weight rows each) the streaming kernel prefetches ahead of the one it computes.
@@ -112,7 +118,8 @@ __attribute__((target("avx2,fma"))) static void rows_avx2(float *out, const floa
         // The 4 rows are one contiguous block of 8 x IC bytes; each iteration below consumes 128
         // of them, and prefetches the same share of the block WBF16_PF_GROUPS groups ahead: with
         // rows of ~2 KB (IC 896) the hardware prefetcher never ramps up on streams that short,
-        // and the kernel ran at half the memory bandwidth. Prefetches past the end are harmless.
+        // and the kernel ran at half the memory bandwidth. Into L2 (T1): into L1 the lines in
+        // flight evicted each other (cpu_wbf16_avx512.c). Prefetches past the end are harmless.
         const char *pf = (const char *)(w + (size_t)(o0 + 4 * WBF16_PF_GROUPS) * IC);
         for (int t0 = 0; t0 < T; t0 += 2) {
             const int nb = T - t0 < 2 ? T - t0 : 2;
@@ -124,8 +131,8 @@ __attribute__((target("avx2,fma"))) static void rows_avx2(float *out, const floa
                 __m256 d[4];
                 for (int a = 0; a < 4; a++) d[a] = _mm256_setzero_ps();
                 for (; i + 16 <= IC; i += 16) {
-                    _mm_prefetch(pf + 8 * (size_t)i, _MM_HINT_T0);
-                    _mm_prefetch(pf + 8 * (size_t)i + 64, _MM_HINT_T0);
+                    _mm_prefetch(pf + 8 * (size_t)i, _MM_HINT_T1);
+                    _mm_prefetch(pf + 8 * (size_t)i + 64, _MM_HINT_T1);
                     const __m256 xl = _mm256_loadu_ps(x0 + i), xh = _mm256_loadu_ps(x0 + i + 8);
                     __m256 l0, h0, l1, h1, l2, h2, l3, h3;
                     W16(l0, h0, wr[0] + i);
@@ -145,8 +152,8 @@ __attribute__((target("avx2,fma"))) static void rows_avx2(float *out, const floa
             } else {
                 for (; i + 16 <= IC; i += 16) {
                     if (t0 == 0) {
-                        _mm_prefetch(pf + 8 * (size_t)i, _MM_HINT_T0);
-                        _mm_prefetch(pf + 8 * (size_t)i + 64, _MM_HINT_T0);
+                        _mm_prefetch(pf + 8 * (size_t)i, _MM_HINT_T1);
+                        _mm_prefetch(pf + 8 * (size_t)i + 64, _MM_HINT_T1);
                     }
                     const __m256 al = _mm256_loadu_ps(x0 + i), ah = _mm256_loadu_ps(x0 + i + 8);
                     const __m256 bl = _mm256_loadu_ps(x1 + i), bh = _mm256_loadu_ps(x1 + i + 8);
@@ -183,74 +190,37 @@ __attribute__((target("avx2,fma"))) static void widen_avx2(float *dst, const uin
     for (; i < n; i++) dst[i] = bf16_to_f32(src[i]);
 }
 
-// ---- AVX-512F -------------------------------------------------------------------------------
-__attribute__((target("avx512f"))) static inline __m512 widen16(const uint16_t *p) {
-    return _mm512_castsi512_ps(
-        _mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)p)), 16));
-}
+#endif
 
-__attribute__((target("avx512f"))) static void rows_avx512(float *out, const float *inp, const uint16_t *w,
-                                                           const float *bias, int T, int IC, int OC, int o_lo,
-                                                           int o_hi) {
-    for (int o0 = o_lo; o0 < o_hi; o0 += 4) {
-        const int na = o_hi - o0 < 4 ? o_hi - o0 : 4;
-        const uint16_t *wr[4];
-        for (int a = 0; a < 4; a++) wr[a] = w + (size_t)(o0 + (a < na ? a : na - 1)) * IC;
-        for (int t0 = 0; t0 < T; t0 += 2) {
-            const int nb = T - t0 < 2 ? T - t0 : 2;
-            const float *x0 = inp + (size_t)t0 * IC, *x1 = inp + (size_t)(t0 + nb - 1) * IC;
-            __m512 c[4][2];
-            for (int a = 0; a < 4; a++) c[a][0] = c[a][1] = _mm512_setzero_ps();
-            int i = 0;
-            for (; i + 16 <= IC; i += 16) {
-                const __m512 xa = _mm512_loadu_ps(x0 + i), xb = _mm512_loadu_ps(x1 + i);
-                for (int a = 0; a < 4; a++) {
-                    const __m512 wv = widen16(wr[a] + i);
-                    c[a][0] = _mm512_fmadd_ps(wv, xa, c[a][0]);
-                    c[a][1] = _mm512_fmadd_ps(wv, xb, c[a][1]);
-                }
-            }
-            float s[4][2];
-            for (int a = 0; a < 4; a++) {
-                s[a][0] = _mm512_reduce_add_ps(c[a][0]);
-                s[a][1] = _mm512_reduce_add_ps(c[a][1]);
-            }
-            for (; i < IC; i++)
-                for (int a = 0; a < 4; a++) {
-                    const float wv = bf16_to_f32(wr[a][i]);
-                    s[a][0] = fmaf(wv, x0[i], s[a][0]);
-                    s[a][1] = fmaf(wv, x1[i], s[a][1]);
-                }
-            for (int b = 0; b < nb; b++)
-                for (int a = 0; a < na; a++)
-                    out[(size_t)(t0 + b) * OC + o0 + a] = s[a][b] + (bias ? bias[o0 + a] : 0.0f);
-        }
+void s1c_wbf16_pack_rows(float *dst, const float *inp, int T, int IC, int t0, int RB) {
+    for (int j = 0; j < RB; j++) {
+        const int t = t0 + j;
+        if (t < T)
+            for (int k = 0; k < IC; k++) dst[(size_t)k * RB + j] = inp[(size_t)t * IC + k];
+        else
+            for (int k = 0; k < IC; k++) dst[(size_t)k * RB + j] = 0.0f;
     }
 }
 
-__attribute__((target("avx512f"))) static void widen_avx512(float *dst, const uint16_t *src, size_t n) {
-    size_t i = 0;
-    for (; i + 16 <= n; i += 16) _mm512_storeu_ps(dst + i, widen16(src + i));
-    for (; i < n; i++) dst[i] = bf16_to_f32(src[i]);
-}
-#endif
-
 // ---- dispatch ---------------------------------------------------------------------------------
 typedef void (*rows_fn)(float *, const float *, const uint16_t *, const float *, int, int, int, int, int);
-typedef void (*widen_fn)(float *, const uint16_t *, size_t);
 
-static const char *const isa_names[] = {"scalar", "avx2", "avx512f"};
+static const char *const isa_names[] = {"scalar", "avx2", "avx512", "avx512bf16"};
 
-// S1C_WBF16_ISA=scalar|avx2|avx512f caps the choice (tests run every path the CPU has); the
+// S1C_WBF16_ISA=scalar|avx2|avx512 caps the choice (tests run every path the CPU has); the
 // CPU's best otherwise. A request the CPU cannot run falls back to the best it can.
+// avx512bf16 (vdpbf16ps for T > WBF16_GEMV_MAX_T, inputs rounded to bf16: cpu_wbf16.h) is never
+// chosen by CPUID alone, only when asked for by name on a CPU that has AVX-512 BF16.
 static int isa_detect(void) {
-    int best = 0;
+    int best = 0, bf16 = 0;
 #ifdef WBF16_X86
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) best = 1;
-    if (__builtin_cpu_supports("avx512f")) best = 2;
+    if (best == 1 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")) best = 2;
+    bf16 = best == 2 && __builtin_cpu_supports("avx512bf16");
 #endif
     const char *env = getenv("S1C_WBF16_ISA");
+    if (env && bf16 && !strcmp(env, isa_names[3])) return 3;
     if (env)
         for (int k = 0; k < 3; k++)
             if (!strcmp(env, isa_names[k]) && k < best) best = k;
@@ -265,49 +235,33 @@ static int isa_level(void) {
 
 const char *s1c_cpu_wbf16_isa(void) { return isa_names[isa_level()]; }
 
-static rows_fn pick_rows(void) {
+void s1c_cpu_widen_bf16(float *dst, const uint16_t *src, size_t n) {
 #ifdef WBF16_X86
-    switch (isa_level()) {
-    case 2: return rows_avx512;
-    case 1: return rows_avx2;
-    default: break;
+    if (isa_level() >= 1) {
+        widen_avx2(dst, src, n);
+        return;
     }
 #endif
-    return rows_scalar;
+    widen_scalar(dst, src, n);
 }
 
-static widen_fn pick_widen(void) {
-#ifdef WBF16_X86
-    switch (isa_level()) {
-    case 2: return widen_avx512;
-    case 1: return widen_avx2;
-    default: break;
-    }
-#endif
-    return widen_scalar;
-}
-
-void s1c_cpu_widen_bf16(float *dst, const uint16_t *src, size_t n) { pick_widen()(dst, src, n); }
-
-void s1c_cpu_matmul_wbf16(s1c_backend *be, void *out_, const void *inp_, const uint16_t *w, const float *bias, int T,
-                          int IC, int OC) {
-    (void)be;
-    float *out = out_;        // [T, OC]
-    const float *inp = inp_;  // [T, IC]
-    if (T <= 0 || OC <= 0) return;
+// The AVX2 and scalar paths: streaming row tiles for few rows, widened panels + sgemm for many.
+static void matmul_wbf16_ref(float *out, const float *inp, const uint16_t *w, const float *bias, int T, int IC,
+                             int OC) {
     if (T <= WBF16_ROWS_MAX_T) {
-        const rows_fn rows = pick_rows();
-        const int groups = (OC + 3) / 4;
+        rows_fn rows = rows_scalar;
         float xbuf[WBF16_ROWS_MAX_T * 1024];  // permuted inputs (AVX2 path), on the stack when small
         float *xp = NULL;
 #ifdef WBF16_X86
-        if (rows == rows_avx2) {
+        if (isa_level() == 1) {
+            rows = rows_avx2;
             xp = (size_t)T * IC <= sizeof xbuf / sizeof xbuf[0] ? xbuf : malloc((size_t)T * IC * sizeof(float));
             S1C_ASSERT(xp != NULL);
             for (int t = 0; t < T; t++) perm16(xp + (size_t)t * IC, inp + (size_t)t * IC, IC);
             inp = xp;
         }
 #endif
+        const int groups = (OC + 3) / 4;
 #pragma omp parallel if ((long)OC * IC >= 262144)
         {
             long g0, g1;
@@ -320,7 +274,6 @@ void s1c_cpu_matmul_wbf16(s1c_backend *be, void *out_, const void *inp_, const u
     }
     // Panels of nb weight rows (a multiple of 16, at least 16) widened per thread, then sgemm on
     // that thread: out[:, o0:o0+nb] = inp @ panel^T (+ bias seeded into the output, beta = 1).
-    const widen_fn widen = pick_widen();
     int nb = (int)(WBF16_PANEL_BYTES / sizeof(float) / (size_t)(IC > 0 ? IC : 1)) & ~15;
     if (nb < 16) nb = 16;
     const int n_panels = (OC + nb - 1) / nb;
@@ -334,7 +287,7 @@ void s1c_cpu_matmul_wbf16(s1c_backend *be, void *out_, const void *inp_, const u
 #pragma omp for schedule(dynamic, 1)
         for (int p = 0; p < n_panels; p++) {
             const int o0 = p * nb, n = OC - o0 < nb ? OC - o0 : nb;
-            widen(panel, w + (size_t)o0 * IC, (size_t)n * IC);
+            s1c_cpu_widen_bf16(panel, w + (size_t)o0 * IC, (size_t)n * IC);
             float beta = 0.0f;
             if (bias) {
                 for (int t = 0; t < T; t++) memcpy(out + (size_t)t * OC + o0, bias + o0, (size_t)n * sizeof(float));
@@ -347,13 +300,36 @@ void s1c_cpu_matmul_wbf16(s1c_backend *be, void *out_, const void *inp_, const u
     free(panels);
 }
 
+void s1c_cpu_matmul_wbf16(s1c_backend *be, void *out_, const void *inp_, const uint16_t *w, const float *bias, int T,
+                          int IC, int OC) {
+    (void)be;
+    float *out = out_;        // [T, OC]
+    const float *inp = inp_;  // [T, IC]
+    if (T <= 0 || OC <= 0) return;
+    const int level = isa_level();
+#ifdef WBF16_X86
+    if (level >= 2) {
+        if (T <= WBF16_GEMV_MAX_T) s1c_wbf16_gemv_avx512(out, inp, w, bias, T, IC, OC);
+        else if (level == 3) s1c_wbf16_gemm_avx512bf16(out, inp, w, bias, T, IC, OC);
+        else s1c_wbf16_gemm_avx512(out, inp, w, bias, T, IC, OC);
+        return;
+    }
+#endif
+#ifdef WBF16_X86
+    if (level == 1 && T > WBF16_ROWS_MAX_T) {  // the panels + sgemm path serves scalar only
+        s1c_wbf16_gemm_avx2(out, inp, w, bias, T, IC, OC);
+        return;
+    }
+#endif
+    matmul_wbf16_ref(out, inp, w, bias, T, IC, OC);
+}
+
 void s1c_cpu_embedding_wbf16(s1c_backend *be, void *out_, const int32_t *ids, const uint16_t *wte, int T, int C) {
     (void)be;
     float *out = out_;  // [T, C]
-    const widen_fn widen = pick_widen();
 #pragma omp parallel for schedule(static) if (T >= 64)
     for (int t = 0; t < T; t++) {
         S1C_ASSERT(ids[t] >= 0);
-        widen(out + (size_t)t * C, wte + (size_t)ids[t] * C, (size_t)C);
+        s1c_cpu_widen_bf16(out + (size_t)t * C, wte + (size_t)ids[t] * C, (size_t)C);
     }
 }

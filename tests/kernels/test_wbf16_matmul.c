@@ -1,15 +1,18 @@
 // test_wbf16_matmul.c — the bf16-weight ops of the CPU backend (matmul_wbf16, embedding_wbf16)
 // against naive double loops over the same bf16 values widened, and the widening against the
 // definition for all 65536 bit patterns. ctest runs it once per instruction path
-// (S1C_WBF16_ISA=scalar|avx2|avx512f); a path the CPU lacks falls back to its best, which the
-// output line names.
+// (S1C_WBF16_ISA=scalar|avx2|avx512|avx512bf16); a path the CPU lacks falls back to its best,
+// which the output line names.
 #include "cpu_internal.h"
 #include "kt.h"
 #include "s1c_bf16.h"
 
-// Shapes: the row tiles (T <= 8: 1, 2, odd T with a lone last row), the panel + sgemm path (T > 8,
-// several panels, a short last one), OC not a multiple of 4, IC with and without a vector tail,
-// and sizes above the OpenMP threshold (OC x IC >= 262144) so both threads split the work.
+// Shapes: the row tiles (T <= 8: 1, 2, odd T with a lone last row; AVX-512: input blocks of 4 with
+// a ragged last one), the many-row path (T > 8: AVX2/scalar panels + sgemm, several panels, a
+// short last one; AVX-512 GEMM: one vector of 16 rows for T <= 16, two beyond, partial row blocks
+// and feature tiles of 24 / 12 with a ragged last one), OC not a multiple of 4, IC with and
+// without a vector tail (16 and 32 wide), and sizes above the OpenMP threshold (OC x IC >= 262144)
+// so both threads split the work.
 static void run_case(s1c_backend *be, int T, int IC, int OC, int with_bias, uint64_t seed) {
     kt_rng r = {seed};
     float *inp = kt_falloc((size_t)T * IC), *b = kt_falloc((size_t)OC), *out = kt_falloc((size_t)T * OC);
@@ -19,20 +22,33 @@ static void run_case(s1c_backend *be, int T, int IC, int OC, int with_bias, uint
     for (size_t i = 0; i < (size_t)OC * IC; i++) w[i] = s1c_bf16_from_f32((float)(0.5 * kt_uniform(&r)));
     for (size_t i = 0; i < (size_t)T * OC; i++) out[i] = NAN;  // every element must be written
     be->matmul_wbf16(be, out, inp, w, with_bias ? b : NULL, T, IC, OC);
-    double *ref = kt_dalloc((size_t)T * OC);
+    // The opt-in vdpbf16ps path (more than 8 rows) multiplies the inputs rounded to bf16: its
+    // reference rounds them too, and a second check bounds its distance to the fp32 product.
+    const int dp = !strcmp(s1c_cpu_wbf16_isa(), "avx512bf16") && T > 8;
+    double *ref = kt_dalloc((size_t)T * OC), *ref32 = kt_dalloc((size_t)T * OC);
     for (int t = 0; t < T; t++)
         for (int o = 0; o < OC; o++) {
-            double s = with_bias ? b[o] : 0.0;
-            for (int i = 0; i < IC; i++) s += (double)inp[(size_t)t * IC + i] * s1c_bf16_to_f32(w[(size_t)o * IC + i]);
+            double s = with_bias ? b[o] : 0.0, s32 = s;
+            for (int i = 0; i < IC; i++) {
+                const float x = inp[(size_t)t * IC + i], wv = s1c_bf16_to_f32(w[(size_t)o * IC + i]);
+                s += (double)(dp ? s1c_bf16_to_f32(s1c_bf16_from_f32(x)) : x) * wv;
+                s32 += (double)x * wv;
+            }
             ref[(size_t)t * OC + o] = s;
+            ref32[(size_t)t * OC + o] = s32;
         }
-    char what[128];
-    snprintf(what, sizeof what, "matmul_wbf16 T%d IC%d OC%d bias%d", T, IC, OC, with_bias);
+    char what[160];
+    snprintf(what, sizeof what, "matmul_wbf16 T%d IC%d OC%d bias%d%s", T, IC, OC, with_bias,
+             dp ? " (inputs in bf16)" : "");
     // fp32 accumulation of IC <= 2000 products of O(1) terms against double: relative error of a
     // few 1e-7 (blocked sums grow like sqrt(IC) ulps); 2e-5 is two orders above, while one wrong
     // or missing weight row or tail element gives >= 1e-3.
     kt_check(what, kt_relerr(out, ref, (size_t)T * OC), 2e-5);
-    free(inp), free(b), free(out), free(w), free(ref);
+    if (dp) {  // inputs off by up to 2^-9 relative each, random signs: ~1e-3 on the sums
+        snprintf(what, sizeof what, "matmul_wbf16 T%d IC%d OC%d bias%d vs fp32 inputs", T, IC, OC, with_bias);
+        kt_check(what, kt_relerr(out, ref32, (size_t)T * OC), 4e-3);
+    }
+    free(inp), free(b), free(out), free(w), free(ref), free(ref32);
 }
 
 int main(void) {
@@ -60,7 +76,8 @@ int main(void) {
 
     const int shapes[][3] = {{1, 8, 4},    {1, 7, 1},     {1, 33, 5},    {2, 16, 3},     {3, 100, 37},
                              {5, 1, 6},    {8, 64, 130},  {1, 896, 300}, {4, 896, 310},  {9, 40, 50},
-                             {17, 33, 70}, {32, 2000, 100}, {64, 128, 4}, {20, 9, 1000}};
+                             {17, 33, 70}, {32, 2000, 100}, {64, 128, 4}, {20, 9, 1000},
+                             {6, 77, 301},  {7, 896, 300},  {16, 31, 25},  {33, 65, 37}, {50, 896, 330}};
     uint64_t seed = 1;
     for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++)
         for (int bias = 0; bias < 2; bias++) run_case(be, shapes[k][0], shapes[k][1], shapes[k][2], bias, seed++);
