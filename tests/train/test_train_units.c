@@ -439,6 +439,17 @@ static void test_plan(void) {
         CHECK(fabs(ro.mode[0].step_mean - s8->step_mean - (ro.off.tail_s - sh * 40 / 3.35e12)) < 1e-3 * s8->step_mean,
               "step %.3f vs %.3f", ro.mode[0].step_mean, s8->step_mean);
         s1c_plan_free(&ro);
+        // the one-node recipe plans the same: offload on, one node of 8, fits 80 GB
+        s1c_train_config c8;
+        s1c_train_config_defaults(&c8);
+        snprintf(path, sizeof path, "%s/configs/s1-32b-8gpu.yaml", SRC);
+        CHECK(s1c_train_config_load(&c8, path) == S1C_OK && s1c_train_config_validate(&c8, 0, 0) == S1C_OK, "%s",
+              s1c_err_msg());
+        CHECK(c8.offload_optimizer && c8.cluster_nodes == 1 && s1c_cluster_of(&c8, &clo) == S1C_OK &&
+                  s1c_cluster_gpus(&clo) == 8,
+              "s1-32b-8gpu.yaml: one node of 8 with offload");
+        CHECK(s1c_plan_compute(&c8, &mc, &clo, NULL, 0, &ro) == S1C_OK && ro.mode[1].fits, "8-GPU recipe fits");
+        s1c_plan_free(&ro);
     }
     s1c_plan_free(&r16);
     s1c_plan_free(&r8);
