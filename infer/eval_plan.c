@@ -114,27 +114,30 @@ int s1c_eval_plan_main(int argc, char **argv) {
         fprintf(stderr, "s1c-infer plan: %s\n", s1c_err_msg());
         return 2;
     }
+    // every row first, so a refused shape prints only its error
+    static const int TPS[] = {1, 2, 4, 8}, BUDGETS[] = {512, 1024, 2048, 4096, 8192};
+    const int nt = table ? 4 : 1, nb = table ? 5 : 1;
+    s1c_eval_plan_in xs[20];
+    s1c_eval_plan_out os[20];
+    for (int i = 0; i < nt; i++)
+        for (int j = 0; j < nb; j++) {
+            s1c_eval_plan_in *x = &xs[i * nb + j];
+            *x = in;
+            if (table) {
+                x->tp = TPS[i];
+                x->thinking = BUDGETS[j];
+            }
+            if (s1c_eval_plan(&mc, x, &os[i * nb + j]) != S1C_OK) {
+                fprintf(stderr, "s1c-infer plan: %s\n", s1c_err_msg());
+                return 2;
+            }
+        }
     printf("model %s: %d layers, %d heads (%d KV) x %d, hidden %d; %d GPUs x %.0f GB, HBM %.2f TB/s, "
            "all-reduce %.0f GB/s + %.0f us; %d problems x %d samples, prompt %d + answer %d tokens\n",
            cfg, mc.num_hidden_layers, mc.num_attention_heads, mc.num_key_value_heads, mc.head_dim, mc.hidden_size,
            in.gpus, in.gpu_mem_gb, in.hbm_tbs, in.nvlink_gbs, in.allreduce_us, in.problems, in.samples,
            in.prompt_tokens, in.answer_tokens);
     printf(" tp thinking weights/GPU KV B/token KV tokens/GPU  groups  batch  step ms  tokens/s  wall min\n");
-    static const int TPS[] = {1, 2, 4, 8}, BUDGETS[] = {512, 1024, 2048, 4096, 8192};
-    const int nt = table ? 4 : 1, nb = table ? 5 : 1;
-    for (int i = 0; i < nt; i++)
-        for (int j = 0; j < nb; j++) {
-            s1c_eval_plan_in x = in;
-            if (table) {
-                x.tp = TPS[i];
-                x.thinking = BUDGETS[j];
-            }
-            s1c_eval_plan_out o;
-            if (s1c_eval_plan(&mc, &x, &o) != S1C_OK) {
-                fprintf(stderr, "s1c-infer plan: %s\n", s1c_err_msg());
-                return 2;
-            }
-            print_row(stdout, &x, &o);
-        }
+    for (int k = 0; k < nt * nb; k++) print_row(stdout, &xs[k], &os[k]);
     return 0;
 }
