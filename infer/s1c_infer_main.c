@@ -17,6 +17,7 @@
 #include "cmd_grade.h"
 #include "cmd_regrade.h"
 #include "cmd_sweep.h"
+#include "eval_plan.h"
 #include "eval.h"
 #include "eval_args.h"
 #include "grade/grade.h"
@@ -50,6 +51,7 @@ int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (argc >= 2 && !strcmp(argv[1], "grade")) return s1c_cmd_grade(argc - 1, argv + 1);
     if (argc >= 2 && !strcmp(argv[1], "regrade")) return s1c_cmd_regrade(argc - 1, argv + 1);
+    if (argc >= 2 && !strcmp(argv[1], "plan")) return s1c_eval_plan_main(argc - 1, argv + 1);  // eval_plan.h
     if (argc >= 2 && !strcmp(argv[1], "serve")) return s1c_serve_main(argc - 1, argv + 1);  // infer/serve/
     if (argc >= 2 && (!strcmp(argv[1], "--selftest") || !strcmp(argv[1], "selftest")))
         return s1c_grade_selftest(argc > 2 && !strcmp(argv[2], "-v")) ? 1 : 0;

@@ -49,6 +49,7 @@ static const key_desc KEYS[] = {
     KS("train.balance", balance, "sequences|tokens"),
     KS("train.reduce_dtype", reduce_dtype, "fp32|bf16"),
     KS("train.nonfinite", nonfinite, "stop|skip_step"),
+    KB("train.offload_optimizer", offload_optimizer),
     KD("train.collective_timeout_s", collective_timeout_s),
     KD("optim.lr", lr),
     KD("optim.warmup_ratio", warmup_ratio),
@@ -73,6 +74,9 @@ static const key_desc KEYS[] = {
     KI("cluster.nics_per_node", cluster_nics_per_node),
     KD("cluster.nic_gbps", cluster_nic_gbps),
     KD("cluster.bus_efficiency", cluster_bus_efficiency),
+    KD("cluster.pcie_gbs", cluster_pcie_gbs),
+    KD("cluster.host_mem_gbs", cluster_host_mem_gbs),
+    KD("cluster.host_mem_gb", cluster_host_mem_gb),
     KD("cluster.gpu_mem_gb", cluster_gpu_mem_gb),
     KD("cluster.peak_tflops", cluster_peak_tflops),
     KD("cluster.gemm_tflops", cluster_gemm_tflops),
@@ -127,6 +131,12 @@ void s1c_train_config_defaults(s1c_train_config *c) {
     c->cluster_nics_per_node = 8;
     c->cluster_nic_gbps = 400.0;
     c->cluster_bus_efficiency = 0.9;
+    // DGX H100-class node (docs/planner.md: sources; ASSUMPTIONS until measured): PCIe Gen5 x16
+    // pinned copies ~50 GB/s, halved because two GPUs share a switch uplink to the CPU; 2 x 8
+    // channels DDR5-4800 (614 GB/s peak) sustaining ~400 GB/s; 2 TB of host memory
+    c->cluster_pcie_gbs = 25.0;
+    c->cluster_host_mem_gbs = 400.0;
+    c->cluster_host_mem_gb = 2048.0;
     c->plan_samples = 0;
     c->plan_avg_tokens = 0.0;
     c->plan_context_queries = 1;
@@ -394,6 +404,9 @@ s1c_status s1c_train_config_validate(const s1c_train_config *c, int world, int c
              c->cluster_attn_tflops >= 0 && c->cluster_reserve_gb >= 0,
          "cluster: gpu_mem_gb, peak_tflops, gemm_tflops, attn_tflops and reserve_gb must be >= 0 (0: the %s preset)",
          c->cluster_gpu);
+    NEED(c->cluster_pcie_gbs > 0 && c->cluster_host_mem_gbs > 0 && c->cluster_host_mem_gb > 0,
+         "cluster: pcie_gbs (%g), host_mem_gbs (%g) and host_mem_gb (%g) must be > 0", c->cluster_pcie_gbs,
+         c->cluster_host_mem_gbs, c->cluster_host_mem_gb);
     NEED(c->out_dir[0], "output.dir: must be set");
     NEED(c->model_path[0], "model.path: must be set (a Hugging Face model directory)");
     NEED(c->data_path[0], "data.path: must be set (a packed HDF5 file from s1c-data pack)");

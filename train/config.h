@@ -34,6 +34,7 @@ typedef struct {
     char reduce_dtype[8];   // "fp32" | "bf16": dtype of the gradients' reduce-scatter (bf16 backends)
     char nonfinite[16];     // "stop" (default): a non-finite loss or gradient norm ends the run, exit 4 |
                             // "skip_step": that step's update is skipped
+    int offload_optimizer;  // fp32 master, gradient and AdamW m, v slices in pinned host memory (ZeRO-Offload)
     double collective_timeout_s;  // a collective that does not complete in this long aborts the job (0: never)
     // optim:
     double lr, warmup_ratio;
@@ -55,6 +56,9 @@ typedef struct {
     double cluster_nvlink_gbs;    // in-node NVLink bandwidth per GPU and direction, GB/s
     double cluster_nic_gbps;      // per NIC, Gbit/s
     double cluster_bus_efficiency;  // fraction of the link bandwidth a ring collective reaches
+    double cluster_pcie_gbs;      // host <-> GPU copy bandwidth per GPU and direction, GB/s (offload)
+    double cluster_host_mem_gbs;  // host memory bandwidth per node, GB/s (host AdamW with offload)
+    double cluster_host_mem_gb;   // host memory per node, GB
     double cluster_gpu_mem_gb, cluster_peak_tflops, cluster_gemm_tflops, cluster_attn_tflops, cluster_reserve_gb;
     // plan: (inputs of s1c-train --plan when the data is not at hand)
     int plan_samples;          // dataset size when the data file is not at hand

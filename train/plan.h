@@ -36,6 +36,7 @@ typedef struct {
     double nic_gbps;        // per NIC, Gbit/s
     double bus_efficiency;  // of the link bandwidth, reached by ring collectives and transfers
     double gpu_mem_gb, peak_tflops, gemm_tflops, attn_tflops, hbm_tbs, reserve_gb;
+    double pcie_gbs, host_mem_gbs, host_mem_gb;  // per GPU and direction; per node; per node
 } s1c_cluster;
 
 // The recipe's cluster: block with the cluster.gpu preset's figures where a key is 0. Refuses
@@ -89,9 +90,29 @@ typedef struct {
     int fits;
 } s1c_plan_mode;
 
+// train.offload_optimizer: each rank's fp32 master, gradient and AdamW m, v slices in pinned host
+// memory. Per micro-batch each unit's reduced gradient slice (the engine's short-lived [shard]
+// buffer after the reduce-scatter) is copied to the host (D2H, overlapped with the next unit's
+// backward) and accumulated there; after the last unit's, the norm and AdamW run on the host (not
+// per unit: clipping needs the global norm first), unit by unit in forward order, each unit's new
+// bf16 slice copied back (H2D) while the next unit updates. Planned layout: the bf16 weight slice
+// stays on the GPU (gathered from); the alternative without it streams each slice H2D before
+// every gather (its memory and traffic are printed too).
+typedef struct {
+    int on;
+    double host_rank, host_node;  // pinned host bytes: one rank's slices (16 B/element); a node's ranks
+    int host_fits;                // host_node <= cluster.host_mem_gb
+    double d2h_bytes, h2d_bytes;  // per rank and step: n_micro gradient slices; one bf16 slice
+    double d2h_s;                 // seconds of the D2H per step (spread over backward)
+    double host_adam_s;           // norm + AdamW over the rank's slices at its 1/g share of the node's bandwidth
+    double tail_s;                // host AdamW pipelined with the H2D per unit: after the last reduce-scatter
+    double streamed_h2d_bytes;    // without the GPU bf16 slice: every gather's slice H2D, per step
+} s1c_plan_offload;
+
 typedef struct {
     s1c_cluster cl;
     int W;
+    s1c_plan_offload off;
     double bus_gbs;
     long steps;
     size_t samples;

@@ -43,6 +43,9 @@ s1c_status s1c_cluster_of(const s1c_train_config *tc, s1c_cluster *c) {
     PICK(reserve_gb, cluster_reserve_gb);
 #undef PICK
     c->hbm_tbs = p->hbm_tbs;
+    c->pcie_gbs = tc->cluster_pcie_gbs;
+    c->host_mem_gbs = tc->cluster_host_mem_gbs;
+    c->host_mem_gb = tc->cluster_host_mem_gb;
     if (c->nodes < 1 || c->gpus_per_node < 1) return s1c_err("cluster: %d nodes x %d GPUs", c->nodes, c->gpus_per_node);
     if (c->nodes > 1 && (c->nics_per_node < 1 || !(c->nic_gbps > 0)))
         return s1c_err("cluster: %d nodes need NICs (cluster.nics_per_node %d, cluster.nic_gbps %g)", c->nodes,

@@ -406,6 +406,51 @@ static void test_plan(void) {
     CHECK(bytes == (double)s1c_cuda_ce_chunk_bytes(tcnk, mc.vocab_size) && bytes >= 2176.0 * 152064 * 2 &&
               bytes <= (double)S1C_CE_CHUNK_BYTES,
           "LM-head bytes %.0f", bytes);
+    // optimizer offload on 8 GPUs, by hand: per rank P / 8 elements of fp32 master, gradient, m, v
+    // leave the GPU (16 B each); 2 micro-batches copy 4 B gradient slices out, one 2 B bf16 slice
+    // comes back; the host AdamW streams 38 B per element at 1/8 of the node's 400 GB/s
+    {
+        s1c_train_config co = c;
+        co.offload_optimizer = 1;
+        s1c_cluster clo = cl;
+        clo.nodes = 1;
+        s1c_plan_result ro;
+        CHECK(s1c_plan_compute(&co, &mc, &clo, NULL, 0, &ro) == S1C_OK, "%s", s1c_err_msg());
+        const double pad = 16.0 * 70 * 16 + 4 * 256 * 70;  // padding and arena rounding, all units
+        const double sh = P / 8;
+        CHECK(ro.off.on && fabs(ro.mode[0].total - (s8->total - 16 * sh)) < pad, "offloaded GPU total %.4g vs %.4g",
+              ro.mode[0].total, s8->total - 16 * sh);
+        CHECK(ro.mode[0].fits && ro.mode[1].fits && ro.mode[0].total < 80e9 && s8->total > 80e9,
+              "offloaded 8 x 80 GB fits (%.2f GB)", ro.mode[0].total / 1e9);
+        CHECK(fabs(ro.off.host_rank - 16 * sh) < 16 * 16 * 70 && fabs(ro.off.host_node - 8 * 16 * sh) < 8 * 16 * 16 * 70 &&
+                  ro.off.host_fits,
+              "host memory %.4g per rank", ro.off.host_rank);
+        CHECK(fabs(ro.off.d2h_bytes - 2 * 4 * sh) < 1e-6 * P && fabs(ro.off.h2d_bytes - 2 * sh) < 1e-6 * P,
+              "PCIe bytes %.4g / %.4g", ro.off.d2h_bytes, ro.off.h2d_bytes);
+        CHECK(fabs(ro.off.d2h_s - 8 * sh / 25e9) < 1e-6 && fabs(ro.off.host_adam_s - 38 * sh / 50e9) < 1e-6,
+              "D2H %.4f s, host AdamW %.4f s", ro.off.d2h_s, ro.off.host_adam_s);
+        // the H2D of the last unit (the LM head, V x C / 8 bf16) follows the last AdamW
+        CHECK(ro.off.tail_s >= ro.off.host_adam_s + 2 * E / 8 / 25e9 - 1e-9 && ro.off.tail_s < ro.off.host_adam_s + 0.1,
+              "tail %.4f s", ro.off.tail_s);
+        // without the GPU bf16 slice: blocks gathered 4 times a step, embedding and head twice
+        const double streamed = 2 * (4 * (P - 2 * E) + 2 * 2 * E) / 8;
+        CHECK(fabs(ro.off.streamed_h2d_bytes - streamed) < 1e-6 * P, "streamed %.4g vs %.4g",
+              ro.off.streamed_h2d_bytes, streamed);
+        CHECK(fabs(ro.mode[0].step_mean - s8->step_mean - (ro.off.tail_s - sh * 40 / 3.35e12)) < 1e-3 * s8->step_mean,
+              "step %.3f vs %.3f", ro.mode[0].step_mean, s8->step_mean);
+        s1c_plan_free(&ro);
+        // the one-node recipe plans the same: offload on, one node of 8, fits 80 GB
+        s1c_train_config c8;
+        s1c_train_config_defaults(&c8);
+        snprintf(path, sizeof path, "%s/configs/s1-32b-8gpu.yaml", SRC);
+        CHECK(s1c_train_config_load(&c8, path) == S1C_OK && s1c_train_config_validate(&c8, 0, 0) == S1C_OK, "%s",
+              s1c_err_msg());
+        CHECK(c8.offload_optimizer && c8.cluster_nodes == 1 && s1c_cluster_of(&c8, &clo) == S1C_OK &&
+                  s1c_cluster_gpus(&clo) == 8,
+              "s1-32b-8gpu.yaml: one node of 8 with offload");
+        CHECK(s1c_plan_compute(&c8, &mc, &clo, NULL, 0, &ro) == S1C_OK && ro.mode[1].fits, "8-GPU recipe fits");
+        s1c_plan_free(&ro);
+    }
     s1c_plan_free(&r16);
     s1c_plan_free(&r8);
     // one long sequence among short ones: whole sequences leave ranks waiting, shares do not
