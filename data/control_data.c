@@ -22,6 +22,16 @@ static char *with_instruction(const char *question, long n, const char *unit) {
 char *s1c_ctl_token_question(const char *question, long n) { return with_instruction(question, n, "tokens"); }
 char *s1c_ctl_step_question(const char *question, long n) { return with_instruction(question, n, "steps"); }
 
+char *s1c_ctl_class_question(const char *question, int is_long) {
+    const char *ins = is_long ? S1C_CTL_CLASS_LONG : S1C_CTL_CLASS_SHORT;
+    size_t n = strlen(question), k = strlen(ins);
+    char *s = s1c_xmalloc(n + k + 3);
+    memcpy(s, question, n);
+    memcpy(s + n, "\n\n", 2);
+    memcpy(s + n + 2, ins, k + 1);
+    return s;
+}
+
 static int has_text(const char *s, size_t n) {
     for (size_t i = 0; i < n; i++)
         if (s[i] != ' ' && s[i] != '\t' && s[i] != '\n' && s[i] != '\r') return 1;

@@ -18,6 +18,16 @@
 
 #include "s1c_err.h"
 
+// Class-conditional control: the s1 harness's two generic instructions (PROMPTSHORT / PROMPTLONG),
+// appended after a blank line like the others; `s1c-data control --mode class` gives a trace the
+// long one when its thinking tokens are above the input's median, else the short one.
+#define S1C_CTL_CLASS_SHORT "Answer after a short amount of thinking. Do not spend excessive time double-checking your work."
+#define S1C_CTL_CLASS_LONG                                                                                           \
+    "Answer after a long amount of thinking. If you feel like you are finished early, spend the extra time trying " \
+    "to double-check your work until you are absolutely sure that you have the correct answer."
+// question + "\n\n" + the class instruction (caller frees).
+char *s1c_ctl_class_question(const char *question, int is_long);
+
 // Smallest power of two >= n; 1 for n <= 1. n above 2^62: 2^62 (no overflow).
 long s1c_ctl_pow2_ceil(long n);
 

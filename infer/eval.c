@@ -1,6 +1,7 @@
 // eval.c — see eval.h.
 #include "eval.h"
 #include "control_within.h"
+#include "control_data.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -198,10 +199,9 @@ static char *control_extra(const s1c_eval_opts *o) {
     case S1C_CONTROL_TOKEN: snprintf(buf, sizeof buf, "Think for up to %d tokens.", budget); break;
     case S1C_CONTROL_STEP: snprintf(buf, sizeof buf, "Think for up to %d steps.", budget); break;
     case S1C_CONTROL_CLASS:
-        snprintf(buf, sizeof buf, "%s",
-                 o->class_long ? "Think carefully and at length: explore several approaches and double-check your "
-                                 "work before answering."
-                               : "Think briefly: reach the answer with as little thinking as you can.");
+        // The s1 harness's two generic instructions (PROMPTLONG / PROMPTSHORT), the strings the
+        // class-conditional training records carry (data/control_data.h).
+        snprintf(buf, sizeof buf, "%s", o->class_long ? S1C_CTL_CLASS_LONG : S1C_CTL_CLASS_SHORT);
         break;
     default: return NULL;
     }

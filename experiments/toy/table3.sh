@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Toy analogue of the paper's Table 3 (length-control methods), each method run as the paper ran
-# it: budget forcing on the s1 model; token-conditional control (TCC) and step-conditional control
-# (SCC) each on a model of its own, SFT'd from the same base model (the quickstart's pretrained
-# toy) with the same recipe on traces in its format (`s1c-data control`, data/control_data.h:
-# "Think for up to N tokens." with N the trace's thinking tokens rounded up to a power of two;
-# "Think for up to N steps." with "<|im_start|>K steps left\n" before each step), evaluated with
-# its own prompt; class-conditional prompts and rejection sampling on the s1 model.
+# it: one model per control format, each SFT'd from the same base model (the quickstart's
+# pretrained toy) with the same recipe on the same 1,000 problems, each in its own format
+# (`s1c-data control`, data/control_data.h), each evaluated with its own prompt:
+#   bf   the plain s1 format: budget forcing (and rejection sampling) at thinking-token caps;
+#   tcc  "Think for up to N tokens.", N = the trace's thinking tokens rounded up to a power of two;
+#   scc  "Think for up to N steps." and "<|im_start|>K steps left\n" before each step, K = N, N-1, ..;
+#   ccc  the s1 harness's short / long thinking instruction (long: trace above the median length).
+# The quickstart's own s1 model (curated 1,000) gets the budget-forcing rows too, for reference.
 #   QS=experiments/out/quickstart bash experiments/toy/table3.sh
-#   env: RS=0 skips rejection sampling (the slowest rows); RS_TRIES (64); SEED (0, the SFT seed)
+#   env: RS=0 skips rejection sampling; RS_TRIES (64); SEED (0: selection and SFT seed);
+#        RETRAIN=1 retrains models that exist
 # Per method: one row per setting, then Control (share of samples within the setting's own
 # budget: tokens for BF / TCC / RS, steps for SCC), Scaling (mean slope of accuracy over mean
 # thinking tokens between every pair of settings, accuracy points per thinking token) and
@@ -19,32 +22,35 @@ mkdir -p "$O/data" "$O/logs"
 T0=$(date +%s)
 stage() { printf '==> [%4ds] %s\n' $(( $(date +%s) - T0 )) "$*" >&2; }
 
-# ---- training sets and models for the conditional controls ----------------------------------
+# ---- training sets and models -------------------------------------------------------------
 # The paper transforms s1K itself. The toy's curated 1,000 are its longest traces (6-10 lines,
 # 47-80 thinking tokens: every N would be 64 or 128 and every step budget 16), so a model trained
-# on them never sees the budgets it is asked for. The conditional models therefore train on
-# 1,000 problems drawn at random from the same quality-filtered, decontaminated pool (1-8 steps),
-# which the pool's own curation produces with --select random (issue 18 reports the s1 and random
-# selections within noise of each other on this toy).
-ctl_model() {  # ctl_model NAME MODE [control args...]: NAME's SFT model in $O/NAME/hf
+# on them never sees the budgets it is asked for. All four models therefore train on 1,000
+# problems drawn at random after the pool's quality, dedup, decontamination and difficulty
+# filters (`curate --select random`: 1-8 steps), so they differ only in the control format.
+# block_size 512 (the quickstart's SFT: 256) holds the class instruction, ~190 toy tokens.
+ctl_model() {  # ctl_model NAME MODE|plain [control args...]: NAME's SFT model in $O/NAME/hf
   local name="$1" mode="$2"; shift 2
   if [ -f "$O/$name/hf/config.json" ] && [ "${RETRAIN:-0}" = 0 ]; then stage "$name: model exists, kept"; return; fi
-  "$BIN/s1c-data" control --mode "$mode" --in "$O/data/random1k.jsonl" --out "$O/data/$name.jsonl" "$@" 2>&1 |
-    tee "$O/logs/$name-data.log" >&2
+  if [ "$mode" = plain ]; then cp "$O/data/random1k.jsonl" "$O/data/$name.jsonl"
+  else "$BIN/s1c-data" control --mode "$mode" --in "$O/data/random1k.jsonl" --out "$O/data/$name.jsonl" "$@" 2>&1 |
+    tee "$O/logs/$name-data.log" >&2; fi
   "$BIN/s1c-data" pack --tokenizer "$TOK" --in "$O/data/$name.jsonl" --out "$O/data/$name.h5" \
-    --max-length 256 --overflow drop 2>&1 | tail -n 1 >&2
+    --max-length 512 --overflow drop 2>&1 | grep 'records ->' >&2
   stage "$name: SFT from the base model (mpirun -np 2, configs/quickstart-sft.yaml, seed $SEED)"
   "${MPIRUN[@]}" "$BIN/s1c-train" --config "$ROOT/configs/quickstart-sft.yaml" \
     --set model.path="$QS/pretrain/hf" --set data.path="$O/data/$name.h5" --set output.dir="$O/$name" \
-    --set train.seed="$SEED" --overwrite > "$O/logs/$name-sft.log" 2>&1
+    --set data.block_size=512 --set train.seed="$SEED" --overwrite > "$O/logs/$name-sft.log" 2>&1
   grep -o 'step [0-9]*/[0-9]* | epoch [0-9.]* | loss [0-9.]*' "$O/logs/$name-sft.log" | tail -n 1 >&2
 }
 [ -d "$QS/pretrain/hf" ] || { echo "table3: $QS/pretrain/hf missing (the quickstart's base model)" >&2; exit 1; }
-stage "random 1,000 from the pool (quality -> dedup -> decontamination -> random)"
+stage "random 1,000 from the pool (quality -> dedup -> decontamination -> difficulty -> random)"
 "$BIN/s1c-data" curate --pool "$QS/pool.jsonl" --select random --n 1000 --seed "$SEED" --tokenizer "$TOK" \
   --decontam "$QS/heldout_all.jsonl" --out "$O/data/random1k.jsonl" > "$O/logs/random1k.log" 2>&1
+ctl_model bf plain
 ctl_model tcc token --tokenizer "$TOK"
 ctl_model scc step --step-sep $'\n'
+ctl_model ccc class --tokenizer "$TOK"
 
 # ---- evaluation ---------------------------------------------------------------------------
 ev() {  # ev MODEL DIR extra-args...
@@ -75,12 +81,14 @@ metrics() {  # metrics NAME DIR...: Control / Scaling / Performance over the set
           printf "%-24s control %5.1f%%  scaling %6.2f  performance %5.1f%% [%4.1f, %4.1f]\n",
                  n, 100 * c / NR, k ? 100 * s / k : 0, 100 * p, 100 * (mid - half), 100 * (mid + half) }'
 }
-S1="$QS/sft/hf"
+S1="$QS/sft/hf" BF="$O/bf/hf"
 B=(8 16 32 64)
 {
-  echo "Table 3 analogue, $(date -u +%Y-%m-%dT%H:%MZ): $(wc -l < "$QS/heldout.jsonl") held-out problems, greedy; SFT seed $SEED"
-  dirs=(); for b in "${B[@]}"; do ev "$S1" "$O/bf/$b" --max-thinking "$b"; row "cap $b" "$O/bf/$b"; dirs+=("$O/bf/$b"); done
+  echo "Table 3 analogue, $(date -u +%Y-%m-%dT%H:%MZ): $(wc -l < "$QS/heldout.jsonl") held-out problems, greedy; seed $SEED"
+  dirs=(); for b in "${B[@]}"; do ev "$BF" "$O/bf-eval/$b" --max-thinking "$b"; row "cap $b" "$O/bf-eval/$b"; dirs+=("$O/bf-eval/$b"); done
   metrics "budget forcing" "${dirs[@]}"
+  dirs=(); for b in "${B[@]}"; do ev "$S1" "$O/s1-bf/$b" --max-thinking "$b"; row "cap $b" "$O/s1-bf/$b"; dirs+=("$O/s1-bf/$b"); done
+  metrics "BF, quickstart s1 model" "${dirs[@]}"
   dirs=(); for b in "${B[@]}"; do
     ev "$O/tcc/hf" "$O/tcc-eval/$b" --control token --control-budget "$b" --max-new 192
     row "N=$b tokens" "$O/tcc-eval/$b"; dirs+=("$O/tcc-eval/$b"); done
@@ -96,12 +104,12 @@ B=(8 16 32 64)
       --think-stop full --max-new 256
     row "N=$s steps" "$O/scc-eval/$s"; dirs+=("$O/scc-eval/$s"); done
   metrics "step-conditional" "${dirs[@]}"
-  ev "$S1" "$O/class/short" --control class --class short --max-new 128; row "short" "$O/class/short"
-  ev "$S1" "$O/class/long" --control class --class long --max-new 128; row "long" "$O/class/long"
+  ev "$O/ccc/hf" "$O/class/short" --control class --class short --max-new 128; row "short" "$O/class/short"
+  ev "$O/ccc/hf" "$O/class/long" --control class --class long --max-new 128; row "long" "$O/class/long"
   metrics "class-conditional" "$O/class/short" "$O/class/long"
   if [ "$RS" = 1 ]; then
     dirs=(); for b in "${B[@]}"; do
-      ev "$S1" "$O/rs/$b" --control rejection --max-thinking "$b" --rejection-tries "$RS_TRIES" --temperature 1
+      ev "$BF" "$O/rs/$b" --control rejection --max-thinking "$b" --rejection-tries "$RS_TRIES" --temperature 1
       row "cap $b" "$O/rs/$b"; dirs+=("$O/rs/$b"); done
     metrics "rejection sampling" "${dirs[@]}"
   fi

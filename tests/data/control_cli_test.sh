@@ -40,11 +40,21 @@ grep -qF '"question":"mod 10: 4 +2\n\nThink for up to 1 steps."' "$dir/scc.jsonl
 grep -qF '<|im_start|>4 steps left\n5+1=6\n<|im_start|>3 steps left\n6+1=7' "$dir/scc.jsonl" || say_fail "joined trajectories"
 grep -q 'budgets: 1:1 2:1 4:1' "$dir/err" || say_fail "summary line: $(cat "$dir/err")"
 
+# class: the median of 12, 6, 24 thinking tokens is 12: only the 24-token trace is long
+"$bin" control --mode class --tokenizer "$tok" --in "$dir/in.jsonl" --out "$dir/ccc.jsonl" 2>"$dir/err" ||
+  say_fail "class mode: $(cat "$dir/err")"
+grep -o '"control_class":"[a-z]*"' "$dir/ccc.jsonl" | tr '\n' ' ' | grep -qx '"control_class":"short" "control_class":"short" "control_class":"long" ' ||
+  say_fail "classes: $(grep -o '"control_class":"[a-z]*"' "$dir/ccc.jsonl" | tr '\n' ' ')"
+grep -qF '"question":"mod 10: 4 +2\n\nAnswer after a short amount of thinking. Do not spend excessive time double-checking your work."' "$dir/ccc.jsonl" ||
+  say_fail "short question: $(sed -n 2p "$dir/ccc.jsonl")"
+grep -qF '+1 +1\n\nAnswer after a long amount of thinking. If you feel like' "$dir/ccc.jsonl" || say_fail "long question"
+grep -q 'median thinking 12 tokens: 2 short, 1 long' "$dir/err" || say_fail "class summary: $(cat "$dir/err")"
+
 # ---- bad input: exit 2 for usage, 1 for data, the file:line and field named, no output left
 "$bin" control --mode token --in "$dir/in.jsonl" --out "$dir/x.jsonl" 2>"$dir/err"
 [ $? -eq 2 ] && grep -q -- '--tokenizer' "$dir/err" || say_fail "token mode without a tokenizer: $(cat "$dir/err")"
 "$bin" control --mode words --in "$dir/in.jsonl" --out "$dir/x.jsonl" 2>"$dir/err"
-[ $? -eq 2 ] && grep -q "expected token or step" "$dir/err" || say_fail "bad mode: $(cat "$dir/err")"
+[ $? -eq 2 ] && grep -q "expected token, step or class" "$dir/err" || say_fail "bad mode: $(cat "$dir/err")"
 printf '%s\n' '{"question":"q","thinking_trajectories":["1+1=2"]}' '{"thinking_trajectories":["1+1=2"]}' > "$dir/bad.jsonl"
 "$bin" control --mode step --in "$dir/bad.jsonl" --out "$dir/x.jsonl" 2>"$dir/err"
 [ $? -eq 1 ] && grep -q "bad.jsonl:2: field 'question'" "$dir/err" || say_fail "missing question: $(cat "$dir/err")"

@@ -29,6 +29,16 @@ int main(void) {
     check_str(q, "mod 10: 4 +2\n\nThink for up to 16 steps.", "step question");
     free(q);
 
+    q = s1c_ctl_class_question("mod 10: 4 +2", 0);
+    check_str(q, "mod 10: 4 +2\n\nAnswer after a short amount of thinking. Do not spend excessive time double-checking your work.",
+              "short question");
+    free(q);
+    q = s1c_ctl_class_question("q", 1);
+    check_str(q, "q\n\nAnswer after a long amount of thinking. If you feel like you are finished early, spend the extra "
+                 "time trying to double-check your work until you are absolutely sure that you have the correct answer.",
+              "long question");
+    free(q);
+
     // Steps: pieces with text between separators.
     CHECK(s1c_ctl_count_steps("4+2=6", "\n") == 1);
     CHECK(s1c_ctl_count_steps("1+6=7\n7+7=4\nWait 7+7=4\n", "\n") == 3);
