@@ -9,6 +9,7 @@ int s1c_cmd_synth(int argc, char **argv);
 int s1c_cmd_curate(int argc, char **argv);
 int s1c_cmd_pack(int argc, char **argv);
 int s1c_cmd_stats(int argc, char **argv);
+int s1c_cmd_control(int argc, char **argv);
 
 #define S1C_DATA_SUBCOMMANDS                                                             \
     {"tokenize", s1c_cmd_tokenize, "JSONL {\"text\"} on stdin -> {\"ids\"} on stdout"},     \
@@ -16,6 +17,7 @@ int s1c_cmd_stats(int argc, char **argv);
     {"synth", s1c_cmd_synth, "synthetic pool in the s1 schema (multi-step arithmetic)"},        \
     {"curate", s1c_cmd_curate, "quality -> difficulty -> diversity selection (s1K)"},            \
     {"pack", s1c_cmd_pack, "tokenize in the s1 format into a packed HDF5 file (zstd)"},          \
-    {"stats", s1c_cmd_stats, "samples, tokens, length percentiles of a packed file"},
+    {"stats", s1c_cmd_stats, "samples, tokens, length percentiles of a packed file"},                \
+    {"control", s1c_cmd_control, "token-/step-conditional control training records (Table 3)"},
 
 #endif

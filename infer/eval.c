@@ -1,5 +1,7 @@
 // eval.c — see eval.h.
 #include "eval.h"
+#include "control_within.h"
+#include "control_data.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -277,10 +279,9 @@ static char *control_extra(const s1c_eval_opts *o) {
     case S1C_CONTROL_TOKEN: snprintf(buf, sizeof buf, "Think for up to %d tokens.", budget); break;
     case S1C_CONTROL_STEP: snprintf(buf, sizeof buf, "Think for up to %d steps.", budget); break;
     case S1C_CONTROL_CLASS:
-        snprintf(buf, sizeof buf, "%s",
-                 o->class_long ? "Think carefully and at length: explore several approaches and double-check your "
-                                 "work before answering."
-                               : "Think briefly: reach the answer with as little thinking as you can.");
+        // The s1 harness's two generic instructions (PROMPTLONG / PROMPTSHORT), the strings the
+        // class-conditional training records carry (data/control_data.h).
+        snprintf(buf, sizeof buf, "%s", o->class_long ? S1C_CTL_CLASS_LONG : S1C_CTL_CLASS_SHORT);
         break;
     default: return NULL;
     }
@@ -466,14 +467,6 @@ typedef struct {
     int32_t problem, sample, correct, think, answer, within, extracted, json_len;
 } rec_head;
 
-static int count_occ(const char *s, const char *needle) {
-    if (!needle || !*needle) return 0;
-    int n = 0;
-    size_t k = strlen(needle);
-    for (const char *p = strstr(s, needle); p; p = strstr(p + k, needle)) n++;
-    return n;
-}
-
 // JSON record of one sample (and its numeric summary).
 static char *sample_json(const s1c_infer_ctx *c, const s1c_eval_opts *o, const s1c_problem *pb, int global, int j,
                          const sample_raw *s, const char *prompt, s1c_bench_format fmt, int budget_max, rec_head *h) {
@@ -507,11 +500,21 @@ static char *sample_json(const s1c_infer_ctx *c, const s1c_eval_opts *o, const s
     cJSON_AddNumberToObject(r, "extensions", s->bf.extensions);
     cJSON_AddNumberToObject(r, "min_extensions", s->bf.min_extensions);
     cJSON_AddStringToObject(r, "finish", s1c_finish_name(s->finish));
+    int steps = 0;
     if (o->control == S1C_CONTROL_STEP) {
         const char *d = strstr(gen, o->think_end);
         char *think = d ? strndup(gen, (size_t)(d - gen)) : s1c_xstrdup(gen);
-        cJSON_AddNumberToObject(r, "thinking_steps", count_occ(think, o->step_delim) + 1);
+        steps = s1c_thinking_steps(think, o->step_delim);
+        cJSON_AddNumberToObject(r, "thinking_steps", steps);
         free(think);
+    }
+    // Table 3's Control judges each method by its own budget: a conditional prompt's N (tokens or
+    // steps) as well as --max-thinking. The record keeps the verdict; the summary counts it.
+    const int within = !s->error && s1c_control_within(o->control, o->control_budget, o->min_thinking, budget_max,
+                                                       s->bf.think_tokens, steps);
+    if (o->control == S1C_CONTROL_TOKEN || o->control == S1C_CONTROL_STEP) {
+        cJSON_AddNumberToObject(r, "control_budget", o->control_budget >= 0 ? o->control_budget : o->max_thinking);
+        cJSON_AddBoolToObject(r, "within_budget", within);
     }
     if (o->control == S1C_CONTROL_REJECTION) {
         cJSON_AddNumberToObject(r, "rejection_tries", s->tries);
@@ -531,7 +534,7 @@ static char *sample_json(const s1c_infer_ctx *c, const s1c_eval_opts *o, const s
     h->correct = correct;
     h->think = s->bf.think_tokens;
     h->answer = s->bf.answer_tokens;
-    h->within = !s->error && s->bf.think_tokens >= o->min_thinking && (budget_max < 0 || s->bf.think_tokens <= budget_max);
+    h->within = within;
     h->extracted = ans != NULL;
     h->json_len = (int32_t)strlen(json);
     free(ans);

@@ -35,7 +35,11 @@ void s1c_summary_add_metrics(cJSON *s, s1c_bench_format fmt, cJSON *const *recor
         answer += num(r, "answer_tokens");
         correct += ok;
         extracted += st[i].extracted != NULL;
-        within += !str(r, "error") && t >= min_thinking && (max_thinking < 0 || t <= max_thinking);
+        // A record of a conditional control carries its verdict against its own budget
+        // (control_within.h); others are judged by the token range.
+        const cJSON *w = cJSON_GetObjectItemCaseSensitive(r, "within_budget");
+        within += cJSON_IsBool(w) ? cJSON_IsTrue(w) && !str(r, "error")
+                                  : !str(r, "error") && t >= min_thinking && (max_thinking < 0 || t <= max_thinking);
         if (t > maxthink) maxthink = t;
     }
     pt->n_samples = n;

@@ -15,7 +15,8 @@
 
 // Appends the counts and metrics of records [n] (samples.jsonl objects in problem order) to
 // `s`; a sample is within budget when its thinking is in [min_thinking, max_thinking] (< 0: no
-// cap) and it has no error. Fills *pt (label untouched).
+// cap) and it has no error, or, when the record has a "within_budget" boolean (conditional
+// controls: control_within.h), as that says. Fills *pt (label untouched).
 void s1c_summary_add_metrics(cJSON *s, s1c_bench_format fmt, cJSON *const *records, int n, int min_thinking,
                              int max_thinking, s1c_run_point *pt);
 // Every generation option, as summary.json's "options".
