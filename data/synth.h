@@ -47,6 +47,9 @@ typedef struct {
     double contaminate_rate;     // 0.002 (only with heldout > 0)
     double slip_rate;            // 0: per step, a slip followed by its correction
     double recheck_rate;         // 0: per right step, a re-check that confirms it
+    double wrong_rate;           // 0: share of records with an uncorrected slip (data/synth_axes.h)
+    double probe_structure;      // 0: probes' difficulty weighs '*' up, max/min down (synth_axes.h)
+    double domain_mix[4];        // all 0 = uniform: pool shares of the four domains (synth_axes.h)
     size_t heldout;              // problems written to heldout_out, disjoint from the pool
     const char *out, *heldout_out;
 } s1c_synth_opts;
@@ -54,7 +57,7 @@ typedef struct {
 enum { S1C_SYNTH_N_WORDS = 3 };  // continuation words: Wait, Hmm, Alternatively
 
 typedef struct {
-    size_t records, defects, duplicates, contaminated, heldout;
+    size_t records, defects, duplicates, contaminated, heldout, wrong;
     uint64_t bytes;
     size_t steps, slips, rechecks;       // over the written traces
     size_t words[S1C_SYNTH_N_WORDS];     // continuation lines per word
