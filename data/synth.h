@@ -29,6 +29,11 @@
 // "Alternatively" (15%), the continuation strings of the paper's Table 4. The answer is always
 // the right one:
 //   "7+5=2\n2*4=8\nWait 2*3=6\n6-8=8\nHmm 6-8=8\n8max4=8"      (a slip at step 2, a re-check at 3)
+//
+// Selection axes (data/synth_axes.h, synth_pool_axes.c; `--wrong F --probe-structure S
+// --domain-mix a,b,c,d`, all off by default): traces with one uncorrected slip and a wrong attempt
+// (quality that curation cannot see), probe difficulty from the operations as well as k
+// (difficulty), and a skewed domain mix against the balanced held-out set (diversity).
 #ifndef S1C_SYNTH_H
 #define S1C_SYNTH_H
 
