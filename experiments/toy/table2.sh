@@ -9,16 +9,16 @@
 # 95% Wilson per row and a 95% paired interval of the difference to 1K-s1 on the same problems,
 # pooled over SEEDS (each seed: its own curation draw and SFT seed; same base and held-out set).
 #   bash experiments/toy/table2.sh [OUT]          (OUT defaults to experiments/out/table2)
-# Knobs (env): POOL=20000 HELDOUT=400 SEEDS="0 1 2" BUDGET=48 WRONG=0.15 DEFECTS=0.15 DOMAIN_MIX=0.55,0.15,0.15,0.15
-#   STRUCTURE=1 SEED=0 (pool and base) PRE_EPOCHS=1 SETS="s1 random diverse longest full"
+# Knobs (env): POOL=20000 HELDOUT=400 SEEDS="0 1" BUDGET=48 WRONG=0.15 DEFECTS=0.15 DOMAIN_MIX=0.55,0.15,0.15,0.15
+#   STRUCTURE=1 SEED=0 (pool and base) PRE_EPOCHS=3 SETS="s1 random diverse longest full"
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 O="${1:-$ROOT/experiments/out/table2}"
 BIN="${BIN:-$ROOT/build/bin}"
 TOK="$ROOT/experiments/toy-tokenizer"
-POOL="${POOL:-20000}" SEEDS="${SEEDS:-0 1 2}" HELDOUT="${HELDOUT:-400}" BUDGET="${BUDGET:-48}" SEED="${SEED:-0}"
+POOL="${POOL:-20000}" SEEDS="${SEEDS:-0 1}" HELDOUT="${HELDOUT:-400}" BUDGET="${BUDGET:-48}" SEED="${SEED:-0}"
 WRONG="${WRONG:-0.15}" DEFECTS="${DEFECTS:-0.15}" DOMAIN_MIX="${DOMAIN_MIX:-0.55,0.15,0.15,0.15}"
-STRUCTURE="${STRUCTURE:-1}" PRE_EPOCHS="${PRE_EPOCHS:-1}" SETS="${SETS:-s1 random diverse longest full}"
+STRUCTURE="${STRUCTURE:-1}" PRE_EPOCHS="${PRE_EPOCHS:-3}" SETS="${SETS:-s1 random diverse longest full}"
 if [ "$(id -u)" = 0 ]; then export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1; fi
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 S1C_PROGRESS=0
 MPIRUN=(mpirun -np 2 --oversubscribe)
