@@ -11,6 +11,7 @@
 #   bash experiments/toy/table2.sh [OUT]          (OUT defaults to experiments/out/table2)
 # Knobs (env): POOL=20000 HELDOUT=400 SEEDS="0 1" BUDGET=48 WRONG=0.15 DEFECTS=0.15 DOMAIN_MIX=0.55,0.15,0.15,0.15
 #   STRUCTURE=1 SEED=0 (pool and base) PRE_EPOCHS=3 SETS="s1 random diverse longest full"
+#   TABLE_ONLY=1: print the table from the runs already in OUT (e.g. SEEDS=0 after an interruption)
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 O="${1:-$ROOT/experiments/out/table2}"
@@ -28,6 +29,7 @@ O=$(cd "$O" && pwd)
 T0=$(date +%s)
 stage() { printf '==> [%4ds] %s\n' $(( $(date +%s) - T0 )) "$*"; }
 
+if [ -z "${TABLE_ONLY:-}" ]; then
 stage "synth: $POOL problems (1..8 steps), wrong $WRONG, defects $DEFECTS, structure $STRUCTURE, domains $DOMAIN_MIX"
 "$BIN/s1c-data" synth --n "$POOL" --seed "$SEED" --max-steps 8 --heldout "$HELDOUT" --heldout-out "$O/heldout.jsonl" \
   --slips 0.08 --rechecks 0.08 --wrong "$WRONG" --defects "$DEFECTS" --probe-structure "$STRUCTURE" \
@@ -59,6 +61,7 @@ for sel in $SETS; do
     --budgets "$BUDGET" "${INFER_OPTS[@]}" > "$d/sweep.log" 2>&1
 done
 done
+fi
 # Per set: what it holds (wrong attempts, domain shares, mean steps) and how it does.
 composition() {  # composition TRAIN.jsonl: wrong% and the addsub/muladd/minmax/mixed shares
   grep -o '"solution":"[0-9]*"\|"attempt":"Answer: [0-9]*"\|"domain":"[a-z]*"' "$1" |
