@@ -6,6 +6,7 @@
 #include "s1c_getopt.h"
 #include "commands.h"
 #include "synth.h"
+#include "synth_axes.h"
 
 static void usage(FILE *fp) {
     fprintf(fp,
@@ -16,6 +17,9 @@ static void usage(FILE *fp) {
             "  --duplicates F                  share of exact duplicate questions (0.01)\n"
             "  --heldout N --heldout-out FILE  N held-out problems, disjoint from the pool\n"
             "  --contaminate F                 share of pool records copying a held-out question (0.002)\n"
+            "  --wrong F                       share of traces with an uncorrected slip: wrong attempt (0)\n"
+            "  --probe-structure S             probes' difficulty weighs '*' up, max/min down, 0..1 (0)\n"
+            "  --domain-mix a,b,c,d            pool shares of addsub,muladd,minmax,mixed (uniform)\n"
             "  --slips F / --rechecks F        self-verification traces: per step, a slip corrected after\n"
             "                                  \"Wait\"/\"Hmm\"/\"Alternatively\" / a right step re-checked (0 / 0)\n");
 }
@@ -24,6 +28,7 @@ static void usage(FILE *fp) {
 static const struct option OPTS[] = {
     ARG("out"), ARG("heldout-out"), ARG("n"), ARG("seed"), ARG("min-steps"), ARG("max-steps"), ARG("modulus"),
     ARG("heldout"), ARG("defects"), ARG("duplicates"), ARG("contaminate"), ARG("slips"), ARG("rechecks"),
+    ARG("wrong"), ARG("probe-structure"), ARG("domain-mix"),
     {"help", no_argument, NULL, 0},
     {NULL, 0, NULL, 0}};
 #undef ARG
@@ -43,6 +48,12 @@ int s1c_cmd_synth(int argc, char **argv) {
         }
         if (!strcmp(a, "--out")) o.out = v;
         else if (!strcmp(a, "--heldout-out")) o.heldout_out = v;
+        else if (!strcmp(a, "--domain-mix")) {
+            if (s1c_synth_axes_parse_mix(v, o.domain_mix)) {
+                fprintf(stderr, "s1c-data synth: %s\n", s1c_err_msg());
+                return 2;
+            }
+        }
         else if (!strcmp(a, "--n") || !strcmp(a, "--seed") || !strcmp(a, "--min-steps") || !strcmp(a, "--max-steps") ||
                  !strcmp(a, "--modulus") || !strcmp(a, "--heldout")) {
             if (s1c_arg_u64(v, &u, "synth", a)) return 2;
@@ -59,7 +70,8 @@ int s1c_cmd_synth(int argc, char **argv) {
                 else o.modulus = (int)u;
             }
         } else if (!strcmp(a, "--defects") || !strcmp(a, "--duplicates") || !strcmp(a, "--contaminate") ||
-                   !strcmp(a, "--slips") || !strcmp(a, "--rechecks")) {
+                   !strcmp(a, "--slips") || !strcmp(a, "--rechecks") || !strcmp(a, "--wrong") ||
+                   !strcmp(a, "--probe-structure")) {
             if (s1c_arg_double(v, &f, "synth", a)) return 2;
             if (f < 0 || f > 1) {
                 fprintf(stderr, "s1c-data synth: %s must be in [0, 1]\n", a);
@@ -69,6 +81,8 @@ int s1c_cmd_synth(int argc, char **argv) {
             else if (!strcmp(a, "--duplicates")) o.duplicate_rate = f;
             else if (!strcmp(a, "--slips")) o.slip_rate = f;
             else if (!strcmp(a, "--rechecks")) o.recheck_rate = f;
+            else if (!strcmp(a, "--wrong")) o.wrong_rate = f;
+            else if (!strcmp(a, "--probe-structure")) o.probe_structure = f;
             else o.contaminate_rate = f;
         }
     }
@@ -87,6 +101,7 @@ int s1c_cmd_synth(int argc, char **argv) {
     if (st.slips + st.rechecks)
         fprintf(stderr, "synth: %zu steps, %zu slips corrected, %zu right steps re-checked (Wait %zu, Hmm %zu, Alternatively %zu)\n",
                 st.steps, st.slips, st.rechecks, st.words[0], st.words[1], st.words[2]);
+    if (st.wrong) fprintf(stderr, "synth: %zu traces with an uncorrected slip (wrong attempt)\n", st.wrong);
     if (st.heldout) fprintf(stderr, "synth: wrote %zu held-out problems to %s\n", st.heldout, o.heldout_out);
     return 0;
 }

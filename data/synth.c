@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "curate_hash.h"
+#include "synth_axes.h"
 #include "s1c_rng.h"
 #include "zstd_stream.h"
 
@@ -16,6 +17,7 @@ static const char *domain_names[] = {"addsub", "muladd", "minmax", "mixed"};
 static const int domain_ops[][6] = {
     {OP_ADD, OP_SUB, -1}, {OP_MUL, OP_ADD, -1}, {OP_MAX, OP_MIN, OP_ADD, -1}, {OP_ADD, OP_SUB, OP_MUL, OP_MAX, OP_MIN, -1}};
 #define N_DOMAINS 4
+_Static_assert(N_DOMAINS == S1C_SYNTH_N_DOMAINS, "synth_axes.h domain count");
 
 void s1c_synth_opts_default(s1c_synth_opts *o) {
     memset(o, 0, sizeof *o);
@@ -157,6 +159,28 @@ static void write_trace(problem *pr, s1c_rng *rng, const s1c_synth_opts *o, s1c_
         v = r;
     }
     S1C_ASSERT(v == pr->answer);
+}
+
+// The quality axis (synth_axes.h): a plain trace whose step s (uniform) loses one in the result
+// and is never corrected; the error carries to the end. Returns the wrong final value.
+// A later max/min can absorb the error; then the slip moves to the last step, so the stated
+// answer is always wrong (a +-1 slip of the last result always shows).
+static int write_wrong_trace(problem *pr, s1c_rng *rng) {
+    int m = pr->modulus, bad = (int)s1c_rng_below(rng, (uint64_t)pr->k);
+    int delta = s1c_rng_below(rng, 2) ? 1 : -1;
+    for (int attempt = 0;; attempt++) {
+        int v = pr->start;
+        pr->trace.n = 0;
+        for (int s = 0; s < pr->k; s++) {
+            int r = apply(pr->op[s], v, pr->arg[s], m);
+            if (s == bad) r = ((r + delta) % m + m) % m;
+            putf(&pr->trace, "%s%d%s%d=%d", s ? "\n" : "", v, op_text[pr->op[s]], pr->arg[s], r);
+            v = r;
+        }
+        if (v != pr->answer) return v;
+        S1C_ASSERT(attempt == 0);
+        bad = pr->k - 1;
+    }
 }
 
 static void make_problem(problem *pr, s1c_rng *rng, const s1c_synth_opts *o, int domain, int k) {
@@ -328,11 +352,11 @@ int s1c_synth_check_verify_trace(const char *question, const char *trace, s1c_sy
 }
 
 // Probability that a probe model of the given strength solves a k-step problem.
-static double probe_p(int k, double solves_up_to, double width) { return 1.0 / (1.0 + exp((k - solves_up_to) / width)); }
+static double probe_p(double k, double solves_up_to, double width) { return 1.0 / (1.0 + exp((k - solves_up_to) / width)); }
 
 enum { D_NONE, D_NULL_ATTEMPT, D_API_ERROR, D_IMAGE, D_ASY, D_ENUM, D_BOLD, N_DEFECTS };
 
-static void write_record(buf *line, const problem *pr, const s1c_synth_opts *o, s1c_rng *rng, int defect) {
+static void write_record(buf *line, const problem *pr, const s1c_synth_opts *o, s1c_rng *rng, int defect, int stated) {
     line->n = 0;
     buf q = {0};
     const char *question = pr->question.p;
@@ -372,11 +396,14 @@ static void write_record(buf *line, const problem *pr, const s1c_synth_opts *o, 
     else put_json(line, pr->trace.p);
     puts_(line, "],\"attempt\":");
     if (defect == D_NULL_ATTEMPT) puts_(line, "null");
-    else putf(line, "\"Answer: %d\"", pr->answer);
+    else putf(line, "\"Answer: %d\"", stated);
     puts_(line, ",\"domain\":");
     put_json(line, domain_names[pr->domain]);
-    int weak = s1c_rng_uniform(rng) < probe_p(pr->k, 3.0, 1.0);
-    int strong = s1c_rng_uniform(rng) < probe_p(pr->k, 7.0, 1.5);
+    int n_mul = 0, n_minmax = 0;
+    for (int s = 0; s < pr->k; s++) n_mul += pr->op[s] == OP_MUL, n_minmax += pr->op[s] >= OP_MAX;
+    double h = s1c_synth_axes_hardness(pr->k, n_mul, n_minmax, o->probe_structure);
+    int weak = s1c_rng_uniform(rng) < probe_p(h, 3.0, 1.0);
+    int strong = s1c_rng_uniform(rng) < probe_p(h, 7.0, 1.5);
     putf(line, ",\"isqwen7bcorrect\":%s,\"isqwen32bcorrect\":%s,\"difficulty\":%d}\n", weak ? "true" : "false",
          strong ? "true" : "false", pr->k);
     free(q.p);
@@ -391,6 +418,9 @@ s1c_status s1c_synth_run(const s1c_synth_opts *o, s1c_synth_stats *stats) {
     if (o->heldout > 0 && !o->heldout_out) return s1c_err("synth: --heldout needs --heldout-out FILE");
     if (!(o->slip_rate >= 0 && o->slip_rate <= 1 && o->recheck_rate >= 0 && o->recheck_rate <= 1))
         return s1c_err("synth: slip and re-check rates must be in [0, 1] (got %g, %g)", o->slip_rate, o->recheck_rate);
+    if (!(o->wrong_rate >= 0 && o->wrong_rate <= 1 && o->probe_structure >= 0 && o->probe_structure <= 1))
+        return s1c_err("synth: --wrong and --probe-structure must be in [0, 1] (got %g, %g)", o->wrong_rate,
+                       o->probe_structure);
     s1c_rng rng, hrng;
     s1c_rng_seed_stream(&rng, o->seed, 1);
     s1c_rng_seed_stream(&hrng, o->seed, 2);
@@ -434,7 +464,7 @@ s1c_status s1c_synth_run(const s1c_synth_opts *o, s1c_synth_stats *stats) {
     int recent_domain[RING] = {0};
     size_t n_recent = 0;
     for (size_t i = 0; i < o->n && st == S1C_OK; i++) {
-        int domain = (int)s1c_rng_below(&rng, N_DOMAINS);
+        int domain = s1c_synth_axes_domain(&rng, o->domain_mix);
         int k = o->min_steps + (int)s1c_rng_below(&rng, (uint64_t)span);
         do make_problem(&pr, &rng, o, domain, k);
         while (held.n && s1c_h128set_contains(&held, s1c_hash128(pr.question.p, pr.question.n)));
@@ -472,7 +502,12 @@ s1c_status s1c_synth_run(const s1c_synth_opts *o, s1c_synth_stats *stats) {
         // The trace is drawn for every record (one RNG stream whatever the defect); the slip and
         // re-check counts cover the traces that are written.
         write_trace(&pr, &rng, o, defect == D_API_ERROR ? NULL : stats);
-        write_record(&line, &pr, o, &rng, defect);
+        int stated = pr.answer;
+        if (o->wrong_rate > 0 && s1c_rng_uniform(&rng) < o->wrong_rate) {
+            stated = write_wrong_trace(&pr, &rng);
+            stats->wrong++;
+        }
+        write_record(&line, &pr, o, &rng, defect, stated);
         st = s1c_out_write(out, line.p, line.n);
         stats->bytes += line.n;
         stats->records++;

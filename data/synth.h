@@ -29,6 +29,11 @@
 // "Alternatively" (15%), the continuation strings of the paper's Table 4. The answer is always
 // the right one:
 //   "7+5=2\n2*4=8\nWait 2*3=6\n6-8=8\nHmm 6-8=8\n8max4=8"      (a slip at step 2, a re-check at 3)
+//
+// Selection axes (data/synth_axes.h, synth_pool_axes.c; `--wrong F --probe-structure S
+// --domain-mix a,b,c,d`, all off by default): traces with one uncorrected slip and a wrong attempt
+// (quality that curation cannot see), probe difficulty from the operations as well as k
+// (difficulty), and a skewed domain mix against the balanced held-out set (diversity).
 #ifndef S1C_SYNTH_H
 #define S1C_SYNTH_H
 
@@ -47,6 +52,9 @@ typedef struct {
     double contaminate_rate;     // 0.002 (only with heldout > 0)
     double slip_rate;            // 0: per step, a slip followed by its correction
     double recheck_rate;         // 0: per right step, a re-check that confirms it
+    double wrong_rate;           // 0: share of records with an uncorrected slip (data/synth_axes.h)
+    double probe_structure;      // 0: probes' difficulty weighs '*' up, max/min down (synth_axes.h)
+    double domain_mix[4];        // all 0 = uniform: pool shares of the four domains (synth_axes.h)
     size_t heldout;              // problems written to heldout_out, disjoint from the pool
     const char *out, *heldout_out;
 } s1c_synth_opts;
@@ -54,7 +62,7 @@ typedef struct {
 enum { S1C_SYNTH_N_WORDS = 3 };  // continuation words: Wait, Hmm, Alternatively
 
 typedef struct {
-    size_t records, defects, duplicates, contaminated, heldout;
+    size_t records, defects, duplicates, contaminated, heldout, wrong;
     uint64_t bytes;
     size_t steps, slips, rechecks;       // over the written traces
     size_t words[S1C_SYNTH_N_WORDS];     // continuation lines per word

@@ -1,43 +1,104 @@
 #!/usr/bin/env bash
-# Toy analogue of the paper's Table 2 (data ablations): SFT of the same toy base model on
-# 1K-s1 (quality + difficulty + diversity), 1K-random, 1K-diverse, 1K-longest and the whole
-# quality-filtered pool (1 epoch, vs 3 for the 1K sets), each evaluated by the same budget sweep.
-#   QS=experiments/out/quickstart bash experiments/toy/table2.sh
-# Output: $QS/table2/<set>/{sft,sweep}; the table on stdout and in $QS/table2/table.txt.
-source "$(dirname "$0")/common.sh"
-O="$QS/table2"
+# Toy analogue of the paper's Table 2 (data ablations) on a pool whose selection axes are real
+# (data/synth_axes.h): WRONG of the traces carry an uncorrected slip (wrong attempt, which curation
+# cannot see), DEFECTS are sloppy (the quality filter's catch), probe difficulty weighs '*' steps
+# up (--probe-structure 1), and the pool's domains are skewed (DOMAIN_MIX) while the held-out set
+# is balanced. Self-contained: synth -> pretrain a base on the whole pool -> SFT the same base on
+# 1K-s1, 1K-random, 1K-diverse, 1K-longest and the full quality-filtered pool (1 epoch, vs 3 for
+# the 1K sets) -> greedy eval at budget BUDGET on HELDOUT balanced held-out problems. Intervals:
+# 95% Wilson per row and a 95% paired interval of the difference to 1K-s1 on the same problems,
+# pooled over SEEDS (each seed: its own curation draw and SFT seed; same base and held-out set).
+#   bash experiments/toy/table2.sh [OUT]          (OUT defaults to experiments/out/table2)
+# Knobs (env): POOL=20000 HELDOUT=400 SEEDS="0 1" BUDGET=48 WRONG=0.15 DEFECTS=0.15 DOMAIN_MIX=0.55,0.15,0.15,0.15
+#   STRUCTURE=1 SEED=0 (pool and base) PRE_EPOCHS=3 SETS="s1 random diverse longest full"
+#   TABLE_ONLY=1: print the table from the runs already in OUT (e.g. SEEDS=0 after an interruption)
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+O="${1:-$ROOT/experiments/out/table2}"
+BIN="${BIN:-$ROOT/build/bin}"
+TOK="$ROOT/experiments/toy-tokenizer"
+POOL="${POOL:-20000}" SEEDS="${SEEDS:-0 1}" HELDOUT="${HELDOUT:-400}" BUDGET="${BUDGET:-48}" SEED="${SEED:-0}"
+WRONG="${WRONG:-0.15}" DEFECTS="${DEFECTS:-0.15}" DOMAIN_MIX="${DOMAIN_MIX:-0.55,0.15,0.15,0.15}"
+STRUCTURE="${STRUCTURE:-1}" PRE_EPOCHS="${PRE_EPOCHS:-3}" SETS="${SETS:-s1 random diverse longest full}"
+if [ "$(id -u)" = 0 ]; then export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1; fi
+export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 S1C_PROGRESS=0
+MPIRUN=(mpirun -np 2 --oversubscribe)
+INFER_OPTS=(--format aime --answer-prefix $'\nAnswer:' --max-answer 8 --max-batch 64 --quiet)
 mkdir -p "$O"
-BUDGETS=0,6,12,24,36,48
-for sel in s1 random diverse longest full; do
-  d="$O/$sel"
+O=$(cd "$O" && pwd)
+T0=$(date +%s)
+stage() { printf '==> [%4ds] %s\n' $(( $(date +%s) - T0 )) "$*"; }
+
+if [ -z "${TABLE_ONLY:-}" ]; then
+stage "synth: $POOL problems (1..8 steps), wrong $WRONG, defects $DEFECTS, structure $STRUCTURE, domains $DOMAIN_MIX"
+"$BIN/s1c-data" synth --n "$POOL" --seed "$SEED" --max-steps 8 --heldout "$HELDOUT" --heldout-out "$O/heldout.jsonl" \
+  --slips 0.08 --rechecks 0.08 --wrong "$WRONG" --defects "$DEFECTS" --probe-structure "$STRUCTURE" \
+  --domain-mix "$DOMAIN_MIX" --out "$O/pool.jsonl" 2> "$O/synth.log"
+cat "$O/synth.log"
+if [ ! -f "$O/base/hf/model.safetensors" ]; then
+  stage "pretrain the base on the whole pool ($PRE_EPOCHS epochs)"
+  "$BIN/s1c-data" pack --tokenizer "$TOK" --in "$O/pool.jsonl" --out "$O/pool.h5" --skip-bad > "$O/pack.log" 2>&1
+  "$BIN/s1c-model-init" --config-json "$ROOT/experiments/toy-model/config.json" --seed "$SEED" --tokenizer "$TOK" \
+    --out "$O/init" > "$O/init.log"
+  "${MPIRUN[@]}" "$BIN/s1c-train" --config "$ROOT/configs/quickstart-pretrain.yaml" --set model.path="$O/init" \
+    --set data.path="$O/pool.h5" --set output.dir="$O/base" --set train.epochs="$PRE_EPOCHS" --overwrite \
+    > "$O/pretrain.log" 2>&1
+fi
+for seed in $SEEDS; do
+for sel in $SETS; do
+  d="$O/$sel/seed$seed"
   mkdir -p "$d"
-  if [ "$sel" = full ]; then
-    "$BIN/s1c-data" curate --pool "$QS/pool.jsonl" --n 1000000 --seed 0 --select random --tokenizer "$TOK" \
-      --decontam "$QS/heldout.jsonl" --out "$d/train.jsonl" > "$d/curate.log"
-    epochs=1
-  else
-    "$BIN/s1c-data" curate --pool "$QS/pool.jsonl" --n 1000 --seed 0 --select "$sel" --tokenizer "$TOK" \
-      --decontam "$QS/heldout.jsonl" --out "$d/train.jsonl" > "$d/curate.log"
-    epochs=3
-  fi
+  if [ "$sel" = full ]; then n=1000000 mode=random epochs=1; else n=1000 mode=$sel epochs=3; fi
+  "$BIN/s1c-data" curate --pool "$O/pool.jsonl" --n "$n" --seed "$seed" --select "$mode" --tokenizer "$TOK" \
+    --decontam "$O/heldout.jsonl" --out "$d/train.jsonl" > "$d/curate.log" 2>&1
   "$BIN/s1c-data" pack --tokenizer "$TOK" --in "$d/train.jsonl" --out "$d/train.h5" > "$d/pack.log"
-  echo "== $sel: $(wc -l < "$d/train.jsonl") examples, $epochs epoch(s)"
-  "${MPIRUN[@]}" "$BIN/s1c-train" --config "$ROOT/configs/quickstart-sft.yaml" --set model.path="$QS/pretrain/hf" \
-    --set data.path="$d/train.h5" --set output.dir="$d/sft" --set train.epochs="$epochs" --set log.progress=false \
-    > "$d/sft.log" 2>&1
+  stage "$sel seed $seed: $(wc -l < "$d/train.jsonl") examples, $epochs epoch(s)"
+  "${MPIRUN[@]}" "$BIN/s1c-train" --config "$ROOT/configs/quickstart-sft.yaml" --set model.path="$O/base/hf" \
+    --set data.path="$d/train.h5" --set output.dir="$d/sft" --set train.epochs="$epochs" --set train.seed="$seed" \
+    --overwrite > "$d/sft.log" 2>&1
   rm -rf "$d/sweep"
-  "${MPIRUN[@]}" "$BIN/s1c-infer" sweep --model "$d/sft/hf" --benchmark "$QS/heldout.jsonl" --out "$d/sweep" \
-    --budgets "$BUDGETS" "${INFER_OPTS[@]}" > "$d/sweep.log" 2>&1
+  "${MPIRUN[@]}" "$BIN/s1c-infer" sweep --model "$d/sft/hf" --benchmark "$O/heldout.jsonl" --out "$d/sweep" \
+    --budgets "$BUDGET" "${INFER_OPTS[@]}" > "$d/sweep.log" 2>&1
 done
+done
+fi
+# Per set: what it holds (wrong attempts, domain shares, mean steps) and how it does.
+composition() {  # composition TRAIN.jsonl: wrong% and the addsub/muladd/minmax/mixed shares
+  grep -o '"solution":"[0-9]*"\|"attempt":"Answer: [0-9]*"\|"domain":"[a-z]*"' "$1" |
+    awk -F'"' '/solution/ { s = $4 } /attempt/ { split($4, a, " "); w += (a[2] != s); n++ }
+               /domain/ { c[$4]++ }
+               END { printf "wrong %4.1f%%  dom %2.0f/%2.0f/%2.0f/%2.0f", 100 * w / n, 100 * c["addsub"] / n,
+                     100 * c["muladd"] / n, 100 * c["minmax"] / n, 100 * c["mixed"] / n }'
+}
+correct_by_index() {  # correct_by_index SETDIR: "seed:index correct" per seed and held-out problem
+  local s
+  for s in $SEEDS; do
+    grep -o '"index":[0-9]*\|"correct":\(true\|false\)' "$1"/seed"$s"/sweep/budget_*/samples.jsonl |
+      awk -F: -v s="$s" '$1 == "\"index\"" { i = $2 } $1 == "\"correct\"" { print s ":" i, ($2 == "true") }'
+  done
+}
+train_lines() { cat "$1"/seed*/train.jsonl | wc -l | awk -v k="$(echo $SEEDS | wc -w)" '{ print int($1 / k) }'; }
 {
-  printf '%-10s %8s %8s' set examples tokens
-  for b in ${BUDGETS//,/ }; do printf ' %7s' "B=$b"; done
-  printf '\n'
-  for sel in s1 random diverse longest full; do
+  echo "# table2.sh $(date -u +%F) seeds $SEEDS (rows pool all seeds' samples) pool $POOL pool-seed $SEED wrong $WRONG defects $DEFECTS structure $STRUCTURE mix $DOMAIN_MIX; budget $BUDGET, $HELDOUT balanced held-out"
+  printf '%-8s %6s  %-34s %-20s %s\n' set train composition "accuracy [95%]" "vs 1K-s1 [95% paired]"
+  for sel in $SETS; do
     d="$O/$sel"
-    tokens=$(grep -o '"tokens":[^,]*' "$d/train.jsonl.report.json" | head -n 1 | cut -d: -f2 | tr -d '\t ')
-    printf '%-10s %8s %8s' "$sel" "$(wc -l < "$d/train.jsonl")" "$tokens"
-    grep -v '^#' "$d/sweep/sweep.csv" | tail -n +2 | awk -F, '{ printf " %6.1f%%", 100 * $6 }'
-    printf '\n'
+    { correct_by_index "$O/s1" | sed 's/^/B /'; correct_by_index "$d" | sed 's/^/X /'; } |
+      awk -v name="$sel" -v tr="$(train_lines "$d")" -v comp="$(composition <(cat "$d"/seed*/train.jsonl))" '
+        $1 == "B" { base[$2] = $3; next }
+        { n++; x = $3; k += x; if ($2 in base) { if (x && !base[$2]) b++; if (!x && base[$2]) c++ } }
+        END { p = k / n; z = 1.96; den = 1 + z * z / n; mid = (p + z * z / (2 * n)) / den
+              half = z * sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
+              d = (b - c) / n; sd = sqrt(b + c - (b - c) * (b - c) / n) / n
+              printf "%-8s %6d  %-34s %5.1f%% [%4.1f, %4.1f]  %+5.1f [%+5.1f, %+5.1f]\n", name, tr, comp,
+                     100 * p, 100 * (mid - half), 100 * (mid + half), 100 * d, 100 * (d - z * sd), 100 * (d + z * sd) }'
+  done
+  # Accuracy per held-out domain (the held-out set cycles addsub, muladd, minmax, mixed).
+  printf '%-8s  per held-out domain: addsub muladd minmax mixed\n' ""
+  for sel in $SETS; do
+    correct_by_index "$O/$sel" |
+      awk -v name="$sel" '{ split($1, f, ":"); i = f[2] % 4; n[i]++; k[i] += $2 }
+        END { printf "%-8s  %5.1f%% %5.1f%% %5.1f%% %5.1f%%\n", name, 100*k[0]/n[0], 100*k[1]/n[1], 100*k[2]/n[2], 100*k[3]/n[3] }'
   done
 } | tee "$O/table.txt"
+stage done
