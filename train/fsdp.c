@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "arena.h"
+#include "host_adamw.h"
 
 // Working slots for gathered units. An op needs at most two units (the LM head with tied
 // embeddings: head + unit 0) and the next op's units are prefetched while it runs: three suffice.
@@ -55,6 +56,14 @@ struct s1c_fsdp {
     float *scalar_dev;  // backend fp32 scalar (norms)
     int max_T, max_ctx;
     int reduce_bf16;    // gradients travel as bf16 (s1c_fsdp_opts)
+    // train.offload_optimizer: master, m, v slices of every unit in one host allocation
+    // [host_bytes] (the units point into it); the reduced gradient slice and the new weight slice
+    // pass through host_grad [max_shard] fp32 and host_out [max_shard] act dtype at the step.
+    int offload;
+    char *host_state;
+    size_t host_bytes;
+    float *host_grad;
+    void *host_out;
 };
 
 enum { OP_EMB_FWD, OP_BLK_FWD, OP_HEAD, OP_BLK_BWD, OP_EMB_BWD };
@@ -124,17 +133,41 @@ static void carve_state(s1c_fsdp *f, s1c_arena *a, s1c_fsdp_mem *m) {
 #define LINE(field)                 \
     m->field += a->payload - mark; \
     mark = a->payload
-    for (int i = 0; i < f->n_units; i++) f->u[i].master = s1c_arena_take(a, f->u[i].g.shard * sizeof(float));
+    // offload: master, m, v are in host memory (carve_host); the device keeps the weight slice
+    // that is gathered (its own buffer even when act is fp32) and the gradient slice.
+    if (!f->offload)
+        for (int i = 0; i < f->n_units; i++) f->u[i].master = s1c_arena_take(a, f->u[i].g.shard * sizeof(float));
     LINE(master);
     for (int i = 0; i < f->n_units; i++)
-        f->u[i].master_act =
-            f->act_dtype == S1C_F32 ? (void *)f->u[i].master : s1c_arena_take(a, f->u[i].g.shard * f->asz);
+        f->u[i].master_act = f->act_dtype == S1C_F32 && !f->offload ? (void *)f->u[i].master
+                                                                    : s1c_arena_take(a, f->u[i].g.shard * f->asz);
     LINE(act_copy);
     for (int i = 0; i < f->n_units; i++) f->u[i].grad = s1c_arena_take(a, f->u[i].g.shard * sizeof(float));
     LINE(grad);
-    for (int i = 0; i < f->n_units; i++) f->u[i].m = s1c_arena_take(a, f->u[i].g.shard * sizeof(float));
-    for (int i = 0; i < f->n_units; i++) f->u[i].v = s1c_arena_take(a, f->u[i].g.shard * sizeof(float));
+    if (!f->offload) {
+        for (int i = 0; i < f->n_units; i++) f->u[i].m = s1c_arena_take(a, f->u[i].g.shard * sizeof(float));
+        for (int i = 0; i < f->n_units; i++) f->u[i].v = s1c_arena_take(a, f->u[i].g.shard * sizeof(float));
+    }
     LINE(adam);
+}
+
+// Offload: the host side, laid out like the device state (master slices, then m, then v, each
+// rounded to S1C_ARENA_ALIGN), then the two step buffers. base == NULL only measures. Returns
+// the bytes.
+static void *host_take(char *base, size_t *off, size_t bytes) {
+    void *p = base ? base + *off : NULL;
+    *off += (bytes + S1C_ARENA_ALIGN - 1) / S1C_ARENA_ALIGN * S1C_ARENA_ALIGN;
+    return p;
+}
+
+static size_t carve_host(s1c_fsdp *f, char *base) {
+    size_t off = 0;
+    for (int i = 0; i < f->n_units; i++) f->u[i].master = host_take(base, &off, f->u[i].g.shard * sizeof(float));
+    for (int i = 0; i < f->n_units; i++) f->u[i].m = host_take(base, &off, f->u[i].g.shard * sizeof(float));
+    for (int i = 0; i < f->n_units; i++) f->u[i].v = host_take(base, &off, f->u[i].g.shard * sizeof(float));
+    f->host_grad = host_take(base, &off, f->max_shard * sizeof(float));
+    f->host_out = host_take(base, &off, f->max_shard * f->asz);
+    return off;
 }
 
 // Working set, one category: gather slots, full-unit gradient buffers with their reduced slices,
@@ -176,6 +209,7 @@ static void mem_totals(s1c_fsdp_mem *m) {
 
 // Host-side parts only (the arenas are freed by the caller when they were allocated).
 static void free_host(s1c_fsdp *f) {
+    free(f->host_state);
     for (int i = 0; f->u && i < f->n_units; i++) free(f->u[i].seg);
     free(f->u);
     s1c_qwen2_layout_free(f->lay);
@@ -193,6 +227,7 @@ s1c_status s1c_fsdp_mem_plan_opts(const s1c_qwen2_config *cfg, int world, s1c_dt
     if (world < 1) return s1c_err("fsdp: %d ranks: need at least one", world);
     s1c_fsdp f = {0};
     f.reduce_bf16 = o->reduce_bf16;
+    f.offload = o->offload_optimizer;
     const int max_T = o->max_T, recompute = o->recompute;
     if (init_geometry(&f, cfg, world, act_dtype) != S1C_OK) {
         free_host(&f);
@@ -203,6 +238,7 @@ s1c_status s1c_fsdp_mem_plan_opts(const s1c_qwen2_config *cfg, int world, s1c_dt
     s1c_arena_init(&wk, NULL, "working set");
     carve_state(&f, &st, m);
     carve_working(&f, &wk, m);
+    if (f.offload) m->host = carve_host(&f, NULL);
     free_host(&f);
     m->acts = s1c_qwen2_acts_bytes_ctx(cfg, act_dtype, max_T, o->max_ctx, recompute, S1C_QWEN2_MLP_CHUNK);
     if (!m->acts) return S1C_ERR;  // max_T out of range (message set)
@@ -268,6 +304,7 @@ s1c_fsdp *s1c_fsdp_create_opts(s1c_backend *be, s1c_comm *comm, const s1c_qwen2_
     f->max_T = max_T;
     f->max_ctx = o->max_ctx;
     f->reduce_bf16 = o->reduce_bf16;
+    f->offload = o->offload_optimizer;
     s1c_arena_init(&f->state_mem, be, "sharded state");
     s1c_arena_init(&f->work_mem, be, "working set");
     if (init_geometry(f, cfg, comm->size, be->act_dtype) != S1C_OK) {
@@ -296,6 +333,14 @@ s1c_fsdp *s1c_fsdp_create_opts(s1c_backend *be, s1c_comm *comm, const s1c_qwen2_
     else if (st == S1C_OK) st = S1C_ERR;
     if (st == S1C_OK && s1c_arena_alloc(&f->work_mem) == S1C_OK) carve_working(f, &f->work_mem, &carved);
     else if (st == S1C_OK) st = S1C_ERR;
+    if (st == S1C_OK && f->offload) {  // plain host memory: pageable copies on CUDA (no pinned allocator yet)
+        measured.host = carved.host = f->host_bytes = carve_host(f, NULL);
+        f->host_state = aligned_alloc(S1C_ARENA_ALIGN, f->host_bytes);
+        if (!f->host_state)
+            st = s1c_err("fsdp: cannot allocate %zu bytes of host memory for the offloaded optimizer state",
+                         f->host_bytes);
+        else carve_host(f, f->host_state);
+    }
     if (st == S1C_OK &&
         !(f->acts = s1c_qwen2_acts_create_ctx(be, cfg, max_T, o->max_ctx, recompute, S1C_QWEN2_MLP_CHUNK)))
         st = S1C_ERR;
@@ -348,7 +393,49 @@ static float *staging(s1c_fsdp *f, int u) {
     return p;
 }
 
+// Offload: is p inside the host state allocation (a unit's master, m or v slice)?
+static int in_host_state(const s1c_fsdp *f, const void *p) {
+    const char *c = p;
+    return f->host_state && c >= f->host_state && c < f->host_state + f->host_bytes;
+}
+
+// Copies into a state array (master, m, v) from backend memory / host memory, and zeroes one,
+// wherever the array lives.
+static void state_from_dev(s1c_fsdp *f, float *dst, const float *src, size_t n) {
+    if (in_host_state(f, dst)) f->be->copy_d2h(f->be, dst, src, n * sizeof(float));
+    else f->be->copy_d2d(f->be, dst, src, n * sizeof(float));
+}
+static void state_from_host(s1c_fsdp *f, float *dst, const float *src, size_t n) {
+    if (in_host_state(f, dst)) memcpy(dst, src, n * sizeof(float));
+    else f->be->copy_h2d(f->be, dst, src, n * sizeof(float));
+}
+static void state_zero(s1c_fsdp *f, float *dst, size_t n) {
+    if (in_host_state(f, dst)) memset(dst, 0, n * sizeof(float));
+    else f->be->memset_zero(f->be, dst, n * sizeof(float));
+}
+
+// Offload: the device weight slice from the host master. The fp32 slice is narrowed by the
+// backend's own f32_to_act (through the free staging buffer), exactly as without offload.
+static void sync_act_offload(s1c_fsdp *f) {
+    for (int i = 0; i < f->n_units; i++) {
+        s1c_fsdp_unit *x = &f->u[i];
+        const size_t n = x->g.shard;
+        if (f->act_dtype == S1C_F32) {
+            f->be->copy_h2d(f->be, x->master_act, x->master, n * sizeof(float));
+            continue;
+        }
+        float *stage = staging(f, i);  // [padded] >= [shard]
+        f->be->copy_h2d(f->be, stage, x->master, n * sizeof(float));
+        f->be->f32_to_act(f->be, x->master_act, stage, n);
+    }
+    f->be->synchronize(f->be);
+}
+
 void s1c_fsdp_sync_act(s1c_fsdp *f) {
+    if (f->offload) {
+        sync_act_offload(f);
+        return;
+    }
     if (f->be->act_dtype == S1C_F32) return;
     for (int i = 0; i < f->n_units; i++) f->be->f32_to_act(f->be, f->u[i].master_act, f->u[i].master, f->u[i].g.shard);
 }
@@ -366,14 +453,14 @@ s1c_status s1c_fsdp_set_weights(s1c_fsdp *f, float *const *units_f32, int root) 
             if (f->rank == root) f->be->copy_h2d(f->be, stage, tmp, x->g.padded * sizeof(float));
             st = f->comm->broadcast(f->comm, stage, x->g.padded, S1C_COMM_F32, root);
             if (st != S1C_OK) break;
-            f->be->copy_d2d(f->be, x->master, stage + (size_t)f->rank * x->g.shard, x->g.shard * sizeof(float));
+            state_from_dev(f, x->master, stage + (size_t)f->rank * x->g.shard, x->g.shard);
         } else {
             st = f->comm->broadcast(f->comm, tmp, x->g.padded, S1C_COMM_F32, root);
             if (st != S1C_OK) break;
-            f->be->copy_h2d(f->be, x->master, tmp + (size_t)f->rank * x->g.shard, x->g.shard * sizeof(float));
+            state_from_host(f, x->master, tmp + (size_t)f->rank * x->g.shard, x->g.shard);
         }
-        f->be->memset_zero(f->be, x->m, x->g.shard * sizeof(float));
-        f->be->memset_zero(f->be, x->v, x->g.shard * sizeof(float));
+        state_zero(f, x->m, x->g.shard);
+        state_zero(f, x->v, x->g.shard);
         f->be->memset_zero(f->be, x->grad, x->g.shard * sizeof(float));
     }
     free(tmp);
@@ -387,13 +474,15 @@ s1c_status s1c_fsdp_gather_master(s1c_fsdp *f, int u, float *full) {
     if (f->comm->device_buffers) {
         float *stage = staging(f, u);  // [padded]; this rank's slice at rank * shard
         float *mine = stage + (size_t)f->rank * x->g.shard;
-        f->be->copy_d2d(f->be, mine, x->master, x->g.shard * sizeof(float));
+        if (f->offload) f->be->copy_h2d(f->be, mine, x->master, x->g.shard * sizeof(float));
+        else f->be->copy_d2d(f->be, mine, x->master, x->g.shard * sizeof(float));
         S1C_TRY(f->comm->all_gather(f->comm, stage, mine, x->g.shard, S1C_COMM_F32));
         f->be->copy_d2h(f->be, full, stage, x->g.numel * sizeof(float));
         return S1C_OK;
     }
     float *tmp = s1c_xmalloc(x->g.padded * sizeof(float));
-    f->be->copy_d2h(f->be, tmp + (size_t)f->rank * x->g.shard, x->master, x->g.shard * sizeof(float));
+    if (f->offload) memcpy(tmp + (size_t)f->rank * x->g.shard, x->master, x->g.shard * sizeof(float));
+    else f->be->copy_d2h(f->be, tmp + (size_t)f->rank * x->g.shard, x->master, x->g.shard * sizeof(float));
     s1c_status st = f->comm->all_gather(f->comm, tmp, tmp + (size_t)f->rank * x->g.shard, x->g.shard, S1C_COMM_F32);
     if (st == S1C_OK) memcpy(full, tmp, x->g.numel * sizeof(float));
     free(tmp);
@@ -401,10 +490,18 @@ s1c_status s1c_fsdp_gather_master(s1c_fsdp *f, int u, float *full) {
 }
 
 void s1c_fsdp_copy_d2h(s1c_fsdp *f, float *host, const float *dev, size_t n) {
+    if (in_host_state(f, dev)) {
+        memcpy(host, dev, n * sizeof(float));
+        return;
+    }
     f->be->copy_d2h(f->be, host, dev, n * sizeof(float));
 }
 
 void s1c_fsdp_copy_h2d(s1c_fsdp *f, float *dev, const float *host, size_t n) {
+    if (in_host_state(f, dev)) {
+        memcpy(dev, host, n * sizeof(float));
+        return;
+    }
     f->be->copy_h2d(f->be, dev, host, n * sizeof(float));
 }
 
@@ -664,8 +761,34 @@ s1c_status s1c_fsdp_grad_norm(s1c_fsdp *f, double *norm) {
     return S1C_OK;
 }
 
+// Offload: per unit, the reduced gradient slice comes to the host, the host shard takes the step
+// segment by segment (decay classes), and the new weights of each segment go back into the
+// device slice that the next step gathers. Padding elements are never touched (as on the device).
+static void adamw_offload(s1c_fsdp *f, float lr, float beta1, float beta2, float eps, float weight_decay,
+                          float grad_scale, int step) {
+    s1c_backend *be = f->be;
+    for (int i = 0; i < f->n_units; i++) {
+        s1c_fsdp_unit *x = &f->u[i];
+        be->copy_d2h(be, f->host_grad, x->grad, x->g.shard * sizeof(float));  // syncs
+        for (int s = 0; s < x->n_seg; s++) {
+            const size_t b = x->seg[s].begin, n = x->seg[s].end - x->seg[s].begin;
+            uint16_t *o16 = f->act_dtype == S1C_F32 ? NULL : (uint16_t *)f->host_out + b;
+            float *o32 = f->act_dtype == S1C_F32 ? (float *)f->host_out + b : NULL;
+            s1c_host_adamw(x->master + b, o16, o32, f->host_grad + b, x->m + b, x->v + b, n, lr, beta1, beta2, eps,
+                           x->seg[s].decay ? weight_decay : 0.0f, grad_scale, step);
+            be->copy_h2d(be, (char *)x->master_act + b * f->asz, (char *)f->host_out + b * f->asz, n * f->asz);
+        }
+        // host_out is reused by the next unit: the copies out of it must have finished
+        be->synchronize(be);
+    }
+}
+
 void s1c_fsdp_adamw(s1c_fsdp *f, float lr, float beta1, float beta2, float eps, float weight_decay, float grad_scale,
                     int step) {
+    if (f->offload) {
+        adamw_offload(f, lr, beta1, beta2, eps, weight_decay, grad_scale, step);
+        return;
+    }
     s1c_backend *be = f->be;
     for (int i = 0; i < f->n_units; i++) {
         s1c_fsdp_unit *x = &f->u[i];

@@ -43,6 +43,12 @@ typedef struct {
     // is rounded to bf16 once, reduced and averaged in bf16 (NCCL), widened and added into the
     // fp32 slice; master weights and moments stay fp32. Needs a bf16 backend. Halves that traffic.
     int reduce_bf16;
+    // train.offload_optimizer: each unit's fp32 master and AdamW m, v slices live in host memory
+    // (s1c_fsdp_unit's master, m, v point there). The device keeps the act-dtype weight slice that
+    // is gathered (a separate fp32 one on fp32 backends) and the fp32 gradient slice; at the step
+    // the gradient slice is copied to the host, s1c_host_adamw updates the host shard, and the new
+    // weight slice is copied back. Same arithmetic as the device step: bit-identical results.
+    int offload_optimizer;
 } s1c_fsdp_opts;
 s1c_fsdp *s1c_fsdp_create_opts(s1c_backend *be, s1c_comm *comm, const s1c_qwen2_config *cfg, const s1c_fsdp_opts *o);
 void s1c_fsdp_free(s1c_fsdp *f);
@@ -73,6 +79,9 @@ typedef struct {
     // activations and backward scratch (model/qwen2_acts.c, s1c_qwen2_acts_bytes)
     size_t acts;
     size_t state, working, total;  // master..adam, gathered..scalars, all three
+    // offload_optimizer: host memory (master, m, v slices and the step's two staging slices);
+    // master and adam above are then 0, act_copy holds the device weight slice. Not in total.
+    size_t host;
 } s1c_fsdp_mem;
 
 // What s1c_fsdp_create(cfg, world ranks, backend of act_dtype, max_T, recompute) allocates per rank,
@@ -102,7 +111,8 @@ s1c_status s1c_fsdp_grad_norm(s1c_fsdp *f, double *norm);
 // AdamW on this rank's slices; decay only on parameters whose layout says decay; step counts from 1.
 void s1c_fsdp_adamw(s1c_fsdp *f, float lr, float beta1, float beta2, float eps, float weight_decay,
                     float grad_scale, int step);
-// Host <-> backend copies of n fp32 elements (checkpoint I/O).
+// Host <-> backend copies of n fp32 elements (checkpoint I/O). A unit's master, m or v pointer
+// may be host memory (offload_optimizer): these copy it with memcpy then.
 void s1c_fsdp_copy_d2h(s1c_fsdp *f, float *host, const float *dev, size_t n);
 void s1c_fsdp_copy_h2d(s1c_fsdp *f, float *dev, const float *host, size_t n);
 // Forward only; when logits != NULL (host, [b->T, V] fp32) they are written too. loss: weighted sum.

@@ -246,7 +246,8 @@ static s1c_status setup(run_ctx *x, const s1c_dist *d) {
     }
     long max_T = (long)tc->micro_batch_size * (longest < (uint32_t)tc->block_size ? (long)longest : tc->block_size);
     s1c_fsdp_opts fo = {.max_T = (int)max_T, .recompute = tc->recompute,
-                        .reduce_bf16 = strcmp(tc->reduce_dtype, "bf16") == 0};
+                        .reduce_bf16 = strcmp(tc->reduce_dtype, "bf16") == 0,
+                        .offload_optimizer = tc->offload_optimizer};
     s1c_cp_sizes cs = {0};
     const int tokens = strcmp(tc->balance, "tokens") == 0;
     if (tokens) {  // activations follow the largest share, plus the largest context
@@ -256,6 +257,12 @@ static s1c_status setup(run_ctx *x, const s1c_dist *d) {
     }
     x->f = s1c_fsdp_create_opts(x->be, x->dcomm, &x->mc, &fo);
     if (!x->f) return S1C_ERR;
+    if (fo.offload_optimizer && d->rank == 0) {
+        s1c_fsdp_mem fm;
+        s1c_fsdp_mem_of(x->f, &fm);
+        printf("s1c-train: optimizer offload: master weights and AdamW m, v in host memory (%.1f MB per rank)\n",
+               (double)fm.host / 1e6);
+    }
     if (tokens) {
         // its own communicator: the exchange must not queue behind the prefetched gathers
         x->ccomm = s1c_comm_create(d, tc->comm);
