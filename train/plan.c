@@ -190,8 +190,8 @@ static s1c_status plan_mode(const s1c_train_config *tc, const s1c_qwen2_config *
     pm->lmhead_tokens = s1c_plan_lmhead_chunk(mc, fo.max_T, &pm->lmhead);
     pm->reserve = r->cl.reserve_gb * 1e9;
     pm->total = (double)pm->mem.total + pm->exchange + pm->lmhead + pm->reserve;
-    if (r->off.on)  // master, gradient and moments live on the host; the reduced slice is short-lived
-        pm->total -= (double)(pm->mem.master + pm->mem.grad + pm->mem.adam);
+    if (r->off.on)  // master and moments live on the host; the fp32 gradient slice stays (train/fsdp.c
+        pm->total -= (double)(pm->mem.master + pm->mem.adam);  // accumulates it over micro-batches)
     pm->fits = pm->total <= r->cl.gpu_mem_gb * 1e9;
     return S1C_OK;
 }
@@ -273,19 +273,22 @@ s1c_status s1c_plan_compute(const s1c_train_config *tc, const s1c_qwen2_config *
         o->on = 1;
         const int g = W < cl->gpus_per_node ? W : cl->gpus_per_node;  // ranks sharing a node's memory
         const double host_bw = cl->host_mem_gbs * 1e9 / g, pcie = cl->pcie_gbs * 1e9;
-        o->host_rank = 16 * shards;
+        o->host_rank = 12 * shards;  // master, m, v (train/fsdp.c: one host allocation per rank)
         o->host_node = o->host_rank * g;
         o->host_fits = o->host_node <= cl->host_mem_gb * 1e9;
-        o->d2h_bytes = sim.n_micro * 4 * shards;
+        o->d2h_bytes = 4 * shards;  // the accumulated gradient slice, once, at the step
         o->h2d_bytes = 2 * shards;
         o->d2h_s = o->d2h_bytes / pcie;
         // host bytes per element: norm reads the gradient (4); AdamW reads master, gradient, m, v
-        // (16) and writes master, m, v (12) and the bf16 slice (2); the gradient is zeroed (4)
+        // (16) and writes master, m, v (12) and the bf16 slice (2); the gradient is zeroed (4).
+        // As train/fsdp.c runs it today: after the norm, unit by unit, the gradient slice comes
+        // to the host, AdamW updates it, the new bf16 slice goes back, each waiting for the last
+        // (no overlap with backward or between units yet): all of it is the step's tail.
         double a = 0, h = 0;
         for (int u = 0; u < lay->n_units; u++) {
             const double sh = (double)s1c_shard_geometry(lay->units[u].numel, W).shard;
             a += sh * 38 / host_bw;
-            h = fmax(h, a) + sh * 2 / pcie;
+            h += sh * 4 / pcie + sh * 38 / host_bw + sh * 2 / pcie;
             const double gathers = u == 0 ? (mc->tie_word_embeddings ? 1.0 : sim.n_micro)
                                           : u == head ? sim.n_micro : 2.0 * sim.n_micro;
             o->streamed_h2d_bytes += gathers * 2 * sh;
@@ -369,9 +372,9 @@ void s1c_plan_print(FILE *fp, const s1c_train_config *tc, const s1c_qwen2_config
     gb(fp, lm, s->lmhead, t->lmhead);
     gb(fp, "runtime reserve", s->reserve, t->reserve);
     if (r->off.on) {
-        gb(fp, "  offloaded to the host: master, gradients, m, v", -(double)(s->mem.master + s->mem.grad + s->mem.adam),
-           -(double)(t->mem.master + t->mem.grad + t->mem.adam));
-        fprintf(fp, "    (the reduced gradient slice stays short-lived in the full-unit gradient buffers' line)\n");
+        gb(fp, "  offloaded to the host: master, m, v", -(double)(s->mem.master + s->mem.adam),
+           -(double)(t->mem.master + t->mem.adam));
+        fprintf(fp, "    (the fp32 gradient slice stays on the GPU: the engine accumulates micro-batches there)\n");
     }
     gb(fp, "total", s->total, t->total);
     fprintf(fp, "  %-46s %12s %12s  (of %.0f GB)\n", "", s->fits ? "FITS" : "DOES NOT FIT", t->fits ? "FITS" : "DOES NOT FIT",
@@ -383,15 +386,13 @@ void s1c_plan_print(FILE *fp, const s1c_train_config *tc, const s1c_qwen2_config
                      mt = c->gpu_mem_gb - (t->total - (double)t->mem.act_copy) / 1e9;
         fprintf(fp, "optimizer offload (train.offload_optimizer; PCIe %.0f GB/s per GPU, host memory %.0f GB/s and "
                     "%.0f GB per node):\n", c->pcie_gbs, c->host_mem_gbs, c->host_mem_gb);
-        fprintf(fp, "  %-46s %9.2f GB per rank, %.1f GB per node: %s\n", "pinned host memory (master, grad, m, v)",
+        fprintf(fp, "  %-46s %9.2f GB per rank, %.1f GB per node: %s\n", "host memory (master, m, v)",
                 o->host_rank / 1e9, o->host_node / 1e9, o->host_fits ? "FITS" : "DOES NOT FIT");
-        // backward is about 2/3 of the compute (4 of 6 P T, more with recompute): the copies hide
-        // when they take less than half of the mean compute
-        fprintf(fp, "  %-46s %9.2f GB, %.2f s (%s)\n", "D2H gradient slices per step", o->d2h_bytes / 1e9, o->d2h_s,
-                o->d2h_s < 0.5 * t->compute_mean ? "hidden behind backward" : "NOT hidden: longer than backward");
+        fprintf(fp, "  %-46s %9.2f GB, %.2f s (at the step: in the tail below)\n", "D2H gradient slice per step",
+                o->d2h_bytes / 1e9, o->d2h_s);
         fprintf(fp, "  %-46s %9.2f GB, %.2f s\n", "H2D bf16 weight slice per step", o->h2d_bytes / 1e9,
                 o->h2d_bytes / (c->pcie_gbs * 1e9));
-        fprintf(fp, "  %-46s %9.2f s; with the H2D per unit: %.2f s exposed per step\n", "host norm + AdamW",
+        fprintf(fp, "  %-46s %9.2f s; with the D2H + H2D per unit: %.2f s exposed per step\n", "host norm + AdamW",
                 o->host_adam_s, o->tail_s);
         fprintf(fp, "  %-46s %9.2f GB per step (%.2f s), margin %.2f / %.2f GB\n",
                 "no GPU bf16 slice instead: H2D per gather", o->streamed_h2d_bytes / 1e9,

@@ -406,9 +406,9 @@ static void test_plan(void) {
     CHECK(bytes == (double)s1c_cuda_ce_chunk_bytes(tcnk, mc.vocab_size) && bytes >= 2176.0 * 152064 * 2 &&
               bytes <= (double)S1C_CE_CHUNK_BYTES,
           "LM-head bytes %.0f", bytes);
-    // optimizer offload on 8 GPUs, by hand: per rank P / 8 elements of fp32 master, gradient, m, v
-    // leave the GPU (16 B each); 2 micro-batches copy 4 B gradient slices out, one 2 B bf16 slice
-    // comes back; the host AdamW streams 38 B per element at 1/8 of the node's 400 GB/s
+    // optimizer offload on 8 GPUs, by hand: per rank P / 8 elements of fp32 master, m, v leave the
+    // GPU (12 B each; the gradient slice stays); the 4 B gradient slice goes out once a step, one
+    // 2 B bf16 slice comes back; the host AdamW streams 38 B per element at 1/8 of 400 GB/s
     {
         s1c_train_config co = c;
         co.offload_optimizer = 1;
@@ -418,20 +418,20 @@ static void test_plan(void) {
         CHECK(s1c_plan_compute(&co, &mc, &clo, NULL, 0, &ro) == S1C_OK, "%s", s1c_err_msg());
         const double pad = 16.0 * 70 * 16 + 4 * 256 * 70;  // padding and arena rounding, all units
         const double sh = P / 8;
-        CHECK(ro.off.on && fabs(ro.mode[0].total - (s8->total - 16 * sh)) < pad, "offloaded GPU total %.4g vs %.4g",
-              ro.mode[0].total, s8->total - 16 * sh);
+        CHECK(ro.off.on && fabs(ro.mode[0].total - (s8->total - 12 * sh)) < pad, "offloaded GPU total %.4g vs %.4g",
+              ro.mode[0].total, s8->total - 12 * sh);
         CHECK(ro.mode[0].fits && ro.mode[1].fits && ro.mode[0].total < 80e9 && s8->total > 80e9,
               "offloaded 8 x 80 GB fits (%.2f GB)", ro.mode[0].total / 1e9);
-        CHECK(fabs(ro.off.host_rank - 16 * sh) < 16 * 16 * 70 && fabs(ro.off.host_node - 8 * 16 * sh) < 8 * 16 * 16 * 70 &&
+        CHECK(fabs(ro.off.host_rank - 12 * sh) < 12 * 16 * 70 && fabs(ro.off.host_node - 8 * 12 * sh) < 8 * 12 * 16 * 70 &&
                   ro.off.host_fits,
               "host memory %.4g per rank", ro.off.host_rank);
-        CHECK(fabs(ro.off.d2h_bytes - 2 * 4 * sh) < 1e-6 * P && fabs(ro.off.h2d_bytes - 2 * sh) < 1e-6 * P,
+        CHECK(fabs(ro.off.d2h_bytes - 4 * sh) < 1e-6 * P && fabs(ro.off.h2d_bytes - 2 * sh) < 1e-6 * P,
               "PCIe bytes %.4g / %.4g", ro.off.d2h_bytes, ro.off.h2d_bytes);
-        CHECK(fabs(ro.off.d2h_s - 8 * sh / 25e9) < 1e-6 && fabs(ro.off.host_adam_s - 38 * sh / 50e9) < 1e-6,
+        CHECK(fabs(ro.off.d2h_s - 4 * sh / 25e9) < 1e-6 && fabs(ro.off.host_adam_s - 38 * sh / 50e9) < 1e-6,
               "D2H %.4f s, host AdamW %.4f s", ro.off.d2h_s, ro.off.host_adam_s);
-        // the H2D of the last unit (the LM head, V x C / 8 bf16) follows the last AdamW
-        CHECK(ro.off.tail_s >= ro.off.host_adam_s + 2 * E / 8 / 25e9 - 1e-9 && ro.off.tail_s < ro.off.host_adam_s + 0.1,
-              "tail %.4f s", ro.off.tail_s);
+        // unit by unit, nothing overlapped: the whole D2H and H2D add to the host AdamW
+        CHECK(fabs(ro.off.tail_s - (ro.off.host_adam_s + 6 * sh / 25e9)) < 1e-3 * ro.off.tail_s, "tail %.4f s",
+              ro.off.tail_s);
         // without the GPU bf16 slice: blocks gathered 4 times a step, embedding and head twice
         const double streamed = 2 * (4 * (P - 2 * E) + 2 * 2 * E) / 8;
         CHECK(fabs(ro.off.streamed_h2d_bytes - streamed) < 1e-6 * P, "streamed %.4g vs %.4g",
