@@ -42,7 +42,10 @@ else
   # extension setting (the first attempt to end thinking is replaced by "Wait"). HELDOUT_ALL:
   # held-out problems written (heldout_all.jsonl, for experiments/toy/table4.sh: a few-point
   # difference needs ~1,000), of which the first HELDOUT (heldout.jsonl) are the sweep's.
-  POOL=20000 HELDOUT=200 HELDOUT_ALL=1000 PRE_EPOCHS=1 SFT_EPOCHS=3 MAX_STEPS=8 BUDGETS=0,6,12,24,36,48 WAIT_BUDGET=64
+  # PRE_EPOCHS 2, not 1: with 1 epoch the base model's phase change falls at the end of
+  # pretraining, and a CPU with other BLAS kernels (AVX-512 Zen 4 vs AVX2 EPYC) got 20% at cap 64
+  # where the AVX2 run got 87.5%; with 2 the change is over by mid-run (experiments/README.md).
+  POOL=20000 HELDOUT=200 HELDOUT_ALL=1000 PRE_EPOCHS=2 SFT_EPOCHS=3 MAX_STEPS=8 BUDGETS=0,6,12,24,36,48 WAIT_BUDGET=64
 fi
 # Self-verification traces (data/synth.h): per step, the teacher slips with probability SLIPS and
 # corrects itself after "Wait" / "Hmm" / "Alternatively"; a right step is re-checked with
