@@ -252,9 +252,10 @@ static void test_swiglu(pair p, int T, int I) {
     free(gu), free(dy);
 }
 
-// bias_off: the bias operand starts bias_off elements into its buffer. 1 makes it 2-byte aligned, so
-// the CUDA backend cannot fuse it as a cuBLASLt epilogue (16-byte alignment) and takes the separate
-// k_add_bias kernel: the fallback path, tested explicitly (cudaMalloc'd buffers are 256-aligned).
+// bias_off: the bias operand starts bias_off bf16 elements into its buffer. bias_off % 8 != 0 makes
+// it less than 16-byte aligned, so the CUDA backend cannot fuse it as a cuBLASLt epilogue and takes
+// the separate k_add_bias kernel: the fallback path, tested explicitly (cudaMalloc'd buffers are
+// 256-aligned, so bias_off = 0 always fuses).
 static void test_matmul_ex(pair p, int T, int IC, int OC, int with_bias, int bias_off) {
     float *x = host_rand((size_t)T * IC, 1.0f, 1), *w = host_rand((size_t)OC * IC, 1.0f, 1);
     float *bias = host_rand(OC, 1.0f, 1), *dy = host_rand((size_t)T * OC, 1.0f, 1);
@@ -286,9 +287,10 @@ static void test_matmul_ex(pair p, int T, int IC, int OC, int with_bias, int bia
         be->free(be, x_), be->free(be, w_), be->free(be, b_), be->free(be, dy_), be->free(be, o_);
         be->free(be, dx_), be->free(be, dxa_), be->free(be, dw_), be->free(be, db_);
     }
-    char name[96];
-    snprintf(name, sizeof name, "matmul_fwd %dx%dx%d%s%s", T, IC, OC, with_bias ? "+bias" : "",
-             with_bias && bias_off ? " (bias 2-byte aligned: k_add_bias path)" : "");
+    char name[160];
+    char how[64] = "";
+    if (with_bias && bias_off) snprintf(how, sizeof how, " (bias %d bytes off: k_add_bias path)", 2 * bias_off);
+    snprintf(name, sizeof name, "matmul_fwd %dx%dx%d%s%s", T, IC, OC, with_bias ? "+bias" : "", how);
     check(name, o[1], o[0], (size_t)T * OC, 8e-3, "bf16 output rounding, fp32 accumulation");
     check("  matmul_bwd dinp", dx[1], dx[0], (size_t)T * IC, 8e-3, "bf16 output rounding");
     check("  matmul_bwd dinp (accumulate)", dxa[1], dxa[0], (size_t)T * IC, 8e-3, "bf16 rounding of the sum");
@@ -505,9 +507,11 @@ int main(void) {
     test_rope(p);
     test_swiglu(p, 19, 45);
     test_swiglu(p, 19, 96);
-    test_matmul(p, 29, 37, 53, 1);      // odd sizes: unaligned rows, non-fused bias path
+    test_matmul(p, 29, 37, 53, 1);      // odd sizes (rows not 16-byte multiples), bias buffer 256-aligned
     test_matmul(p, 64, 128, 96, 1);     // aligned: fused bias epilogue
     test_matmul_ex(p, 64, 128, 96, 1, 1);  // same shape, bias pointer 2-byte aligned: k_add_bias
+    test_matmul_ex(p, 29, 37, 53, 1, 3);   // odd OC (not a multiple of 8), bias 6 bytes off: k_add_bias
+    test_matmul_ex(p, 300, 256, 8, 1, 4);  // bias 8-byte aligned (not 16): k_add_bias over 300 rows
     test_matmul(p, 300, 256, 8, 0);
     test_lmhead(p);
     test_adamw_sumsq(p);
