@@ -1,9 +1,10 @@
 // cuda_pointwise.cu — the memory-bound ops: casts, add, embedding, RMSNorm, RoPE, SwiGLU, AdamW,
 // sum of squares. bf16 in and out, fp32 arithmetic, one rounding per stored value.
 // The bandwidth-heavy ones (add, casts, SwiGLU, RMSNorm rows fwd and bwd, RoPE pairs, embedding
-// rows; AdamW: 4 fp32) move 16 bytes per thread and access (8 bf16) with 32-bit index math when every pointer is 16-byte aligned and the
-// sizes are multiples of 8 (all Qwen2 widths are); otherwise the scalar kernels run. Rows are
-// walked over gridDim.y (strided, so any T works) instead of dividing a flat index per element.
+// rows) move 16 bytes per thread and access (8 bf16; AdamW: 4 fp32 plus a scalar tail) with 32-bit
+// index math when every pointer is 16-byte aligned and the sizes are multiples of 8 (all Qwen2
+// widths are); otherwise the scalar kernels run. Rows are walked over gridDim.y (strided, so any T
+// works) instead of dividing a flat index per element.
 #include <math.h>
 #include <stdint.h>
 

@@ -213,7 +213,8 @@ int main(void) {
                         CHECK((uint64_t)g.grid_x * g.threads >= g.units_per_row &&
                                   (uint64_t)(g.grid_x - 1) * g.threads < g.units_per_row,
                               "grid_x %u x %u for %u units", g.grid_x, g.threads, g.units_per_row);
-                        CHECK(g.grid_y >= 1 && g.grid_y <= S1C_CUDA_GRID_YZ_MAX && (T <= 65535 ? (int)g.grid_y == T : 1),
+                        CHECK(g.grid_y >= 1 && g.grid_y <= S1C_CUDA_GRID_YZ_MAX &&
+                                  (T <= S1C_CUDA_GRID_YZ_MAX ? (int)g.grid_y == T : 1),
                               "T=%d: grid_y %u", T, g.grid_y);
                         if (g.vec == 8) CHECK((half / 8) * 8 == half, "a vector crosses the half");
                     }
@@ -234,8 +235,8 @@ int main(void) {
                 s1c_cuda_rmsnorm_bwd_geom g = s1c_cuda_rmsnorm_bwd_plan(29, C, al);
                 CHECK(g.vec == (al && C % 8 == 0 ? 8 : 1), "C=%d aligned=%d: vec %d", C, al, g.vec);
                 CHECK(g.threads % 32 == 0 && g.threads >= 32 && g.threads <= 256, "C=%d threads %u", C, g.threads);
-                CHECK(g.threads >= 256 || g.threads * (unsigned)g.vec >= (unsigned)C, "C=%d: %u threads too few for the column groups", C,
-                      g.threads);
+                CHECK(g.threads >= 256 || g.threads * (unsigned)g.vec >= (unsigned)C,
+                      "C=%d: %u threads too few for the column groups", C, g.threads);
                 CHECK(g.blocks == (29 + S1C_CUDA_RMS_ROWS - 1) / S1C_CUDA_RMS_ROWS && g.shmem == (size_t)C * 4);
                 CHECK(g.ok == (C <= 12256), "C=%d: ok %d", C, g.ok);
             }
