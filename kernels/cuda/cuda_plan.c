@@ -124,3 +124,46 @@ size_t s1c_decode_split_ws_floats(int T, int n_head, int head_dim, int n_splits)
     return (size_t)(T > 0 ? T : 0) * (size_t)(n_head > 0 ? n_head : 0) * (size_t)(n_splits > 0 ? n_splits : 0) *
            ((size_t)(head_dim > 0 ? head_dim : 0) + 2);
 }
+
+s1c_cuda_vec_grid s1c_cuda_vec_grid_plan(size_t n, int width, int threads, unsigned max_blocks) {
+    s1c_cuda_vec_grid g = {0, 0, 1};
+    if (width < 1) width = 1;
+    if (threads < 1) threads = 1;
+    if (max_blocks < 1) max_blocks = 1;
+    if (n > S1C_CUDA_VEC_CHUNK) n = S1C_CUDA_VEC_CHUNK;  // the caller loops over chunks
+    g.n_vec = (unsigned)(n / (size_t)width);
+    g.tail = (unsigned)(n % (size_t)width);
+    size_t work = g.n_vec > g.tail ? g.n_vec : g.tail;
+    size_t b = (work + (size_t)threads - 1) / (size_t)threads;
+    if (b < 1) b = 1;
+    g.blocks = (unsigned)(b < max_blocks ? b : max_blocks);
+    return g;
+}
+
+static unsigned threads_for(unsigned units, unsigned cap) {
+    unsigned t = (units + 31u) / 32u * 32u;
+    if (t < 32u) t = 32u;
+    return t < cap ? t : cap;
+}
+
+s1c_cuda_rope_geom s1c_cuda_rope_plan(int T, int n_rot_heads, int half_hd, int aligned16) {
+    s1c_cuda_rope_geom g = {1, 0, 32, 1, 1};
+    if (T <= 0 || n_rot_heads <= 0 || half_hd <= 0) return g;
+    g.vec = aligned16 && half_hd % 8 == 0 ? 8 : 1;
+    g.units_per_row = (unsigned)((int64_t)n_rot_heads * half_hd / g.vec);
+    g.threads = threads_for(g.units_per_row, 256u);
+    g.grid_x = (g.units_per_row + g.threads - 1) / g.threads;
+    g.grid_y = (unsigned)(T < S1C_CUDA_GRID_YZ_MAX ? T : S1C_CUDA_GRID_YZ_MAX);
+    return g;
+}
+
+s1c_cuda_rmsnorm_bwd_geom s1c_cuda_rmsnorm_bwd_plan(int T, int C, int aligned16) {
+    s1c_cuda_rmsnorm_bwd_geom g = {0, 1, 32, 1, 0};
+    if (T <= 0 || C <= 0) return g;
+    g.vec = aligned16 && C % 8 == 0 ? 8 : 1;
+    g.threads = threads_for((unsigned)(C / g.vec), 256u);
+    g.blocks = (unsigned)(((int64_t)T + S1C_CUDA_RMS_ROWS - 1) / S1C_CUDA_RMS_ROWS);
+    g.shmem = (size_t)C * sizeof(float);
+    g.ok = g.shmem + 32 * sizeof(float) <= 48 * 1024;
+    return g;
+}

@@ -84,6 +84,40 @@ size_t s1c_decode_split_ws_floats(int T, int n_head, int head_dim, int n_splits)
 #define S1C_CUDNN_MIN_VERSION 91000
 const char *s1c_cuda_cudnn_refusal(long runtime, long compiled);
 
+// ---- vectorised elementwise / row kernels (cuda_pointwise.cu) ---------------------------------
+// A flat elementwise op over n elements in vectors of `width` (4 fp32 or 8 bf16 = 16 bytes): each
+// launch covers at most S1C_CUDA_VEC_CHUNK elements (a multiple of every width, so later chunks
+// keep the pointers' alignment) and indexes with 32-bit math; n_vec whole vectors, then `tail`
+// (< width) scalar elements done by the first `tail` threads. blocks: enough for the vectors and
+// the tail, at least 1, at most max_blocks (the kernels stride over the grid).
+#define S1C_CUDA_VEC_CHUNK ((size_t)1 << 30)
+typedef struct {
+    unsigned n_vec, tail, blocks;
+} s1c_cuda_vec_grid;
+s1c_cuda_vec_grid s1c_cuda_vec_grid_plan(size_t n, int width, int threads, unsigned max_blocks);
+
+// RoPE: one thread per (row, rotated head, group of `vec` pairs); vec is 8 (16-byte loads of the
+// lo and hi halves) when half_hd % 8 == 0 and the buffer is 16-byte aligned, else 1 (scalar).
+// Rows along grid_y (strided over rows beyond S1C_CUDA_GRID_YZ_MAX), the units of a row along x.
+typedef struct {
+    int vec;
+    unsigned units_per_row;  // n_rot_heads * half_hd / vec
+    unsigned threads, grid_x, grid_y;
+} s1c_cuda_rope_geom;
+s1c_cuda_rope_geom s1c_cuda_rope_plan(int T, int n_rot_heads, int half_hd, int aligned16);
+
+// RMSNorm backward: RMS_ROWS rows per block, dw partials [C] floats in shared memory; vec 8 when
+// C % 8 == 0 and every bf16 pointer is 16-byte aligned. threads: a multiple of 32 covering the
+// C / vec column groups, capped at 256. ok = 0 when the shared memory (shmem + the kernel's
+// 128 static bytes) passes the 48 KiB launch limit (C > 12256).
+#define S1C_CUDA_RMS_ROWS 16
+typedef struct {
+    int ok, vec;
+    unsigned threads, blocks;
+    size_t shmem;
+} s1c_cuda_rmsnorm_bwd_geom;
+s1c_cuda_rmsnorm_bwd_geom s1c_cuda_rmsnorm_bwd_plan(int T, int C, int aligned16);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,9 +1,10 @@
 // cuda_pointwise.cu — the memory-bound ops: casts, add, embedding, RMSNorm, RoPE, SwiGLU, AdamW,
 // sum of squares. bf16 in and out, fp32 arithmetic, one rounding per stored value.
-// The bandwidth-heavy ones (add, casts, SwiGLU, RMSNorm rows, embedding rows) move 16 bytes per
-// thread and access (8 bf16) with 32-bit index math when every pointer is 16-byte aligned and the
-// sizes are multiples of 8 (all Qwen2 widths are); otherwise the scalar kernels run. Rows are
-// walked over gridDim.y (strided, so any T works) instead of dividing a flat index per element.
+// The bandwidth-heavy ones (add, casts, SwiGLU, RMSNorm rows fwd and bwd, RoPE pairs, embedding
+// rows) move 16 bytes per thread and access (8 bf16; AdamW: 4 fp32 plus a scalar tail) with 32-bit
+// index math when every pointer is 16-byte aligned and the sizes are multiples of 8 (all Qwen2
+// widths are); otherwise the scalar kernels run. Rows are walked over gridDim.y (strided, so any T
+// works) instead of dividing a flat index per element.
 #include <math.h>
 #include <stdint.h>
 
@@ -204,9 +205,9 @@ __global__ void k_rmsnorm_fwd_v8(bf16 *out, float *rstd, bf16 *inp, const bf16 *
     }
 }
 
-// Each block owns RMS_ROWS rows: per row it writes dinp, and it accumulates dw for its rows in
-// shared memory so that dw receives one atomic per column per block instead of one per row.
-#define RMS_ROWS 16
+// Each block owns S1C_CUDA_RMS_ROWS rows: per row it writes dinp, and it accumulates dw for its
+// rows in shared memory so that dw receives one atomic per column per block instead of one per row.
+#define RMS_ROWS S1C_CUDA_RMS_ROWS
 __global__ void k_rmsnorm_bwd(bf16 *dinp, float *dw, const bf16 *dout, const bf16 *inp, const bf16 *w,
                               const float *rstd, int T, int C) {
     extern __shared__ float dw_acc[];  // [C]
@@ -239,6 +240,50 @@ __global__ void k_rmsnorm_bwd(bf16 *dinp, float *dw, const bf16 *dout, const bf1
     for (int c = threadIdx.x; c < C; c += blockDim.x) atomicAdd(dw + c, dw_acc[c]);
 }
 
+// Vector form (C % 8 == 0, 16-byte aligned rows): 8 columns per thread and load. The shared dw
+// partials are laid out [8][C / 8] (lane k of column group c8 at k * n8 + c8) so that a warp's
+// 32 consecutive groups hit 32 banks; the owner of a group changes between the zeroing, the
+// accumulation and the atomics, hence the barriers.
+__global__ void k_rmsnorm_bwd_v8(bf16 *dinp, float *dw, const bf16 *dout, const bf16 *inp, const bf16 *w,
+                                 const float *rstd, int T, int C) {
+    extern __shared__ float dw_acc[];  // [8][C / 8]
+    __shared__ float sh[32];
+    const int n8 = C / 8;
+    for (int c = threadIdx.x; c < C; c += blockDim.x) dw_acc[c] = 0.0f;
+    __syncthreads();
+    const int t0 = blockIdx.x * RMS_ROWS, t1 = min(t0 + RMS_ROWS, T);
+    for (int t = t0; t < t1; t++) {
+        const size_t row = (size_t)t * C;
+        const float r = rstd[t];
+        float dot = 0.0f;
+        for (int c8 = threadIdx.x; c8 < n8; c8 += blockDim.x) {
+            float x[8], g[8], wv[8];
+            ld8(x, inp + row + 8 * c8);
+            ld8(g, dout + row + 8 * c8);
+            ld8(wv, w + 8 * c8);
+#pragma unroll
+            for (int k = 0; k < 8; k++) {
+                float xh = x[k] * r;
+                dot += g[k] * wv[k] * xh;
+                dw_acc[k * n8 + c8] += g[k] * xh;
+            }
+        }
+        dot = block_sum(dot, sh) / (float)C;
+        for (int c8 = threadIdx.x; c8 < n8; c8 += blockDim.x) {
+            float x[8], g[8], wv[8], d[8];
+            ld8(x, inp + row + 8 * c8);
+            ld8(g, dout + row + 8 * c8);
+            ld8(wv, w + 8 * c8);
+            ld8(d, dinp + row + 8 * c8);
+#pragma unroll
+            for (int k = 0; k < 8; k++) d[k] += r * (g[k] * wv[k] - x[k] * r * dot);
+            st8(dinp + row + 8 * c8, d);
+        }
+    }
+    __syncthreads();
+    for (int c = threadIdx.x; c < C; c += blockDim.x) atomicAdd(dw + c, dw_acc[(c & 7) * n8 + (c >> 3)]);
+}
+
 static void cu_rmsnorm_fwd(s1c_backend *be, void *out, float *rstd, const void *inp, const void *w, int T, int C,
                            float eps) {
     if (T <= 0) return;
@@ -267,46 +312,86 @@ static void cu_rmsnorm_residual_fwd(s1c_backend *be, void *out, float *rstd, voi
 static void cu_rmsnorm_bwd(s1c_backend *be, void *dinp, float *dw, const void *dout, const void *inp, const void *w,
                            const float *rstd, int T, int C) {
     if (T <= 0) return;
-    size_t shmem = (size_t)C * sizeof(float);
+    s1c_cuda_rmsnorm_bwd_geom g = s1c_cuda_rmsnorm_bwd_plan(T, C, al16(dinp) && al16(dout) && al16(inp) && al16(w));
     // 48 KiB is the launch limit for static + dynamic shared memory without an opt-in; the kernel's
     // static part is block_sum's 32 floats. C <= 12256: every Qwen2 width.
-    S1C_ASSERT(shmem + 32 * sizeof(float) <= 48 * 1024);
-    unsigned blocks = (unsigned)((T + RMS_ROWS - 1) / RMS_ROWS);
-    k_rmsnorm_bwd<<<blocks, 256, shmem, cuda_impl_of(be)->stream>>>((bf16 *)dinp, dw, (const bf16 *)dout,
-                                                                     (const bf16 *)inp, (const bf16 *)w, rstd, T, C);
+    S1C_ASSERT(g.ok);
+    if (g.vec == 8)
+        k_rmsnorm_bwd_v8<<<g.blocks, g.threads, g.shmem, cuda_impl_of(be)->stream>>>(
+            (bf16 *)dinp, dw, (const bf16 *)dout, (const bf16 *)inp, (const bf16 *)w, rstd, T, C);
+    else
+        k_rmsnorm_bwd<<<g.blocks, g.threads, g.shmem, cuda_impl_of(be)->stream>>>(
+            (bf16 *)dinp, dw, (const bf16 *)dout, (const bf16 *)inp, (const bf16 *)w, rstd, T, C);
     S1C_CUDA_LAUNCH_CHECK();
 }
 
 // ---- RoPE ---------------------------------------------------------------------------------------
-// One thread per (token, q-or-k head, pair i < hd/2). sign = +1 forward, -1 for the inverse
-// rotation (the transpose) in backward. sincosf (not the fast intrinsic): positions reach 32K and
-// the fast path loses accuracy at large arguments.
-__global__ void k_rope(bf16 *qkv, const int32_t *pos, const float *inv_freq, int T, int n_rot_heads, int row_stride,
-                       int half_hd, float sign) {
-    size_t n = (size_t)T * n_rot_heads * half_hd;
-    GRID_STRIDE(idx, n) {
-        int i = (int)(idx % half_hd);
-        size_t th = idx / half_hd;
-        int h = (int)(th % n_rot_heads);
-        int t = (int)(th / n_rot_heads);
-        float ang = (float)pos[t] * inv_freq[i];
+// One thread per (row, q-or-k head, group of pairs i < hd/2), rows over gridDim.y (strided), the
+// geometry from s1c_cuda_rope_plan; 32-bit index math within a row. sign = +1 forward, -1 for the
+// inverse rotation (the transpose) in backward. sincosf (not the fast intrinsic): positions reach
+// 32K and the fast path loses accuracy at large arguments. The angle is float(pos) * inv_freq in
+// fp32, as the CPU reference (and Hugging Face) compute it.
+__global__ void k_rope(bf16 *qkv, const int32_t *pos, const float *inv_freq, int T, int row_stride, int half_hd,
+                       unsigned units_per_row, float sign) {
+    const unsigned j = blockIdx.x * blockDim.x + threadIdx.x;
+    if (j >= units_per_row) return;
+    const unsigned h = j / (unsigned)half_hd, i = j - h * (unsigned)half_hd;
+    const float f = inv_freq[i];
+    for (int t = blockIdx.y; t < T; t += gridDim.y) {
+        bf16 *x = qkv + (size_t)t * row_stride + h * 2u * (unsigned)half_hd;
         float s, c;
-        sincosf(ang, &s, &c);
+        sincosf((float)pos[t] * f, &s, &c);
         s *= sign;
-        bf16 *x = qkv + (size_t)t * row_stride + (size_t)h * 2 * half_hd;
         float lo = __bfloat162float(x[i]), hi = __bfloat162float(x[i + half_hd]);
         x[i] = __float2bfloat16_rn(lo * c - hi * s);
         x[i + half_hd] = __float2bfloat16_rn(hi * c + lo * s);
+    }
+}
+// Vector form (half_hd % 8 == 0, qkv 16-byte aligned; rows and heads then start 16-byte aligned
+// too since row_stride and hd are multiples of 8): pairs i0..i0+7, one 16-byte load and store of
+// each half.
+__global__ void k_rope_v8(bf16 *qkv, const int32_t *pos, const float *inv_freq, int T, int row_stride, int half_hd,
+                          unsigned units_per_row, float sign) {
+    const unsigned j = blockIdx.x * blockDim.x + threadIdx.x;
+    if (j >= units_per_row) return;
+    const unsigned per_head = (unsigned)half_hd / 8u;
+    const unsigned h = j / per_head, i0 = (j - h * per_head) * 8u;
+    float f[8];
+#pragma unroll
+    for (int k = 0; k < 8; k++) f[k] = inv_freq[i0 + k];
+    for (int t = blockIdx.y; t < T; t += gridDim.y) {
+        bf16 *x = qkv + (size_t)t * row_stride + h * 2u * (unsigned)half_hd + i0;
+        const float p = (float)pos[t];
+        float lo[8], hi[8], a[8], b[8];
+        ld8(lo, x);
+        ld8(hi, x + half_hd);
+#pragma unroll
+        for (int k = 0; k < 8; k++) {
+            float s, c;
+            sincosf(p * f[k], &s, &c);
+            s *= sign;
+            a[k] = lo[k] * c - hi[k] * s;
+            b[k] = hi[k] * c + lo[k] * s;
+        }
+        st8(x, a);
+        st8(x + half_hd, b);
     }
 }
 static void rope_launch(s1c_backend *be, void *qkv, const int32_t *pos, const float *inv_freq, int T, int nh, int nkv,
                         int hd, float sign) {
     if (T <= 0) return;
     int half_hd = hd / 2;
-    size_t n = (size_t)T * (nh + nkv) * half_hd;
     // q heads then k heads are contiguous at the start of each row, so they rotate as one range.
-    k_rope<<<cuda_blocks(n, 256), 256, 0, cuda_impl_of(be)->stream>>>((bf16 *)qkv, pos, inv_freq, T, nh + nkv,
-                                                                       (nh + 2 * nkv) * hd, half_hd, sign);
+    s1c_cuda_rope_geom g = s1c_cuda_rope_plan(T, nh + nkv, half_hd, al16(qkv));
+    if (!g.units_per_row) return;
+    dim3 grid(g.grid_x, g.grid_y);
+    int row_stride = (nh + 2 * nkv) * hd;
+    if (g.vec == 8)
+        k_rope_v8<<<grid, g.threads, 0, cuda_impl_of(be)->stream>>>((bf16 *)qkv, pos, inv_freq, T, row_stride, half_hd,
+                                                                     g.units_per_row, sign);
+    else
+        k_rope<<<grid, g.threads, 0, cuda_impl_of(be)->stream>>>((bf16 *)qkv, pos, inv_freq, T, row_stride, half_hd,
+                                                                  g.units_per_row, sign);
     S1C_CUDA_LAUNCH_CHECK();
 }
 static void cu_rope_fwd(s1c_backend *be, void *qkv, const int32_t *pos, const float *inv_freq, int T, int nh, int nkv,
@@ -409,28 +494,79 @@ static void cu_swiglu_bwd(s1c_backend *be, void *dgu, const void *dout, const vo
 }
 
 // ---- AdamW --------------------------------------------------------------------------------------
-__global__ void k_adamw(float *param, bf16 *param_act, const float *grad, float *m, float *v, size_t n, float lr,
-                        float b1, float b2, float eps, float wd, float grad_scale, float bc1, float bc2) {
+typedef struct {
+    float lr, b1, b2, eps, wd, grad_scale, bc1, bc2;
+} adamw_args;
+// One element; the scalar kernel, the vector body and its tail all use it, so they agree bit for bit.
+__device__ __forceinline__ void adamw_one(float &p, float &m, float &v, float g, const adamw_args &a) {
+    g *= a.grad_scale;
+    m = a.b1 * m + (1.0f - a.b1) * g;
+    v = a.b2 * v + (1.0f - a.b2) * g * g;
+    p -= a.lr * ((m / a.bc1) / (sqrtf(v / a.bc2) + a.eps) + a.wd * p);
+}
+__global__ void k_adamw(float *param, bf16 *param_act, const float *grad, float *m, float *v, size_t n, adamw_args a) {
     GRID_STRIDE(i, n) {
-        float g = grad[i] * grad_scale;
-        float mi = b1 * m[i] + (1.0f - b1) * g;
-        float vi = b2 * v[i] + (1.0f - b2) * g * g;
+        float p = param[i], mi = m[i], vi = v[i];
+        adamw_one(p, mi, vi, grad[i], a);
         m[i] = mi;
         v[i] = vi;
-        float p = param[i];
-        p -= lr * ((mi / bc1) / (sqrtf(vi / bc2) + eps) + wd * p);
         param[i] = p;
         if (param_act) param_act[i] = __float2bfloat16_rn(p);
+    }
+}
+// Vector form: n4 float4 vectors (param, grad, m, v 16-byte aligned; the bf16 copy 8-byte
+// aligned: 4 bf16 per store), then `tail` (< 4) scalar elements by the first threads.
+__global__ void k_adamw_v4(float *param, bf16 *param_act, const float *grad, float *m, float *v, unsigned n4,
+                           unsigned tail, adamw_args a) {
+    GRID_STRIDE32(i, n4) {
+        float4 p = ((float4 *)param)[i], mm = ((float4 *)m)[i], vv = ((float4 *)v)[i];
+        const float4 g = ((const float4 *)grad)[i];
+        adamw_one(p.x, mm.x, vv.x, g.x, a);
+        adamw_one(p.y, mm.y, vv.y, g.y, a);
+        adamw_one(p.z, mm.z, vv.z, g.z, a);
+        adamw_one(p.w, mm.w, vv.w, g.w, a);
+        ((float4 *)param)[i] = p;
+        ((float4 *)m)[i] = mm;
+        ((float4 *)v)[i] = vv;
+        if (param_act) {
+            uint2 u;
+            __nv_bfloat162 *h = (__nv_bfloat162 *)&u;
+            h[0] = __floats2bfloat162_rn(p.x, p.y);
+            h[1] = __floats2bfloat162_rn(p.z, p.w);
+            ((uint2 *)param_act)[i] = u;
+        }
+    }
+    const unsigned gid = blockIdx.x * blockDim.x + threadIdx.x;
+    if (gid < tail) {
+        const unsigned j = 4u * n4 + gid;
+        float p = param[j], mi = m[j], vi = v[j];
+        adamw_one(p, mi, vi, grad[j], a);
+        m[j] = mi;
+        v[j] = vi;
+        param[j] = p;
+        if (param_act) param_act[j] = __float2bfloat16_rn(p);
     }
 }
 static void cu_adamw(s1c_backend *be, float *param, void *param_act, const float *grad, float *m, float *v, size_t n,
                      float lr, float beta1, float beta2, float eps, float wd, float grad_scale, int step) {
     if (!n) return;
     // Bias corrections in double on the host, as the CPU reference does them once per call.
-    float bc1 = (float)(1.0 - pow((double)beta1, (double)step));
-    float bc2 = (float)(1.0 - pow((double)beta2, (double)step));
-    k_adamw<<<cuda_blocks(n, 256), 256, 0, cuda_impl_of(be)->stream>>>(param, (bf16 *)param_act, grad, m, v, n, lr,
-                                                                        beta1, beta2, eps, wd, grad_scale, bc1, bc2);
+    adamw_args a = {lr, beta1, beta2, eps, wd, grad_scale, (float)(1.0 - pow((double)beta1, (double)step)),
+                    (float)(1.0 - pow((double)beta2, (double)step))};
+    cudaStream_t st = cuda_impl_of(be)->stream;
+    bf16 *pa = (bf16 *)param_act;
+    if (al16(param) && al16(grad) && al16(m) && al16(v) && (!pa || ((uintptr_t)pa & 7u) == 0)) {
+        // Chunks of S1C_CUDA_VEC_CHUNK elements (a multiple of 4: the next chunk stays aligned).
+        for (size_t off = 0; off < n; off += S1C_CUDA_VEC_CHUNK) {
+            size_t len = n - off < S1C_CUDA_VEC_CHUNK ? n - off : S1C_CUDA_VEC_CHUNK;
+            s1c_cuda_vec_grid g = s1c_cuda_vec_grid_plan(len, 4, 256, 65535u * 8u);
+            k_adamw_v4<<<g.blocks, 256, 0, st>>>(param + off, pa ? pa + off : NULL, grad + off, m + off, v + off,
+                                                 g.n_vec, g.tail, a);
+            S1C_CUDA_LAUNCH_CHECK();
+        }
+        return;
+    }
+    k_adamw<<<cuda_blocks(n, 256), 256, 0, st>>>(param, pa, grad, m, v, n, a);
     S1C_CUDA_LAUNCH_CHECK();
 }
 

@@ -171,31 +171,39 @@ static void test_rmsnorm(pair p, int T, int C) {
     free(x), free(w), free(dy), free(dx0);
 }
 
-static void test_rope(pair p) {
-    int T = 23, nh = 3, nkv = 1, hd = 12, rs = (nh + 2 * nkv) * hd;
-    float *qkv = host_rand((size_t)T * rs, 1.0f, 1);
-    int32_t pos[23];
+// off: the qkv operand starts off elements into its buffer (off % 8 != 0: not 16-byte aligned,
+// the scalar kernel runs). half = hd/2 a multiple of 8 with off = 0 takes the 8-pair vector kernel.
+static void test_rope(pair p, int T, int nh, int nkv, int hd, int off) {
+    int rs = (nh + 2 * nkv) * hd;
+    size_t n = (size_t)T * rs;
+    float *qkv = host_rand(n + (size_t)off, 1.0f, 1);
+    int32_t *pos = s1c_xmalloc((size_t)T * sizeof(int32_t));
     for (int t = 0; t < T; t++) pos[t] = t < 10 ? t : 30000 + t;  // large positions test sincos accuracy
-    float inv[6];
+    float *inv = s1c_xmalloc((size_t)(hd / 2) * sizeof(float));
     s1c_rope_inv_freq(inv, hd, 1000000.0f);
     s1c_backend *bes[2] = {p.cpu, p.gpu};
     float *f[2], *b[2];
     for (int k = 0; k < 2; k++) {
         s1c_backend *be = bes[k];
-        void *a = act_up(be, qkv, (size_t)T * rs), *g = act_up(be, qkv, (size_t)T * rs);
-        int32_t *pd = raw_up(be, pos, sizeof pos);
-        float *id = raw_up(be, inv, sizeof inv);
-        be->rope_fwd(be, a, pd, id, T, nh, nkv, hd);
-        be->rope_bwd(be, g, pd, id, T, nh, nkv, hd);
-        f[k] = s1c_xmalloc((size_t)T * rs * 4), b[k] = s1c_xmalloc((size_t)T * rs * 4);
-        act_down(be, f[k], a, (size_t)T * rs);
-        act_down(be, b[k], g, (size_t)T * rs);
+        size_t es = s1c_dtype_size(be->act_dtype);
+        void *a = act_up(be, qkv, n + (size_t)off), *g = act_up(be, qkv, n + (size_t)off);
+        void *a_use = (char *)a + (size_t)off * es, *g_use = (char *)g + (size_t)off * es;
+        int32_t *pd = raw_up(be, pos, (size_t)T * sizeof(int32_t));
+        float *id = raw_up(be, inv, (size_t)(hd / 2) * sizeof(float));
+        be->rope_fwd(be, a_use, pd, id, T, nh, nkv, hd);
+        be->rope_bwd(be, g_use, pd, id, T, nh, nkv, hd);
+        f[k] = s1c_xmalloc(n * 4), b[k] = s1c_xmalloc(n * 4);
+        act_down(be, f[k], a_use, n);
+        act_down(be, b[k], g_use, n);
         be->free(be, a), be->free(be, g), be->free(be, pd), be->free(be, id);
     }
-    check("rope_fwd", f[1], f[0], (size_t)T * rs, 8e-3, "bf16 output rounding (v heads untouched)");
-    check("rope_bwd", b[1], b[0], (size_t)T * rs, 8e-3, "bf16 output rounding");
+    char name[96];
+    snprintf(name, sizeof name, "rope_fwd T=%d h=%d+%d hd=%d%s", T, nh, nkv, hd,
+             off % 8 ? " (unaligned: scalar)" : (hd / 2) % 8 ? " (scalar)" : " (8-pair vectors)");
+    check(name, f[1], f[0], n, 8e-3, "bf16 output rounding (v heads untouched)");
+    check("  rope_bwd", b[1], b[0], n, 8e-3, "bf16 output rounding");
     for (int k = 0; k < 2; k++) free(f[k]), free(b[k]);
-    free(qkv);
+    free(qkv), free(pos), free(inv);
 }
 
 // rmsnorm_residual_fwd (fused on the GPU) against add_inplace + rmsnorm_fwd on the GPU: same
@@ -252,9 +260,10 @@ static void test_swiglu(pair p, int T, int I) {
     free(gu), free(dy);
 }
 
-// bias_off: the bias operand starts bias_off elements into its buffer. 1 makes it 2-byte aligned, so
-// the CUDA backend cannot fuse it as a cuBLASLt epilogue (16-byte alignment) and takes the separate
-// k_add_bias kernel: the fallback path, tested explicitly (cudaMalloc'd buffers are 256-aligned).
+// bias_off: the bias operand starts bias_off bf16 elements into its buffer. bias_off % 8 != 0 makes
+// it less than 16-byte aligned, so the CUDA backend cannot fuse it as a cuBLASLt epilogue and takes
+// the separate k_add_bias kernel: the fallback path, tested explicitly (cudaMalloc'd buffers are
+// 256-aligned, so bias_off = 0 always fuses).
 static void test_matmul_ex(pair p, int T, int IC, int OC, int with_bias, int bias_off) {
     float *x = host_rand((size_t)T * IC, 1.0f, 1), *w = host_rand((size_t)OC * IC, 1.0f, 1);
     float *bias = host_rand(OC, 1.0f, 1), *dy = host_rand((size_t)T * OC, 1.0f, 1);
@@ -286,9 +295,10 @@ static void test_matmul_ex(pair p, int T, int IC, int OC, int with_bias, int bia
         be->free(be, x_), be->free(be, w_), be->free(be, b_), be->free(be, dy_), be->free(be, o_);
         be->free(be, dx_), be->free(be, dxa_), be->free(be, dw_), be->free(be, db_);
     }
-    char name[96];
-    snprintf(name, sizeof name, "matmul_fwd %dx%dx%d%s%s", T, IC, OC, with_bias ? "+bias" : "",
-             with_bias && bias_off ? " (bias 2-byte aligned: k_add_bias path)" : "");
+    char name[160];
+    char how[64] = "";
+    if (with_bias && bias_off) snprintf(how, sizeof how, " (bias %d bytes off: k_add_bias path)", 2 * bias_off);
+    snprintf(name, sizeof name, "matmul_fwd %dx%dx%d%s%s", T, IC, OC, with_bias ? "+bias" : "", how);
     check(name, o[1], o[0], (size_t)T * OC, 8e-3, "bf16 output rounding, fp32 accumulation");
     check("  matmul_bwd dinp", dx[1], dx[0], (size_t)T * IC, 8e-3, "bf16 output rounding");
     check("  matmul_bwd dinp (accumulate)", dxa[1], dxa[0], (size_t)T * IC, 8e-3, "bf16 rounding of the sum");
@@ -374,38 +384,60 @@ static void test_lmhead(pair p) {
     free(h), free(w);
 }
 
-static void test_adamw_sumsq(pair p) {
-    size_t n = 3001;
-    float *param = host_rand(n, 1.0f, 0), *grad = host_rand(n, 1.0f, 0), *m = host_rand(n, 0.1f, 0);
-    float *v = host_rand(n, 0.1f, 0);
-    for (size_t i = 0; i < n; i++) v[i] = fabsf(v[i]);
+// off: every fp32 operand starts off floats into its buffer (off % 4 != 0: not 16-byte aligned, the
+// scalar kernel runs); n % 4 != 0 exercises the vector kernel's scalar tail. with_act: write the
+// bf16 copy (the trainer's case) or not.
+static void test_adamw(pair p, size_t n, int off, int with_act) {
+    size_t na = n + (size_t)off;
+    float *param = host_rand(na, 1.0f, 0), *grad = host_rand(na, 1.0f, 0), *m = host_rand(na, 0.1f, 0);
+    float *v = host_rand(na, 0.1f, 0);
+    for (size_t i = 0; i < na; i++) v[i] = fabsf(v[i]);
     s1c_backend *bes[2] = {p.cpu, p.gpu};
-    float *P[2], *PA[2], *M[2], *Vv[2], ss[2];
+    float *P[2], *PA[2], *M[2], *Vv[2];
     for (int k = 0; k < 2; k++) {
         s1c_backend *be = bes[k];
-        float *p_ = raw_up(be, param, n * 4), *g_ = raw_up(be, grad, n * 4), *m_ = raw_up(be, m, n * 4);
-        float *v_ = raw_up(be, v, n * 4), *s_ = be->alloc(be, 4);
-        void *pa_ = be->alloc(be, n * 4);
+        float *p_ = raw_up(be, param, na * 4), *g_ = raw_up(be, grad, na * 4), *m_ = raw_up(be, m, na * 4);
+        float *v_ = raw_up(be, v, na * 4);
+        void *pa_ = be->alloc(be, na * 4 + 16);
+        size_t es = s1c_dtype_size(be->act_dtype);
+        void *pa_use = with_act ? (char *)pa_ + (size_t)off * es : NULL;
         for (int step = 1; step <= 3; step++)
-            be->adamw(be, p_, pa_, g_, m_, v_, n, 1e-3f, 0.9f, 0.95f, 1e-8f, 0.1f, 0.5f, step);
-        be->memset_zero(be, s_, 4);
-        be->sumsq_accumulate(be, s_, g_, n);
-        be->sumsq_accumulate(be, s_, p_, n);
+            be->adamw(be, p_ + off, pa_use, g_ + off, m_ + off, v_ + off, n, 1e-3f, 0.9f, 0.95f, 1e-8f, 0.1f, 0.5f,
+                      step);
         P[k] = s1c_xmalloc(n * 4), PA[k] = s1c_xmalloc(n * 4), M[k] = s1c_xmalloc(n * 4), Vv[k] = s1c_xmalloc(n * 4);
-        raw_down(be, P[k], p_, n * 4);
-        act_down(be, PA[k], pa_, n);
-        raw_down(be, M[k], m_, n * 4);
-        raw_down(be, Vv[k], v_, n * 4);
-        raw_down(be, &ss[k], s_, 4);
-        be->free(be, p_), be->free(be, g_), be->free(be, m_), be->free(be, v_), be->free(be, s_), be->free(be, pa_);
+        raw_down(be, P[k], p_ + off, n * 4);
+        if (with_act) act_down(be, PA[k], pa_use, n);
+        raw_down(be, M[k], m_ + off, n * 4);
+        raw_down(be, Vv[k], v_ + off, n * 4);
+        be->free(be, p_), be->free(be, g_), be->free(be, m_), be->free(be, v_), be->free(be, pa_);
     }
-    check("adamw param (3 steps)", P[1], P[0], n, 1e-6, "fp32, same formula");
-    check("  adamw param_act", PA[1], PA[0], n, 8e-3, "bf16 copy of the fp32 param");
+    char name[96];
+    snprintf(name, sizeof name, "adamw param (3 steps) n=%zu%s", n,
+             off % 4 ? " (unaligned: scalar)" : n % 4 ? " (float4 + tail)" : " (float4)");
+    check(name, P[1], P[0], n, 1e-6, "fp32, same formula");
+    if (with_act) check("  adamw param_act", PA[1], PA[0], n, 8e-3, "bf16 copy of the fp32 param");
     check("  adamw m", M[1], M[0], n, 1e-6, "fp32");
     check("  adamw v", Vv[1], Vv[0], n, 1e-6, "fp32");
-    check("sumsq_accumulate (x2)", &ss[1], &ss[0], 1, 1e-5, "fp32 sums, any order");
     for (int k = 0; k < 2; k++) free(P[k]), free(PA[k]), free(M[k]), free(Vv[k]);
     free(param), free(grad), free(m), free(v);
+}
+
+static void test_sumsq(pair p) {
+    size_t n = 3001;
+    float *x = host_rand(n, 1.0f, 0), *y = host_rand(n, 2.0f, 0);
+    s1c_backend *bes[2] = {p.cpu, p.gpu};
+    float ss[2];
+    for (int k = 0; k < 2; k++) {
+        s1c_backend *be = bes[k];
+        float *x_ = raw_up(be, x, n * 4), *y_ = raw_up(be, y, n * 4), *s_ = be->alloc(be, 4);
+        be->memset_zero(be, s_, 4);
+        be->sumsq_accumulate(be, s_, x_, n);
+        be->sumsq_accumulate(be, s_, y_, n);
+        raw_down(be, &ss[k], s_, 4);
+        be->free(be, x_), be->free(be, y_), be->free(be, s_);
+    }
+    check("sumsq_accumulate (x2)", &ss[1], &ss[0], 1, 1e-5, "fp32 sums, any order");
+    free(x), free(y);
 }
 
 // Paged KV cache: write every row of two sequences into permuted cache blocks, then attend.
@@ -498,19 +530,32 @@ int main(void) {
     test_casts_add(p, 4096);  // 16-byte vector kernels
     test_embedding(p, 75);
     test_embedding(p, 136);
-    test_rmsnorm(p, 29, 200);  // C % 8 == 0: vector rows
+    test_rmsnorm(p, 29, 200);  // C % 8 == 0: vector rows (fwd and bwd); 29 rows: a partial last block
     test_rmsnorm(p, 29, 203);  // scalar rows
+    test_rmsnorm(p, 3, 8);     // one column group, one 32-thread block
+    test_rmsnorm(p, 33, 1536); // 1.5B width: 192 threads of 8 columns in the backward
     test_rmsnorm_residual(p, 29, 200);
     test_rmsnorm_residual(p, 29, 203);
-    test_rope(p);
+    test_rope(p, 23, 3, 1, 12, 0);   // half 6: scalar
+    test_rope(p, 23, 3, 1, 64, 0);   // half 32: 8-pair vectors
+    test_rope(p, 37, 2, 2, 16, 0);   // half 8: one vector per head half
+    test_rope(p, 19, 3, 1, 40, 0);   // half 20: scalar (not a multiple of 8)
+    test_rope(p, 19, 3, 1, 64, 3);   // vector shape, pointer 6 bytes off: scalar fallback
     test_swiglu(p, 19, 45);
     test_swiglu(p, 19, 96);
-    test_matmul(p, 29, 37, 53, 1);      // odd sizes: unaligned rows, non-fused bias path
+    test_matmul(p, 29, 37, 53, 1);      // odd sizes (rows not 16-byte multiples), bias buffer 256-aligned
     test_matmul(p, 64, 128, 96, 1);     // aligned: fused bias epilogue
     test_matmul_ex(p, 64, 128, 96, 1, 1);  // same shape, bias pointer 2-byte aligned: k_add_bias
+    test_matmul_ex(p, 29, 37, 53, 1, 3);   // odd OC (not a multiple of 8), bias 6 bytes off: k_add_bias
+    test_matmul_ex(p, 300, 256, 8, 1, 4);  // bias 8-byte aligned (not 16): k_add_bias over 300 rows
     test_matmul(p, 300, 256, 8, 0);
     test_lmhead(p);
-    test_adamw_sumsq(p);
+    test_adamw(p, 3001, 0, 1);  // float4 body + 1-element tail
+    test_adamw(p, 4096, 0, 1);  // float4 only
+    test_adamw(p, 3, 0, 1);     // tail only
+    test_adamw(p, 1027, 0, 0);  // no bf16 copy
+    test_adamw(p, 1027, 1, 1);  // pointers 4 bytes off: scalar kernel
+    test_sumsq(p);
     test_decode(p);
     test_argmax(p);
     const int lens_a[3] = {17, 1, 30}, lens_b[2] = {70, 129}, lens_c[1] = {200};

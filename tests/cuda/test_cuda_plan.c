@@ -1,6 +1,7 @@
 // test_cuda_plan.c — the CUDA backend's host-side geometry (kernels/cuda/cuda_plan.c) on the CPU:
 // cuDNN attention buckets, refusals and workspace layout (alignment of every sub-buffer, no
-// overlap, sizes), LM-head chunking and the bias-gradient grid. Runs without a GPU and without the
+// overlap, sizes), LM-head chunking, the bias-gradient grid and the vector elementwise / RoPE /
+// RMSNorm-backward geometry. Runs without a GPU and without the
 // CUDA toolkit: these numbers decide what the never-run GPU code indexes.
 #include <limits.h>
 #include <stdint.h>
@@ -159,6 +160,90 @@ int main(void) {
         CHECK(s1c_decode_split_plan(1, 8, 400, 132, 0).n_splits == 1, "short context split");
         CHECK(s1c_decode_split_plan(1, 8, 100, 132, 7).n_splits == 4, "forced 7 on 100 positions: 4 of 32");
         CHECK(s1c_decode_split_ws_floats(3, 12, 128, 5) == (size_t)3 * 12 * 5 * 130);
+    }
+
+
+    // ---- vectorised elementwise grid (AdamW): vectors + tail cover the chunk exactly once
+    {
+        const size_t ns[] = {1, 3, 4, 5, 255, 1024, 1027, 3001, (size_t)1 << 20, S1C_CUDA_VEC_CHUNK - 1,
+                             S1C_CUDA_VEC_CHUNK, S1C_CUDA_VEC_CHUNK + 7, (size_t)5 << 30};
+        for (size_t a = 0; a < sizeof ns / sizeof ns[0]; a++)
+            for (int width = 4; width <= 8; width += 4) {
+                size_t n = ns[a], covered = 0;
+                int launches = 0;
+                for (size_t off = 0; off < n; off += S1C_CUDA_VEC_CHUNK, launches++) {  // the launcher's loop
+                    size_t len = n - off < S1C_CUDA_VEC_CHUNK ? n - off : S1C_CUDA_VEC_CHUNK;
+                    s1c_cuda_vec_grid g = s1c_cuda_vec_grid_plan(len, width, 256, 65535u * 8u);
+                    CHECK((size_t)g.n_vec * width + g.tail == len && g.tail < (unsigned)width,
+                          "n=%zu w=%d off=%zu: %u vectors + %u tail != %zu", n, width, off, g.n_vec, g.tail, len);
+                    CHECK(g.blocks >= 1 && g.blocks <= 65535u * 8u && (size_t)g.blocks * 256 >= g.tail,
+                          "n=%zu: %u blocks", n, g.blocks);
+                    CHECK(off % (size_t)(width * 4) == 0, "chunk start %zu loses 16-byte alignment", off);
+                    CHECK(g.tail == 0 || off + len == n, "n=%zu: a tail before the last chunk", n);
+                    // 32-bit index math: the last element index and the grid-stride step fit unsigned
+                    CHECK((uint64_t)g.n_vec * width + g.tail <= UINT32_MAX &&
+                              (uint64_t)g.n_vec + (uint64_t)g.blocks * 256 <= UINT32_MAX,
+                          "n=%zu: 32-bit overflow", n);
+                    covered += len;
+                }
+                CHECK(covered == n && launches == (int)((n + S1C_CUDA_VEC_CHUNK - 1) / S1C_CUDA_VEC_CHUNK),
+                      "n=%zu covered %zu in %d launches", n, covered, launches);
+            }
+        s1c_cuda_vec_grid g = s1c_cuda_vec_grid_plan(3001, 4, 256, 65535u * 8u);
+        CHECK(g.n_vec == 750 && g.tail == 1 && g.blocks == 3, "3001: %u %u %u", g.n_vec, g.tail, g.blocks);
+        g = s1c_cuda_vec_grid_plan(3, 4, 256, 65535u * 8u);
+        CHECK(g.n_vec == 0 && g.tail == 3 && g.blocks == 1, "3: a tail-only launch");
+    }
+
+    // ---- RoPE geometry: every (head, pair) of a row exactly once, rows on y within the limit
+    {
+        const int Ts[] = {1, 23, 65535, 65536, 200000};
+        const int heads[] = {1, 4, 3 + 1, 12 + 2, 40 + 8};
+        const int halves[] = {6, 8, 10, 16, 20, 32, 64};
+        for (size_t a = 0; a < sizeof Ts / sizeof Ts[0]; a++)
+            for (size_t b = 0; b < sizeof heads / sizeof heads[0]; b++)
+                for (size_t c = 0; c < sizeof halves / sizeof halves[0]; c++)
+                    for (int al = 0; al <= 1; al++) {
+                        int T = Ts[a], nr = heads[b], half = halves[c];
+                        s1c_cuda_rope_geom g = s1c_cuda_rope_plan(T, nr, half, al);
+                        int want_vec = al && half % 8 == 0 ? 8 : 1;
+                        CHECK(g.vec == want_vec, "half=%d aligned=%d: vec %d", half, al, g.vec);
+                        CHECK(g.units_per_row * (unsigned)g.vec == (unsigned)(nr * half), "units %u", g.units_per_row);
+                        CHECK(g.threads % 32 == 0 && g.threads >= 32 && g.threads <= 256, "threads %u", g.threads);
+                        CHECK((uint64_t)g.grid_x * g.threads >= g.units_per_row &&
+                                  (uint64_t)(g.grid_x - 1) * g.threads < g.units_per_row,
+                              "grid_x %u x %u for %u units", g.grid_x, g.threads, g.units_per_row);
+                        CHECK(g.grid_y >= 1 && g.grid_y <= S1C_CUDA_GRID_YZ_MAX &&
+                                  (T <= S1C_CUDA_GRID_YZ_MAX ? (int)g.grid_y == T : 1),
+                              "T=%d: grid_y %u", T, g.grid_y);
+                        if (g.vec == 8) CHECK((half / 8) * 8 == half, "a vector crosses the half");
+                    }
+        // Qwen2.5-32B: 40 q + 8 k heads, hd 128: 8 pairs per thread, 384 units in 2 blocks of 256
+        s1c_cuda_rope_geom g = s1c_cuda_rope_plan(8192, 48, 64, 1);
+        CHECK(g.vec == 8 && g.units_per_row == 384 && g.threads == 256 && g.grid_x == 2 && g.grid_y == 8192,
+              "32B rope: vec %d units %u threads %u grid %u x %u", g.vec, g.units_per_row, g.threads, g.grid_x,
+              g.grid_y);
+        CHECK(s1c_cuda_rope_plan(0, 4, 8, 1).units_per_row == 0, "T=0 launches nothing");
+    }
+
+    // ---- RMSNorm backward geometry
+    {
+        const int Cs[] = {8, 64, 200, 203, 896, 1536, 5120, 8192, 12256, 12264};
+        for (size_t a = 0; a < sizeof Cs / sizeof Cs[0]; a++)
+            for (int al = 0; al <= 1; al++) {
+                int C = Cs[a];
+                s1c_cuda_rmsnorm_bwd_geom g = s1c_cuda_rmsnorm_bwd_plan(29, C, al);
+                CHECK(g.vec == (al && C % 8 == 0 ? 8 : 1), "C=%d aligned=%d: vec %d", C, al, g.vec);
+                CHECK(g.threads % 32 == 0 && g.threads >= 32 && g.threads <= 256, "C=%d threads %u", C, g.threads);
+                CHECK(g.threads >= 256 || g.threads * (unsigned)g.vec >= (unsigned)C,
+                      "C=%d: %u threads too few for the column groups", C, g.threads);
+                CHECK(g.blocks == (29 + S1C_CUDA_RMS_ROWS - 1) / S1C_CUDA_RMS_ROWS && g.shmem == (size_t)C * 4);
+                CHECK(g.ok == (C <= 12256), "C=%d: ok %d", C, g.ok);
+            }
+        s1c_cuda_rmsnorm_bwd_geom g = s1c_cuda_rmsnorm_bwd_plan(8192, 1536, 1);  // 1.5B: 192 groups of 8
+        CHECK(g.vec == 8 && g.threads == 192 && g.blocks == 512, "1.5B rmsnorm_bwd: %d %u %u", g.vec, g.threads,
+              g.blocks);
+        CHECK(s1c_cuda_rmsnorm_bwd_plan(INT_MAX, 64, 1).blocks == (unsigned)(((int64_t)INT_MAX + 15) / 16));
     }
 
     // ---- cuDNN run-time version policy (the graphs need 9.10+, same major as the headers)
