@@ -14,6 +14,12 @@ static int is_target(const uint8_t *const *seq_mask, int s, int t) {
 s1c_status s1c_batch_create(s1c_backend *be, s1c_batch *b, int n_seq, const int32_t *const *seq_ids,
                             const uint8_t *const *seq_mask, const int *seq_len, s1c_loss_norm norm,
                             double denominator_scale) {
+    return s1c_batch_create_in(be, b, NULL, n_seq, seq_ids, seq_mask, seq_len, norm, denominator_scale);
+}
+
+s1c_status s1c_batch_create_in(s1c_backend *be, s1c_batch *b, s1c_batch_slot *slot, int n_seq,
+                               const int32_t *const *seq_ids, const uint8_t *const *seq_mask, const int *seq_len,
+                               s1c_loss_norm norm, double denominator_scale) {
     memset(b, 0, sizeof(*b));
     if (n_seq < 1) return s1c_err("batch: %d sequences (need at least one)", n_seq);
     if (!(denominator_scale > 0.0)) return s1c_err("batch: denominator_scale %g must be positive", denominator_scale);
@@ -33,13 +39,41 @@ s1c_status s1c_batch_create(s1c_backend *be, s1c_batch *b, int n_seq, const int3
         parts[s] = (s1c_batch_part){.ids = seq_ids[s], .mask = seq_mask ? seq_mask[s] : NULL, .len = seq_len[s],
                                     .begin = 0, .end = seq_len[s], .target_weight = per};
     }
-    s1c_status st = s1c_batch_create_parts(be, b, n_seq, parts, NULL);
+    s1c_status st = s1c_batch_create_parts_in(be, b, slot, n_seq, parts, NULL);
     free(parts);
     return st;
 }
 
+// The block's layout: ids, targets, weight, pos ([T] 4-byte values each) and cu_seqlens [n_seq + 1],
+// each array at a 256-byte offset.
+static size_t arr4(int T) { return ((sizeof(int32_t) * (size_t)(T > 0 ? T : 0) + 255) / 256) * 256; }
+size_t s1c_batch_block_bytes(int T, int n_seq) { return 4 * arr4(T) + arr4(n_seq + 1); }
+
+s1c_status s1c_batch_slot_alloc(s1c_backend *be, s1c_batch_slot *slot, int max_T) {
+    memset(slot, 0, sizeof(*slot));
+    if (max_T < 1) return s1c_err("batch slot: max_T %d (need at least one token)", max_T);
+    slot->bytes = s1c_batch_block_bytes(max_T, max_T);
+    slot->block = be->alloc(be, slot->bytes);
+    if (!slot->block) {
+        slot->bytes = 0;
+        return s1c_err_prefix("batch slot for %d tokens", max_T);
+    }
+    slot->max_T = max_T;
+    return S1C_OK;
+}
+
+void s1c_batch_slot_free(s1c_backend *be, s1c_batch_slot *slot) {
+    if (slot->block) be->free(be, slot->block);
+    memset(slot, 0, sizeof(*slot));
+}
+
 s1c_status s1c_batch_create_parts(s1c_backend *be, s1c_batch *b, int n_parts, const s1c_batch_part *parts,
                                   const s1c_kv_exchange *kvx) {
+    return s1c_batch_create_parts_in(be, b, NULL, n_parts, parts, kvx);
+}
+
+s1c_status s1c_batch_create_parts_in(s1c_backend *be, s1c_batch *b, s1c_batch_slot *slot, int n_parts,
+                                     const s1c_batch_part *parts, const s1c_kv_exchange *kvx) {
     memset(b, 0, sizeof(*b));
     if (n_parts < 1) return s1c_err("batch: %d sequences (need at least one)", n_parts);
     long long T = 0;
@@ -70,12 +104,15 @@ s1c_status s1c_batch_create_parts(s1c_backend *be, s1c_batch *b, int n_parts, co
         }
     }
     const int nT = (int)T, n_seq = n_parts;
-    // One backend allocation and one copy for the five arrays (each at a 256-byte offset), not
-    // five: on the GPU every cudaMalloc / cudaFree pair synchronises the device, and a batch is
-    // made per micro-batch. The host staging buffer has the same layout.
-    const size_t a4 = ((sizeof(int32_t) * (size_t)nT + 255) / 256) * 256;
-    const size_t a_cu = ((sizeof(int32_t) * (size_t)(n_seq + 1) + 255) / 256) * 256;
-    const size_t block_bytes = 4 * a4 + a_cu;
+    // One backend block and one copy for the five arrays (each at a 256-byte offset), not five
+    // allocations: on the GPU every cudaMalloc / cudaFree pair synchronises the device, and a batch
+    // is made per micro-batch; with a slot (sized at start-up) there is no allocation at all. The
+    // host staging buffer has the same layout.
+    const size_t a4 = arr4(nT);
+    const size_t block_bytes = s1c_batch_block_bytes(nT, n_seq);
+    if (slot && block_bytes > slot->bytes)
+        return s1c_err("batch: %d tokens in %d sequences need %zu bytes, more than the %zu-byte slot sized for %d "
+                       "tokens", nT, n_seq, block_bytes, slot->bytes, slot->max_T);
     char *host = s1c_xmalloc(block_bytes);
     memset(host, 0, block_bytes);
     int32_t *ids = (int32_t *)host, *tg = (int32_t *)(host + a4);
@@ -101,7 +138,8 @@ s1c_status s1c_batch_create_parts(s1c_backend *be, s1c_batch *b, int n_parts, co
     b->max_seqlen = max_len;
     b->n_ctx = parts[0].begin;
     b->kvx = kvx;
-    b->block = be->alloc(be, block_bytes);
+    b->block = slot ? slot->block : be->alloc(be, block_bytes);
+    b->borrowed = slot != NULL;
     s1c_status st = S1C_OK;
     if (!b->block) {
         st = s1c_err_prefix("batch of %d tokens", nT);
@@ -120,6 +158,6 @@ s1c_status s1c_batch_create_parts(s1c_backend *be, s1c_batch *b, int n_parts, co
 }
 
 void s1c_batch_free(s1c_backend *be, s1c_batch *b) {
-    if (b->block) be->free(be, b->block);  // ids .. cu_seqlens live in it
+    if (b->block && !b->borrowed) be->free(be, b->block);  // ids .. cu_seqlens live in it
     memset(b, 0, sizeof(*b));
 }

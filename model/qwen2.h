@@ -144,7 +144,8 @@ typedef struct {
     int max_seqlen;       // longest sequence in attention rows (host value; 0 = unknown), passed to attention
     int n_ctx;            // tokens of sequence 0 before this batch (their K/V come through kvx); 0: none
     const s1c_kv_exchange *kvx;  // NULL: whole sequences, nothing crosses the batch
-    void *block;          // the one backend allocation ids .. cu_seqlens are carved from (s1c_batch_free)
+    void *block;          // the one backend block ids .. cu_seqlens are carved from (s1c_batch_free)
+    int borrowed;         // block belongs to an s1c_batch_slot (s1c_batch_free leaves it)
 } s1c_batch;
 
 typedef enum {
@@ -175,6 +176,28 @@ typedef struct {
 s1c_status s1c_batch_create_parts(s1c_backend *be, s1c_batch *b, int n_parts, const s1c_batch_part *parts,
                                   const s1c_kv_exchange *kvx);
 void s1c_batch_free(s1c_backend *be, s1c_batch *b);
+
+// Bytes of a batch's backend block for T tokens in n_seq parts (five arrays at 256-byte offsets).
+size_t s1c_batch_block_bytes(int T, int n_seq);
+// A backend buffer batches are carved from instead of one be->alloc / be->free per batch (on the
+// GPU each cudaMalloc / cudaFree pair synchronises the device): allocated once at start-up for
+// micro-batches of at most max_T tokens, s1c_batch_block_bytes(max_T, max_T) (every part has a
+// token, so n_seq <= T).
+typedef struct {
+    void *block;
+    size_t bytes;
+    int max_T;
+} s1c_batch_slot;
+s1c_status s1c_batch_slot_alloc(s1c_backend *be, s1c_batch_slot *slot, int max_T);
+void s1c_batch_slot_free(s1c_backend *be, s1c_batch_slot *slot);
+// s1c_batch_create / s1c_batch_create_parts carved from `slot` (NULL: their own allocation). A
+// batch larger than the slot is refused (naming both sizes). The batch must be freed
+// (s1c_batch_free, which then frees nothing) before its slot is reused or freed.
+s1c_status s1c_batch_create_in(s1c_backend *be, s1c_batch *b, s1c_batch_slot *slot, int n_seq,
+                               const int32_t *const *seq_ids, const uint8_t *const *seq_mask, const int *seq_len,
+                               s1c_loss_norm norm, double denominator_scale);
+s1c_status s1c_batch_create_parts_in(s1c_backend *be, s1c_batch *b, s1c_batch_slot *slot, int n_parts,
+                                     const s1c_batch_part *parts, const s1c_kv_exchange *kvx);
 
 // ---- activations and per-unit compute ---------------------------------------------------------
 typedef struct s1c_qwen2_acts s1c_qwen2_acts;

@@ -115,6 +115,7 @@ typedef struct {
     s1c_sampler *smp;
     s1c_cp_exchange *x;
     int W, rank, micro_batch, block_size, token_mean;
+    s1c_batch_slot *slots;  // [n_micro] buffers micro-batch m is carved from (NULL: allocate each)
 } s1c_cp_batcher;
 // This rank's n_micro batches of `step` (NULL where its share is empty), each carrying its
 // micro-batch's exchange hook. Collective (token_mean counts the step's targets over ranks).

@@ -76,7 +76,7 @@ static s1c_status build_one(const s1c_cp_batcher *cb, const s1c_cp_cut *c, const
         const s1c_kv_exchange *hook = s1c_cp_exchange_set(cb->x, m, &l);
         s1c_cp_links_free(&l);
         *out = s1c_xcalloc(1, sizeof(s1c_batch));
-        st = s1c_batch_create_parts(cb->be, *out, n, parts, hook);
+        st = s1c_batch_create_parts_in(cb->be, *out, cb->slots ? &cb->slots[m] : NULL, n, parts, hook);
         if (st != S1C_OK) {
             free(*out);
             *out = NULL;

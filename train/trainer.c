@@ -139,6 +139,9 @@ typedef struct {
     // train.balance tokens (train/cp.h): the K/V exchange and its own communicator
     s1c_comm *ccomm;
     s1c_cp_exchange *cpx;
+    // one batch buffer per micro-batch, sized once for max_T tokens (no allocation per step)
+    int max_T;
+    s1c_batch_slot *slots;
     int exit_code;  // S1C_TRAIN_EXIT_* when the run ends early for a reason of its own
 } run_ctx;
 
@@ -150,7 +153,7 @@ static s1c_status build_batches(run_ctx *x, const s1c_step_plan *p, long step, s
     if (x->cpx) {  // equal-token shares of the step's sequences
         const s1c_cp_batcher cb = {.be = x->be, .comm = x->comm, .pk = x->pk, .smp = &x->smp, .x = x->cpx, .W = W,
                                    .rank = x->comm->rank, .micro_batch = tc->micro_batch_size,
-                                   .block_size = tc->block_size, .token_mean = token_mean};
+                                   .block_size = tc->block_size, .token_mean = token_mean, .slots = x->slots};
         s1c_status st = s1c_cp_build_batches(&cb, step, out, p->n_micro);
         for (int m = 0; m < p->n_micro && st == S1C_OK; m++)
             if (out[m] && out[m]->max_id >= x->mc.vocab_size)
@@ -176,7 +179,8 @@ static s1c_status build_batches(run_ctx *x, const s1c_step_plan *p, long step, s
         else  // weight per sequence = W / (sequences of the whole step)
             scale = (double)p->step_samples / ((double)W * md[m].n);
         out[m] = s1c_xcalloc(1, sizeof(s1c_batch));
-        st = s1c_batch_create(x->be, out[m], md[m].n, (const int32_t *const *)md[m].ids,
+        st = s1c_batch_create_in(x->be, out[m], x->slots ? &x->slots[m] : NULL, md[m].n,
+                                 (const int32_t *const *)md[m].ids,
                               (const uint8_t *const *)md[m].mask, md[m].len,
                               token_mean ? S1C_LOSS_TOKEN_MEAN : S1C_LOSS_SEQ_MEAN, scale);
         if (st == S1C_OK && out[m]->max_id >= x->mc.vocab_size)
@@ -255,6 +259,7 @@ static s1c_status setup(run_ctx *x, const s1c_dist *d) {
         fo.max_T = cs.max_T;
         fo.max_ctx = cs.max_ctx;
     }
+    x->max_T = fo.max_T;
     x->f = s1c_fsdp_create_opts(x->be, x->dcomm, &x->mc, &fo);
     if (!x->f) return S1C_ERR;
     if (fo.offload_optimizer && d->rank == 0) {
@@ -315,6 +320,11 @@ static s1c_status train_loop(run_ctx *x, long start, s1c_ckpt_meta *meta) {
     s1c_status st = S1C_OK;
     const int n_micro = tc->global_batch_size / (W * tc->micro_batch_size);
     s1c_batch **batches = s1c_xcalloc((size_t)n_micro, sizeof(s1c_batch *));
+    // The batches' device buffers, once, before the first step: a step then neither allocates nor
+    // frees (on the GPU a cudaFree synchronises the device while reduce-scatters are in flight).
+    x->slots = s1c_xcalloc((size_t)n_micro, sizeof(s1c_batch_slot));
+    for (int m = 0; m < n_micro && st == S1C_OK; m++) st = s1c_batch_slot_alloc(x->be, &x->slots[m], x->max_T);
+    st = agree(x->comm, st, "allocating the batch buffers");
     double t_run = now_s();
     long steps_timed = 0;
     for (long s = start; s < stop && st == S1C_OK; s++) {
@@ -411,6 +421,9 @@ static s1c_status train_loop(run_ctx *x, long start, s1c_ckpt_meta *meta) {
         }
     }
     free(batches);
+    for (int m = 0; m < n_micro; m++) s1c_batch_slot_free(x->be, &x->slots[m]);
+    free(x->slots);
+    x->slots = NULL;
     if (rank == 0) s1c_logger_close(&lg);
     return st;
 }

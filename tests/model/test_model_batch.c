@@ -62,6 +62,60 @@ static void check_batch(s1c_backend *be) {
     CHECK(s1c_batch_create(be, &b, 1, ids, masks, lens, S1C_LOSS_SEQ_MEAN, 0.0) != S1C_OK, "scale 0 refused");
 }
 
+// Batches carved from a slot (sized once for max_T tokens): the same contents as an allocated
+// batch, no backend allocation of their own, every (T, n_seq <= T <= max_T) fits the reservation,
+// and a larger batch is refused naming both sizes.
+static void check_slot(s1c_backend *be) {
+    const int max_T = 300;
+    s1c_batch_slot slot;
+    MT_OK(s1c_batch_slot_alloc(be, &slot, max_T));
+    CHECK(slot.bytes == s1c_batch_block_bytes(max_T, max_T) && slot.block, "slot of %zu bytes", slot.bytes);
+    for (int T = 1; T <= max_T; T++)
+        for (int n = 1; n <= T; n++)
+            if (s1c_batch_block_bytes(T, n) > slot.bytes) {
+                CHECK(0, "batch of %d tokens in %d sequences: %zu bytes > slot %zu", T, n, s1c_batch_block_bytes(T, n),
+                      slot.bytes);
+                n = T;
+            }
+    CHECK(s1c_batch_block_bytes(2 * max_T, 1) > slot.bytes, "slot of %zu bytes holds %d tokens", slot.bytes, 2 * max_T);
+    // the same three sequences as above, built both ways, twice through the slot (it is reused)
+    const int32_t s0[] = {5, 6, 7, 8}, s1[] = {9}, s2[] = {1, 2, 3, 4, 40};
+    const uint8_t m0[] = {0, 1, 1, 1}, m1[] = {1}, m2[] = {0, 0, 1, 0, 1};
+    const int32_t *ids[] = {s0, s1, s2};
+    const uint8_t *masks[] = {m0, m1, m2};
+    const int lens[] = {4, 1, 5};
+    s1c_batch a, b;
+    MT_OK(s1c_batch_create(be, &a, 3, ids, masks, lens, S1C_LOSS_SEQ_MEAN, 2.0));
+    for (int rep = 0; rep < 2; rep++) {
+        MT_OK(s1c_batch_create_in(be, &b, &slot, 3, ids, masks, lens, S1C_LOSS_SEQ_MEAN, 2.0));
+        CHECK(b.block == slot.block && b.borrowed && !a.borrowed, "carved from the slot");
+        CHECK(b.T == a.T && b.n_seq == a.n_seq && b.max_id == a.max_id && b.max_seqlen == a.max_seqlen, "header");
+        char ha[2048], hb[2048];
+        const size_t nb = s1c_batch_block_bytes(a.T, a.n_seq);
+        S1C_ASSERT(nb <= sizeof ha);
+        be->copy_d2h(be, ha, a.block, nb);
+        be->copy_d2h(be, hb, b.block, nb);
+        CHECK(memcmp(ha, hb, nb) == 0, "slot batch %d: contents differ from the allocated one", rep);
+        s1c_batch_free(be, &b);  // leaves the slot's block
+        CHECK(slot.block != NULL && b.block == NULL);
+    }
+    s1c_batch_free(be, &a);
+    // too large for the slot: refused with both sizes named
+    int32_t *big = s1c_xcalloc((size_t)2 * max_T, sizeof(int32_t));
+    const int32_t *bids[] = {big};
+    const int blen[] = {2 * max_T};
+    CHECK(s1c_batch_create_in(be, &b, &slot, 1, bids, NULL, blen, S1C_LOSS_TOKEN_MEAN, 1.0) != S1C_OK &&
+              mt_contains(s1c_err_msg(), "slot sized for 300 tokens"),
+          "oversized batch refused: %s", s1c_err_msg());
+    const int ok_len[] = {max_T};  // exactly max_T tokens fits
+    MT_OK(s1c_batch_create_in(be, &b, &slot, 1, bids, NULL, ok_len, S1C_LOSS_TOKEN_MEAN, 1.0));
+    s1c_batch_free(be, &b);
+    free(big);
+    s1c_batch_slot_free(be, &slot);
+    CHECK(slot.block == NULL && slot.bytes == 0);
+    CHECK(s1c_batch_slot_alloc(be, &slot, 0) != S1C_OK && mt_contains(s1c_err_msg(), "max_T 0"), "max_T 0 refused");
+}
+
 int main(void) {
     s1c_backend *be = s1c_backend_create("cpu", 0);
     if (!be) {
@@ -69,6 +123,7 @@ int main(void) {
         return 1;
     }
     check_batch(be);
+    check_slot(be);
     s1c_backend_destroy(be);
     return check_exit("test_model_batch");
 }
