@@ -225,8 +225,13 @@ struct s1c_backend {
     // the backend builds what it would otherwise build on first use inside a step (CUDA: the cuDNN
     // attention plans of the one-sequence bucket of max_T, and the op workspace grown to their
     // layout and the LM-head chunk), so the first step neither allocates nor synchronises for
-    // them. Other shape buckets are still prepared on first use. NULL: nothing to prepare.
+    // them. Other shape buckets: prepare_attn. NULL: nothing to prepare.
     void (*prepare)(s1c_backend *be, int max_T, int n_head, int n_kv_head, int head_dim, int vocab);
+    // The same for one attention shape (both directions), called per micro-batch when the batch is
+    // built, before the step's collectives (model/batch.c s1c_batch_prepare): CUDA builds the
+    // cuDNN plans of the shape's (b, s) bucket and grows the op workspace to its layout, so the
+    // step's attention calls find both. NULL: nothing to prepare.
+    void (*prepare_attn)(s1c_backend *be, const s1c_attn_shape *s);
 
     // ---- bf16 matrix weights for inference (optional; NULL where the act dtype is bf16 anyway) ---
     // Weights w / wte are bf16 bit patterns (uint16_t, backend memory), e.g. a checkpoint's bytes;

@@ -161,3 +161,15 @@ void s1c_batch_free(s1c_backend *be, s1c_batch *b) {
     if (b->block && !b->borrowed) be->free(be, b->block);  // ids .. cu_seqlens live in it
     memset(b, 0, sizeof(*b));
 }
+
+s1c_attn_shape s1c_batch_attn_shape(const s1c_qwen2_config *cfg, const s1c_batch *b) {
+    return (s1c_attn_shape){.T = b->n_ctx + b->T, .n_seq = b->n_seq, .cu_seqlens = b->cu_seqlens,
+                            .n_head = cfg->num_attention_heads, .n_kv_head = cfg->num_key_value_heads,
+                            .head_dim = cfg->head_dim, .max_seqlen = b->max_seqlen, .n_ctx = b->n_ctx};
+}
+
+void s1c_batch_prepare(s1c_backend *be, const s1c_qwen2_config *cfg, const s1c_batch *b) {
+    if (!be->prepare_attn || !b) return;
+    const s1c_attn_shape s = s1c_batch_attn_shape(cfg, b);
+    be->prepare_attn(be, &s);
+}

@@ -196,6 +196,12 @@ void s1c_batch_slot_free(s1c_backend *be, s1c_batch_slot *slot);
 s1c_status s1c_batch_create_in(s1c_backend *be, s1c_batch *b, s1c_batch_slot *slot, int n_seq,
                                const int32_t *const *seq_ids, const uint8_t *const *seq_mask, const int *seq_len,
                                s1c_loss_norm norm, double denominator_scale);
+// The attention shape the training forward and backward pass for batch b (every layer).
+s1c_attn_shape s1c_batch_attn_shape(const s1c_qwen2_config *cfg, const s1c_batch *b);
+// Lets the backend prepare that shape now (s1c_backend.prepare_attn: CUDA builds the cuDNN plans of
+// its bucket and grows the op workspace), called when the batch is built, before the step's
+// collectives, so no attention call of the step builds a plan or allocates. No-op without the op.
+void s1c_batch_prepare(s1c_backend *be, const s1c_qwen2_config *cfg, const s1c_batch *b);
 s1c_status s1c_batch_create_parts_in(s1c_backend *be, s1c_batch *b, s1c_batch_slot *slot, int n_parts,
                                      const s1c_batch_part *parts, const s1c_kv_exchange *kvx);
 

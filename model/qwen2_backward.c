@@ -45,8 +45,7 @@ void s1c_qwen2_block_bwd(s1c_backend *be, const s1c_qwen2_config *cfg, s1c_qwen2
     be->matmul_bwd(be, datt, g + o.o_w, NULL, a->dx, act_at(k->att, (size_t)nc * Q, asz), act_at(block, o.o_w, asz),
                    T, Q, C, 0);
     if (nc) be->memset_zero(be, a->datt, (size_t)nc * Q * asz);
-    const s1c_attn_shape s = {.T = nc + T, .n_seq = b->n_seq, .cu_seqlens = b->cu_seqlens, .n_head = nh,
-                              .n_kv_head = nkv, .head_dim = hd, .max_seqlen = b->max_seqlen, .n_ctx = nc};
+    const s1c_attn_shape s = s1c_batch_attn_shape(cfg, b);  // the shape s1c_batch_prepare prepared
     be->attention_bwd(be, a->dqkv, a->datt, k->qkv, k->att, k->lse, &s);
     // context dK/dV back to their owners; later batches' dK/dV of this batch's rows added in
     if (b->kvx) b->kvx->backward(b->kvx->ctx, layer, a->dqkv);

@@ -37,8 +37,7 @@ static void block_run(s1c_backend *be, const s1c_qwen2_config *cfg, s1c_qwen2_ac
     be->matmul_fwd(be, qkv, k->ln1, act_at(block, o.qkv_w, asz), act_at(block, o.qkv_b, asz), T, C, QKV);
     be->rope_fwd(be, qkv, b->pos, a->inv_freq, T, nh, nkv, hd);
     if (b->kvx) b->kvx->forward(b->kvx->ctx, layer, k->qkv);  // context K/V in, own K/V out
-    const s1c_attn_shape s = {.T = nc + T, .n_seq = b->n_seq, .cu_seqlens = b->cu_seqlens, .n_head = nh,
-                              .n_kv_head = nkv, .head_dim = hd, .max_seqlen = b->max_seqlen, .n_ctx = nc};
+    const s1c_attn_shape s = s1c_batch_attn_shape(cfg, b);  // the shape s1c_batch_prepare prepared
     be->attention_fwd(be, k->att, k->lse, k->qkv, &s);
     be->matmul_fwd(be, k->xmid, att, act_at(block, o.o_w, asz), NULL, T, Q, C);
     if (be->rmsnorm_residual_fwd) {  // xmid += x, then ln2 = rmsnorm(xmid): one pass on the GPU

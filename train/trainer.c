@@ -334,6 +334,9 @@ static s1c_status train_loop(run_ctx *x, long start, s1c_ckpt_meta *meta) {
         st = s1c_sampler_step(&x->smp, s, W, rank, tc->micro_batch_size, tc->balance_tokens, &plan);
         if (st != S1C_OK) break;
         st = build_batches(x, &plan, s, batches);
+        // Each micro-batch's attention bucket prepared now, before the step's collectives (CUDA:
+        // cuDNN plans and workspace), so no attention call inside the step builds or allocates.
+        for (int m = 0; m < n_micro && st == S1C_OK; m++) s1c_batch_prepare(x->be, &x->mc, batches[m]);
         double loss = 0, norm = 0;
         if (st == S1C_OK) {
             s1c_fsdp_zero_grad(x->f);

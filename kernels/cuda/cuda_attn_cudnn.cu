@@ -535,18 +535,20 @@ static attn_plan *plan_for(cuda_impl *ci, int bwd, int b, int s, int nh, int nkv
     return p;
 }
 
-// Builds (or finds) the fwd and bwd plans of the (b = 1, s = bucket of T) shape and returns the
-// larger arena size their calls need (0 when cuDNN is off or refuses; the refusal is reported as
-// in any call). Start-up only (s1c_backend.prepare).
-size_t cuda_attn_cudnn_prepare(cuda_impl *ci, int T, int nh, int nkv, int hd) {
-    if (!ci->dnn || ci->attn_cudnn_off || ci->attn_mode == S1C_ATTN_OWN || T <= 0) return 0;
+// Builds (or finds) the fwd and bwd plans of the shape's (b, s) bucket (s1c_cuda_attn_plan, as
+// attn_prepare computes it in the call) and returns the larger arena size their calls need (0
+// when cuDNN is off or refuses; the refusal is reported as in any call). Outside the steps'
+// collectives only: s1c_backend.prepare (start-up, one sequence of max_T) and prepare_attn (per
+// micro-batch, when the batch is built).
+size_t cuda_attn_cudnn_prepare(cuda_impl *ci, int T, int n_seq, int max_seqlen, int nh, int nkv, int hd) {
+    if (!ci->dnn || ci->attn_cudnn_off || ci->attn_mode == S1C_ATTN_OWN || T <= 0 || n_seq <= 0) return 0;
     size_t need = 0;
     for (int bwd = 0; bwd < 2; bwd++) {
-        s1c_cuda_attn_layout L = s1c_cuda_attn_plan(T, 1, T, nh, nkv, hd, bwd, 0);
+        s1c_cuda_attn_layout L = s1c_cuda_attn_plan(T, n_seq, max_seqlen, nh, nkv, hd, bwd, 0);
         if (!L.ok) return need;
         attn_plan *p = plan_for(ci, bwd, L.b, L.s, nh, nkv, hd);
         if (p->refused) return need;
-        L = s1c_cuda_attn_plan(T, 1, T, nh, nkv, hd, bwd, p->plan_ws);
+        L = s1c_cuda_attn_plan(T, n_seq, max_seqlen, nh, nkv, hd, bwd, p->plan_ws);
         if (L.total > need) need = L.total;
     }
     return need;

@@ -109,13 +109,20 @@ static void cu_destroy(s1c_backend *be) {
 static void cu_prepare(s1c_backend *be, int max_T, int n_head, int n_kv_head, int head_dim, int vocab) {
     cuda_impl *ci = cuda_impl_of(be);
     if (max_T <= 0) return;
-    size_t need = cuda_attn_cudnn_prepare(ci, max_T, n_head, n_kv_head, head_dim);
+    size_t need = cuda_attn_cudnn_prepare(ci, max_T, 1, max_T, n_head, n_kv_head, head_dim);
     if (vocab > 0) {
         size_t lm = s1c_cuda_ce_chunk_bytes(s1c_cuda_ce_chunk(max_T, vocab, 1, S1C_CE_CHUNK_BYTES), vocab);
         if (lm > need) need = lm;
     }
     if (need) cuda_ws_get(ci, need);
     S1C_CUDA_CHECK(cudaStreamSynchronize(ci->stream));
+}
+
+// s1c_backend.prepare_attn: one micro-batch's bucket, when its batch is built (before the step).
+static void cu_prepare_attn(s1c_backend *be, const s1c_attn_shape *s) {
+    cuda_impl *ci = cuda_impl_of(be);
+    size_t need = cuda_attn_cudnn_prepare(ci, s->T, s->n_seq, s->max_seqlen, s->n_head, s->n_kv_head, s->head_dim);
+    if (need) cuda_ws_get(ci, need);  // grows at most once per larger bucket; a no-op once prepared
 }
 
 static int parse_attn_mode(void) {
@@ -236,6 +243,7 @@ extern "C" s1c_backend *s1c_cuda_backend_create(int device) {
     be->copy_d2h = cu_copy_d2h;
     be->synchronize = cu_synchronize;
     be->prepare = cu_prepare;
+    be->prepare_attn = cu_prepare_attn;
     cuda_install_pointwise_ops(be);
     cuda_install_matmul_ops(be);
     cuda_install_attention_ops(be);
