@@ -12,7 +12,8 @@
 #                                   and run the steps below
 #
 # Steps (order of information):
-#   1 versions     driver / runtime / cuDNN / NCCL / cuBLASLt loaded vs built, missing libraries
+#   1 versions     driver / runtime / cuDNN / NCCL / cuBLASLt loaded vs built, missing libraries;
+#                  test_cuda_plan (the host-side geometry, CPU only)
 #   2 ops          test_cuda_ops with cuDNN's debug log (CUDNN_LOGLEVEL_DBG=2 -> cudnn_dbg.log)
 #   3 attention    test_cuda_attn_real (cuDNN forced vs own kernels at 1.5B/32B/0.5B heads, 4K
 #                  tokens) and bench_cuda_attn with S1C_CUDA_ATTN=cudnn (a refusal is fatal)
@@ -34,7 +35,7 @@ BUNDLE_TGZ=build-gpu-carry/s1c-gpu-bundle.tar.gz
 BUNDLE_DIR=build-gpu-bundle  # where the tarball unpacks on the GPU machine
 export PATH="/usr/local/cuda/bin:$PATH"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-TARGETS=(gpu_versions test_cuda_ops test_cuda_attn_real test_cuda_add_f32 test_cuda_decode test_cuda_decode_split
+TARGETS=(gpu_versions test_cuda_plan test_cuda_ops test_cuda_attn_real test_cuda_add_f32 test_cuda_decode test_cuda_decode_split
          test_nccl_collectives test_cuda_train test_cuda_train_cli s1c-train bench_cuda_gemm bench_cuda_attn
          bench_train_step bench_decode)
 BUNDLE_MAX_MB=40  # the device call carries the tree + carried paths, 64 MiB in all
@@ -225,6 +226,9 @@ ldd "$B/test_cuda_train" 2>/dev/null | grep -E 'cudart|cublas|cudnn|nccl|openbla
 step "1 versions" 30 "$OUTDIR/versions.txt" "$B/gpu_versions"
 while read -r l; do add "  version" "$l"; done < <(grep -E '^(cuda|cudnn|nccl|cublasLt|device)' "$OUTDIR/versions.txt")
 { echo; nvidia-smi; ldd "$B/test_cuda_ops"; } >>"$OUTDIR/versions.txt" 2>&1
+# The host-side geometry the kernels index with (cuDNN layouts, split-KV plan and reservation,
+# AdamW / RoPE launches): CPU only, under a second; the same checks as every ctest run here.
+step "1 test_cuda_plan (CPU geometry)" 20 "$TL/cuda_plan.txt" "$B/test_cuda_plan"
 
 # ---- 2 the ops, with cuDNN's debug log ----------------------------------------------------------
 DBG=$SCRATCH/cudnn_dbg.log
