@@ -27,6 +27,7 @@ s1c_status sv_model_load(s1c_server *s) {
     s->tok = s1c_tokenizer_load(o->tokenizer_dir ? o->tokenizer_dir : o->model_dir);
     if (!s->tok) return S1C_ERR;
     if (!(s->be = s1c_backend_create(o->device, 0))) return S1C_ERR;
+    S1C_TRY(s1c_backend_set_matmul_precision(s->be, o->matmul_precision));
     S1C_TRY(s1c_qwen2_model_load(s->be, o->model_dir, &s->m));
     s->model_loaded = 1;
     s->vocab_limit = s1c_tokenizer_vocab_size(s->tok);

@@ -74,6 +74,8 @@ static void usage(void) {
     fprintf(stderr,
             "usage: s1c-infer serve --model DIR [--host 127.0.0.1] [--port 8000] [options]\n"
             "  --tokenizer DIR   --device cpu|cuda|cpu-bf16   --model-name NAME (default: DIR)\n"
+            "  --matmul-precision bf16|exact  CPU, bf16 weights: activations of steps over 8 rows in bf16 where the\n"
+            "                    CPU has AVX512-BF16 (default bf16), or fp32 (exact; as in eval)\n"
             "  --api-key KEY     require \"Authorization: Bearer KEY\" on /v1/* (or env S1C_API_KEY)\n"
             "  --max-body BYTES  refuse larger request bodies with 413 (default 4194304)\n"
             "  --max-connections N  connections served at once (default 256)\n"
@@ -123,6 +125,11 @@ int s1c_serve_main(int argc, char **argv) {
         if (FLAG("--model")) o.model_dir = v;
         else if (FLAG("--tokenizer")) o.tokenizer_dir = v;
         else if (FLAG("--device")) o.device = v;
+        else if (FLAG("--matmul-precision")) {
+            ok = !strcmp(v, "bf16") || !strcmp(v, "exact");
+            if (ok) o.matmul_precision = v;
+            else fprintf(stderr, "s1c-infer serve: --matmul-precision %s: expected bf16 or exact\n", v);
+        }
         else if (FLAG("--model-name")) o.model_name = v;
         else if (FLAG("--host")) o.host = v;
         else if (FLAG("--port")) ok = int_arg(a, v, 0, 65535, &o.port);
