@@ -57,6 +57,13 @@ void s1c_cpu_kv_cache_write(s1c_backend *be, void *k_cache, void *v_cache, const
                             int T, int n_head, int n_kv_head, int head_dim);
 void s1c_cpu_attention_decode(s1c_backend *be, void *out, const void *qkv, const void *k_cache, const void *v_cache,
                               const s1c_paged_shape *s);
+// The decode attention with each row's positions split into n_splits ranges of whole cache blocks
+// (1: none), the ranges' partial softmaxes combined (split-KV); s1c_cpu_attention_decode calls it
+// with s1c_cpu_decode_n_splits: 1 when the (row, KV head) pairs give every one of n_threads two
+// items already, else enough ranges of at least 256 positions to do so.
+void s1c_cpu_attention_decode_splits(const s1c_paged_shape *s, float *out, const float *qkv, const float *k_cache,
+                                     const float *v_cache, int n_splits);
+int s1c_cpu_decode_n_splits(const s1c_paged_shape *s, int n_threads);
 void s1c_cpu_matmul_decode(s1c_backend *be, void *out, const void *inp, const void *w, const void *bias, int T, int IC,
                            int OC);
 void s1c_cpu_add_f32(s1c_backend *be, float *x, const float *y, size_t n);

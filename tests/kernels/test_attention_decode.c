@@ -1,7 +1,10 @@
 // test_attention_decode.c — the CPU backend's paged-KV decode attention against a naive double
 // softmax over each row's cached positions: shuffled block tables, positions that end mid-block
 // and mid 16-position chunk, GQA groups of 1, 4 and 7, head_dim 8 (scalar path) and 16/64
-// (vector path), and rows of one sequence at different positions.
+// (vector path), and rows of one sequence at different positions; the split-KV form (each row's
+// positions in ranges of whole blocks, partial softmaxes combined: what the op runs when there are
+// fewer (row, KV head) pairs than twice the threads) with 2, 3 and 7 ranges, at contexts up to 3200
+// positions, against the same reference and the unsplit op, and the op's choice of split count.
 #include <stdint.h>
 
 #include "../../kernels/cpu/cpu_internal.h"
@@ -57,6 +60,20 @@ static void one(int nh, int nkv, int hd, int bs, int n_seq, int max_blocks, int 
     char name[160];
     snprintf(name, sizeof name, "attention_decode nh %d nkv %d hd %d block %d: max |out - ref|", nh, nkv, hd, bs);
     kt_check(name, kt_maxabs_diff(out, ref, (size_t)T * nh * hd), 2e-5);
+    // Split-KV: the same reference; against the unsplit output only round-off of the combine's
+    // rescaling (a few fp32 ulps of O(1) outputs).
+    float *outs = kt_falloc((size_t)T * nh * hd);
+    double *base = kt_dalloc((size_t)T * nh * hd);
+    for (size_t i = 0; i < (size_t)T * nh * hd; i++) base[i] = out[i];
+    const int splits[] = {2, 3, 7};
+    for (int k = 0; k < 3; k++) {
+        s1c_cpu_attention_decode_splits(&s, outs, qkv, kc, vc, splits[k]);
+        snprintf(name, sizeof name, "  split-KV, %d ranges: max |out - ref|", splits[k]);
+        kt_check(name, kt_maxabs_diff(outs, ref, (size_t)T * nh * hd), 2e-5);
+        snprintf(name, sizeof name, "  split-KV, %d ranges: max |out - unsplit|", splits[k]);
+        kt_check(name, kt_maxabs_diff(outs, base, (size_t)T * nh * hd), 2e-6);
+    }
+    free(outs), free(base);
     free(kc), free(vc), free(qkv), free(out), free(ref), free(tables), free(sc);
 }
 
@@ -66,5 +83,19 @@ int main(void) {
     one(4, 4, 16, 5, 3, 9, 3);     // no grouping, blocks shorter than a chunk
     one(6, 2, 32, 40, 2, 3, 4);    // blocks longer than a chunk, ending mid-chunk
     one(4, 2, 8, 16, 2, 3, 5);     // head_dim below the vector width: scalar path
+    one(14, 2, 64, 16, 2, 200, 6); // 0.5B heads at 3200 positions (rows at 0, ~3200 and two between)
+    one(8, 1, 64, 16, 2, 70, 7);   // one KV head, 1120 positions
+    one(4, 2, 8, 16, 2, 90, 8);    // scalar path, split
+
+    // The op's split count: none while the (row, KV head) pairs already give each thread two
+    // items or the context is short; else ranges of >= 256 positions, enough for every thread.
+    int32_t tb[1] = {0}, rs1[4] = {0, 0, 0, 0}, p_long[4] = {8191, 8191, 8191, 8191}, p_short[1] = {300};
+    const s1c_paged_shape b1 = {1, 14, 2, 64, 16, 512, tb, rs1, p_long}, b4 = {4, 14, 2, 64, 16, 512, tb, rs1, p_long};
+    const s1c_paged_shape sh = {1, 14, 2, 64, 16, 512, tb, rs1, p_short};
+    kt_check_true("split count: batch 1, 8K context, 2 threads: 2 ranges per KV head",
+                  s1c_cpu_decode_n_splits(&b1, 2) == 2);
+    kt_check_true("split count: batch 1, 8K context, 16 threads: 16 ranges", s1c_cpu_decode_n_splits(&b1, 16) == 16);
+    kt_check_true("split count: batch 4 (8 pairs), 2 threads: none", s1c_cpu_decode_n_splits(&b4, 2) == 1);
+    kt_check_true("split count: 300 positions: none", s1c_cpu_decode_n_splits(&sh, 16) == 1);
     return check_exit("test_attention_decode");
 }
