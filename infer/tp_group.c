@@ -60,14 +60,19 @@ s1c_status s1c_infer_tp_init(s1c_infer_tp *t, int tp, int rank, int size) {
 s1c_status s1c_infer_tp_device(s1c_infer_tp *t, const s1c_backend *be, int rank, int size) {
     t->be = be;
     if (t->tp == 1 || !be->device_memory) return S1C_OK;
-    if (t->tp != size)
-        return s1c_err("--tp %d on %s: tensor-parallel groups smaller than the job (%d ranks) need NCCL "
-                       "sub-communicators, not yet supported: run --tp %d", t->tp, be->name, size, size);
     const char *lr = getenv("OMPI_COMM_WORLD_LOCAL_RANK"), *ls = getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
     if (!lr) lr = getenv("SLURM_LOCALID");
     s1c_dist d = {.rank = rank, .size = size, .local_rank = lr ? atoi(lr) : 0};
     d.local_size = ls ? atoi(ls) : d.local_rank + 1;
-    if (!(t->dev = s1c_comm_create(&d, "nccl"))) return s1c_err_prefix("--tp %d", t->tp);
+    s1c_comm *world = s1c_comm_create(&d, "nccl");
+    if (!world) return s1c_err_prefix("--tp %d", t->tp);
+    if (t->tp == size) {
+        t->dev = world;
+    } else {  // the world communicator only lives to be split (the group does not share it)
+        t->dev = s1c_comm_split(world, t->group, rank);
+        s1c_comm_destroy(world);
+        if (!t->dev) return s1c_err_prefix("--tp %d", t->tp);
+    }
     if (t->dev->set_stream && be->stream) return t->dev->set_stream(t->dev, be->stream((s1c_backend *)be));
     return S1C_OK;
 }

@@ -4,8 +4,8 @@
 //
 // Groups are tp consecutive world ranks: world rank = group * tp + tp_rank. The host
 // communicator (MPI) carries the model's host decisions (min_i64) and, on backends with host
-// memory, its activations; on device-memory backends the activations go through NCCL, which has
-// no sub-communicators here yet (mpi/s1c_mpi.h split), so there one group must span the job.
+// memory, its activations; on device-memory backends the activations go through NCCL (the job's
+// NCCL communicator split into the groups, ncclCommSplit, when there is more than one group).
 #ifndef S1C_INFER_TP_GROUP_H
 #define S1C_INFER_TP_GROUP_H
 
