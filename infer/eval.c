@@ -24,6 +24,7 @@ void s1c_eval_opts_default(s1c_eval_opts *o) {
     memset(o, 0, sizeof *o);
     o->device = "cpu";
     o->weights_dtype = "auto";
+    o->matmul_precision = "bf16";
     o->think_end = S1C_THINK_END;
     o->answer_prefix = S1C_ANSWER_PREFIX;
     o->wait = "Wait";
@@ -130,6 +131,7 @@ s1c_status s1c_infer_ctx_create(const s1c_eval_opts *o, int rank, int size, s1c_
     }
     const int dev = strcmp(o->device, "cuda") == 0 ? s1c_infer_gpu_for_rank(rank, size) : 0;
     if (!st && !(c->be = s1c_backend_create(o->device, dev))) st = S1C_ERR;
+    if (!st) st = s1c_backend_set_matmul_precision(c->be, o->matmul_precision);
     if (!st) st = s1c_infer_tp_device(&c->grp, c->be, rank, size);
     if (!st) {
         st = s1c_qwen2_model_load_tp(c->be, o->model_dir, o->weights_dtype ? o->weights_dtype : "auto",

@@ -40,6 +40,13 @@ void s1c_backend_destroy(s1c_backend *be) {
     if (be) be->destroy(be);
 }
 
+s1c_status s1c_backend_set_matmul_precision(s1c_backend *be, const char *name) {
+    if (!name || !strcmp(name, "bf16")) be->wbf16_exact = 0;
+    else if (!strcmp(name, "exact")) be->wbf16_exact = 1;
+    else return s1c_err("--matmul-precision '%s': expected bf16 or exact", name);
+    return S1C_OK;
+}
+
 void s1c_rope_inv_freq(float *inv_freq_host, int head_dim, float theta) {
     // Hugging Face: 1.0 / (base ** (torch.arange(0, dim, 2).float() / dim)), evaluated in fp32.
     for (int i = 0; i < head_dim / 2; i++) {

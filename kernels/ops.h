@@ -242,6 +242,13 @@ struct s1c_backend {
                          int IC, int OC);
     // out[T, C] = wte[ids[t], :] widened; wte [V, C] bf16.
     void (*embedding_wbf16)(s1c_backend *be, void *out, const int32_t *ids, const uint16_t *wte, int T, int C);
+    // Precision of matmul_wbf16 (set by the caller after s1c_backend_create; s1c-infer
+    // --matmul-precision). 0 (default): where the hardware multiplies bf16 pairs faster (CPU: AVX512-BF16,
+    // vdpbf16ps) a product of more than 8 rows may round the activations to bf16 first, as GPU
+    // bf16 inference and llama.cpp's BF16 path do (relative error ~2^-9 per product instead of
+    // 2^-24; kernels/cpu/cpu_wbf16.h). 1 ("exact"): activations stay fp32 in every product, the
+    // fp32 computation over the bf16 weights that transformers' fp32 reference defines.
+    int wbf16_exact;
 };
 
 // Backend construction. "cpu" and "cpu-bf16" always exist; "cuda" exists when built with CUDA
@@ -249,6 +256,9 @@ struct s1c_backend {
 // Returns NULL with an s1c_err message when the backend is unavailable.
 s1c_backend *s1c_backend_create(const char *name, int device);
 void s1c_backend_destroy(s1c_backend *be);
+// be->wbf16_exact from a user's name: "bf16" (0, the default) or "exact" (1); NULL keeps the
+// default. Anything else is an error naming the option (--matmul-precision) and the choices.
+s1c_status s1c_backend_set_matmul_precision(s1c_backend *be, const char *name);
 int s1c_backend_has_cuda(void);  // compiled in (not whether a GPU is present)
 
 // inv_freq[head_dim/2] on the host, Hugging Face's formula in fp32: 1 / theta^(arange(0, hd, 2) / hd).

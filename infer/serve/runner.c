@@ -51,6 +51,7 @@ s1c_status sv_model_load(s1c_server *s) {
     if (!s->tok) return S1C_ERR;
     const int dev = !strcmp(o->device, "cuda") ? s1c_infer_gpu_for_rank(s->rank, s->size) : 0;
     if (!(s->be = s1c_backend_create(o->device, dev))) return S1C_ERR;
+    S1C_TRY(s1c_backend_set_matmul_precision(s->be, o->matmul_precision));
     S1C_TRY(s1c_infer_tp_device(&s->grp, s->be, s->rank, s->size));
     S1C_TRY(s1c_qwen2_model_load_tp(s->be, o->model_dir, o->weights_dtype ? o->weights_dtype : "auto",
                                     s1c_infer_tp_hooks(&s->grp), &s->m));

@@ -79,6 +79,8 @@ static void usage(void) {
             "  --weights-dtype auto|bf16|fp32   matrix weights as stored (auto: bf16 when the checkpoint is)\n"
             "  --tp N            split the model over N ranks: mpirun -np N s1c-infer serve --tp N ...\n"
             "                    (rank 0 serves HTTP; the others run their shards of every step)\n"
+            "  --matmul-precision bf16|exact  CPU, bf16 weights: activations of steps over 8 rows in bf16 where the\n"
+            "                    CPU has AVX512-BF16 (default bf16), or fp32 (exact; as in eval)\n"
             "  --api-key KEY     require \"Authorization: Bearer KEY\" on /v1/* (or env S1C_API_KEY)\n"
             "  --max-body BYTES  refuse larger request bodies with 413 (default 4194304)\n"
             "  --max-connections N  connections served at once (default 256)\n"
@@ -133,6 +135,11 @@ int s1c_serve_main(int argc, char **argv) {
             ok = !strcmp(v, "auto") || !strcmp(v, "bf16") || !strcmp(v, "fp32");
             if (!ok) fprintf(stderr, "s1c-infer serve: --weights-dtype '%s': expected auto, bf16 or fp32\n", v);
         } else if (FLAG("--tp")) ok = int_arg(a, v, 1, 4096, &o.tp);
+        else if (FLAG("--matmul-precision")) {
+            ok = !strcmp(v, "bf16") || !strcmp(v, "exact");
+            if (ok) o.matmul_precision = v;
+            else fprintf(stderr, "s1c-infer serve: --matmul-precision %s: expected bf16 or exact\n", v);
+        }
         else if (FLAG("--model-name")) o.model_name = v;
         else if (FLAG("--host")) o.host = v;
         else if (FLAG("--port")) ok = int_arg(a, v, 0, 65535, &o.port);

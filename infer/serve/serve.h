@@ -15,6 +15,7 @@
 
 typedef struct {
     const char *model_dir, *tokenizer_dir, *device;
+    const char *matmul_precision;  // bf16 | exact (ops.h wbf16_exact; NULL: bf16)
     const char *model_name;  // the id /v1/models lists and responses carry (default: the model dir)
     const char *host;        // default 127.0.0.1
     int port;                // 0: an ephemeral port (s1c_server_port tells which)
