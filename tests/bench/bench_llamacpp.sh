@@ -2,9 +2,9 @@
 # bench_llamacpp.sh — s1c vs llama.cpp on the CPU, side by side in one run (issue 16; not run by CI).
 #
 # One random Qwen2.5-0.5B-shaped bf16 checkpoint (s1c-model-init, the Qwen tokenizer fixture of
-# ../shared/fixtures/qwen3-tokenizer) is run by s1c's bench_decode (--model, bf16 and fp32
-# weights) and, converted to GGUF F32 / BF16 / Q8_0 with llama.cpp's own convert_hf_to_gguf.py,
-# by llama-bench (prefill 512, decode batch 1) and llama-batched-bench (32 sequences of 128-token
+# ../shared/fixtures/qwen3-tokenizer) is run by s1c's bench_decode (--model; bf16 weights at both
+# --matmul-precision settings, and fp32 weights) and, converted to GGUF F32 / BF16 / Q8_0 with
+# llama.cpp's own convert_hf_to_gguf.py, by llama-bench (prefill 512, decode batch 1) and llama-batched-bench (32 sequences of 128-token
 # prompts, 32 tokens each), all with the same thread count. llama.cpp is built from the
 # llama-cpp-python source distribution on PyPI (its vendor/llama.cpp; CPU only, -march=native).
 # Prints the table of docs/benchmarks.md and the machine's load (uptime) before and after.
@@ -62,15 +62,15 @@ done
 # ---- runs ------------------------------------------------------------------------------------------
 LOAD_BEFORE=$(uptime)
 declare -A R
-s1c_run() {  # $1 weights dtype
+s1c_run() {  # $1 weights dtype, $2 --matmul-precision (bf16: vdpbf16ps where the CPU has it), $3 result key
   local out
   out=$(OMP_NUM_THREADS=$THREADS "$BUILD/bin/bench_decode" --model "$CK" --weights-dtype "$1" --prompt 128 --gen 32 \
-        --prefill 512 --batches 1,32)
+        --prefill 512 --batches 1,32 --matmul-precision "$2")
   echo "$out" >&2
-  R[s1c_$1_pp]=$(sed -nE 's/^summary: .* prefill 512: ([0-9.]+) tokens.*/\1/p' <<<"$out")
-  R[s1c_$1_tg1]=$(sed -nE 's/^summary: .* batch 1: ([0-9.]+) tokens.*/\1/p' <<<"$out")
-  R[s1c_$1_tg32]=$(sed -nE 's/^summary: .* batch 32: ([0-9.]+) tokens.*/\1/p' <<<"$out")
-  R[s1c_$1_bw]=$(sed -nE 's/^summary: .* batch 1: .*weights [a-z0-9]+ (.*read \([0-9]+%\)).*/\1/p' <<<"$out")
+  R[s1c_$3_pp]=$(sed -nE 's/^summary: .* prefill 512: ([0-9.]+) tokens.*/\1/p' <<<"$out")
+  R[s1c_$3_tg1]=$(sed -nE 's/^summary: .* batch 1: ([0-9.]+) tokens.*/\1/p' <<<"$out")
+  R[s1c_$3_tg32]=$(sed -nE 's/^summary: .* batch 32: ([0-9.]+) tokens.*/\1/p' <<<"$out")
+  R[s1c_$3_bw]=$(sed -nE 's/^summary: .* batch 1: .*weights [a-z0-9]+ (.*read \([0-9]+%\)).*/\1/p' <<<"$out")
 }
 llama_run() {  # $1 gguf type
   local m=$WORK/model-$1.gguf out
@@ -91,18 +91,19 @@ for r in csv.DictReader(sys.stdin):
     R[ll_$1_tg32]=$(awk -F'|' '$2+0==128 && $3+0==32 && $4+0==32 {gsub(/ /,"",$9); print $9}' <<<"$out")
   fi
 }
-s1c_run bf16
-s1c_run fp32
+s1c_run bf16 bf16 bf16
+s1c_run bf16 exact bf16x  # fp32 activations in every product (transformers' numerics)
+s1c_run fp32 bf16 fp32    # fp32 weights: the precision option does not apply
 for t in f32 bf16 q8_0; do llama_run $t; done
 LOAD_AFTER=$(uptime)
 
 v() { echo "${R[$1]:-—}"; }
 echo
-echo "| tokens/s ($THREADS threads) | s1c bf16 | s1c fp32 | llama.cpp F32 | llama.cpp BF16 | llama.cpp Q8_0 |"
-echo "|---|---|---|---|---|---|"
-echo "| prefill 512 | $(v s1c_bf16_pp) | $(v s1c_fp32_pp) | $(v ll_f32_pp) | $(v ll_bf16_pp) | $(v ll_q8_0_pp) |"
-echo "| decode batch 1 | $(v s1c_bf16_tg1) | $(v s1c_fp32_tg1) | $(v ll_f32_tg1) | $(v ll_bf16_tg1) | $(v ll_q8_0_tg1) |"
-echo "| decode batch 32 (128-token prompts) | $(v s1c_bf16_tg32) | $(v s1c_fp32_tg32) | $(v ll_f32_tg32) | $(v ll_bf16_tg32) | — |"
+echo "| tokens/s ($THREADS threads) | s1c bf16 | s1c bf16, exact | s1c fp32 | llama.cpp F32 | llama.cpp BF16 | llama.cpp Q8_0 |"
+echo "|---|---|---|---|---|---|---|"
+echo "| prefill 512 | $(v s1c_bf16_pp) | $(v s1c_bf16x_pp) | $(v s1c_fp32_pp) | $(v ll_f32_pp) | $(v ll_bf16_pp) | $(v ll_q8_0_pp) |"
+echo "| decode batch 1 | $(v s1c_bf16_tg1) | $(v s1c_bf16x_tg1) | $(v s1c_fp32_tg1) | $(v ll_f32_tg1) | $(v ll_bf16_tg1) | $(v ll_q8_0_tg1) |"
+echo "| decode batch 32 (128-token prompts) | $(v s1c_bf16_tg32) | $(v s1c_bf16x_tg32) | $(v s1c_fp32_tg32) | $(v ll_f32_tg32) | $(v ll_bf16_tg32) | — |"
 echo
 echo "s1c batch-1 weight stream vs the run's own read bandwidth: bf16 $(v s1c_bf16_bw); fp32 $(v s1c_fp32_bw)"
 echo "load before: $LOAD_BEFORE"
