@@ -36,10 +36,10 @@ static const opt_def defs[O_COUNT] = {
     [O_WEIGHTS_DTYPE] = {"weights-dtype", 1, ALL,
                          "bf16|fp32|auto  matrix weights on the CPU (default auto: bf16 when the checkpoint's are)"},
     [O_MATMUL_PRECISION] = {"matmul-precision", 1, ALL,
-                            "bf16|exact  CPU, bf16 weights, steps of more than 8 rows (prefill, batches): bf16 "
-                            "(default) rounds the activations to bf16 where the CPU has AVX512-BF16 (vdpbf16ps: "
-                            "twice the multiply-adds per instruction, each product off by up to 2^-8 relative), "
-                            "exact keeps them fp32 (transformers' fp32 computation to round-off)"},
+                            "bf16|exact  CPU, bf16 weights: bf16 (default) rounds the activations to bf16 in every "
+                            "product where the CPU has AVX512-BF16 (vdpbf16ps beyond 8 rows: twice the multiply-adds "
+                            "per instruction; each product off by up to 2^-8 relative), exact keeps them fp32 "
+                            "(transformers' fp32 computation to round-off)"},
     [O_TP] = {"tp", 1, E | S, "N  tensor parallelism: groups of N consecutive mpirun ranks hold one model, split "
                               "by heads / MLP columns / vocabulary (default 1)"},
     [O_BENCHMARK] = {"benchmark", 1, E | S, "FILE  benchmark (JSONL)"},

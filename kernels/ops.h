@@ -243,11 +243,12 @@ struct s1c_backend {
     // out[T, C] = wte[ids[t], :] widened; wte [V, C] bf16.
     void (*embedding_wbf16)(s1c_backend *be, void *out, const int32_t *ids, const uint16_t *wte, int T, int C);
     // Precision of matmul_wbf16 (set by the caller after s1c_backend_create; s1c-infer
-    // --matmul-precision). 0 (default): where the hardware multiplies bf16 pairs faster (CPU: AVX512-BF16,
-    // vdpbf16ps) a product of more than 8 rows may round the activations to bf16 first, as GPU
-    // bf16 inference and llama.cpp's BF16 path do (relative error ~2^-9 per product instead of
-    // 2^-24; kernels/cpu/cpu_wbf16.h). 1 ("exact"): activations stay fp32 in every product, the
-    // fp32 computation over the bf16 weights that transformers' fp32 reference defines.
+    // --matmul-precision). 0 (default): where the hardware multiplies bf16 pairs faster (CPU:
+    // AVX512-BF16, vdpbf16ps) the activations are rounded to bf16 in every product, as GPU bf16
+    // inference and llama.cpp's BF16 path do (relative error up to 2^-8 per product instead of
+    // 2^-24; kernels/cpu/cpu_wbf16.h), in steps of any row count alike, so a sequence's result
+    // does not depend on the batch it ran in. 1 ("exact"): activations stay fp32 in every product,
+    // the fp32 computation over the bf16 weights that transformers' fp32 reference defines.
     int wbf16_exact;
 };
 

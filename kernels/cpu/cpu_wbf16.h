@@ -14,7 +14,10 @@ void s1c_wbf16_pack_rows(float *dst, const float *inp, int T, int IC, int t0, in
 #if defined(__x86_64__) || defined(__i386__)
 #define WBF16_X86 1
 // Weight streaming for few rows: each weight read once from memory, 4 rows x up to 4 inputs per tile.
-void s1c_wbf16_gemv_avx512(float *out, const float *inp, const uint16_t *w, const float *bias, int T, int IC, int OC);
+// round_inputs: the inputs rounded to bf16 first, the products the vdpbf16ps GEMM below forms (so
+// a row's result does not depend on how many rows share its step, up to fp32 summation order).
+void s1c_wbf16_gemv_avx512(float *out, const float *inp, const uint16_t *w, const float *bias, int T, int IC, int OC,
+                           int round_inputs);
 // Register-blocked GEMM for many rows: weights widened into per-thread L2 panels, inputs packed once.
 void s1c_wbf16_gemm_avx512(float *out, const float *inp, const uint16_t *w, const float *bias, int T, int IC, int OC);
 // The same product with the inputs rounded to bf16 (round to nearest even) and vdpbf16ps (AVX-512
@@ -24,7 +27,8 @@ void s1c_wbf16_gemm_avx512(float *out, const float *inp, const uint16_t *w, cons
 // sums are fp32, so a dot product over K terms errs by sum_k w_k x_k d_k: at most u sum|w_k x_k|,
 // and for independent d_k about 1.7e-3 sqrt(sum (w_k x_k)^2), i.e. ~1.7e-3 relative to a sum
 // without heavy cancellation, not growing with K. The default where the CPU has AVX-512 BF16
-// (T > 8 rows), unless the backend's wbf16_exact is set (cpu_wbf16_matmul.c).
+// (T > 8 rows; the GEMV above then rounds its inputs too), unless the backend's wbf16_exact is
+// set (cpu_wbf16_matmul.c).
 void s1c_wbf16_gemm_avx512bf16(float *out, const float *inp, const uint16_t *w, const float *bias, int T, int IC,
                                int OC);
 // The GEMM for AVX2 + FMA machines (cpu_wbf16_avx2_gemm.c): 16 rows x 6 features per tile.

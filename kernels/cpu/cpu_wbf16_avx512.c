@@ -120,12 +120,15 @@ A512 static void gemv_rows(float *out, const float *xp, const uint16_t *w, const
     }
 }
 
-void s1c_wbf16_gemv_avx512(float *out, const float *inp, const uint16_t *w, const float *bias, int T, int IC, int OC) {
+void s1c_wbf16_gemv_avx512(float *out, const float *inp, const uint16_t *w, const float *bias, int T, int IC, int OC,
+                           int round_inputs) {
     const int ICp = pad32(IC);
     float xbuf[WBF16_XBUF_FLOATS];
     float *xp = (size_t)T * ICp <= WBF16_XBUF_FLOATS ? xbuf : malloc((size_t)T * ICp * sizeof(float));
     S1C_ASSERT(xp != NULL);
     for (int t = 0; t < T; t++) perm32(xp + (size_t)t * ICp, inp + (size_t)t * IC, IC);
+    if (round_inputs)  // the products of the vdpbf16ps GEMM: bf16 inputs times bf16 weights, exact in fp32
+        for (size_t i = 0; i < (size_t)T * ICp; i++) xp[i] = s1c_bf16_to_f32(s1c_bf16_from_f32(xp[i]));
     const int groups = (OC + 3) / 4;
 #pragma omp parallel if ((long)OC * IC >= 262144)
     {

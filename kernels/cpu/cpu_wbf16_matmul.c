@@ -13,11 +13,14 @@
 //   scalar      plain loops (anything else), also the reference the tests compare against
 //   avx512bf16  AVX-512 BF16 as well (the default where CPUID reports it): the avx512 path with
 //               vdpbf16ps for the GEMM (T > WBF16_GEMV_MAX_T), inputs rounded to bf16 first, as
-//               GPU bf16 inference and llama.cpp's BF16 path do: ~1.8x the GEMM rate, at a relative
-//               error of up to 2^-8 per product (cpu_wbf16.h) instead of the fp32 computation over
-//               the file's weights that transformers' fp32 reference defines. be->wbf16_exact
-//               (s1c-infer --matmul-precision exact) or S1C_WBF16_ISA=avx512 keeps the exact GEMM;
-//               few rows (decode, bound by the weight stream) always run the exact GEMV.
+//               GPU bf16 inference and llama.cpp's BF16 path do: about twice the GEMM rate, at a
+//               relative error of up to 2^-8 per product (cpu_wbf16.h) instead of the fp32
+//               computation over the file's weights that transformers' fp32 reference defines.
+//               The streaming GEMV (few rows, bound by the weight stream: the rounding gains it
+//               nothing) rounds its inputs the same way, so a sequence's tokens do not depend on
+//               how many rows its step has (continuous batching, chunked prefill), up to fp32
+//               summation order, as on the exact paths. be->wbf16_exact (s1c-infer
+//               --matmul-precision exact) or S1C_WBF16_ISA=avx512 keeps fp32 inputs throughout.
 //
 // Scalar (and AVX2 for few rows), few rows (decode, T <= WBF16_ROWS_MAX_T): each thread takes a range of output
 // features and streams its weight rows once, 4 at a time, against 2 input rows at a time (the 4
@@ -315,8 +318,9 @@ void s1c_cpu_matmul_wbf16(s1c_backend *be, void *out_, const void *inp_, const u
     const int level = isa_level();
 #ifdef WBF16_X86
     if (level >= 2) {
-        if (T <= WBF16_GEMV_MAX_T) s1c_wbf16_gemv_avx512(out, inp, w, bias, T, IC, OC);
-        else if (level == 3 && !(be && be->wbf16_exact)) s1c_wbf16_gemm_avx512bf16(out, inp, w, bias, T, IC, OC);
+        const int bf = level == 3 && !(be && be->wbf16_exact);
+        if (T <= WBF16_GEMV_MAX_T) s1c_wbf16_gemv_avx512(out, inp, w, bias, T, IC, OC, bf);
+        else if (bf) s1c_wbf16_gemm_avx512bf16(out, inp, w, bias, T, IC, OC);
         else s1c_wbf16_gemm_avx512(out, inp, w, bias, T, IC, OC);
         return;
     }

@@ -18,8 +18,8 @@
 //   bench_decode [--shape 55m|0.5b] [--device cpu|cuda] [--weights-dtype bf16|fp32] [--prompt 128]
 //                [--gen 32] [--prefill 512] [--batches 1,32] [--bw-mib 512] [--model DIR] [--peer]
 //                [--matmul-precision bf16|exact]
-// --matmul-precision: as s1c-infer's (ops.h wbf16_exact): bf16 (default) lets steps of more than
-// 8 rows round the activations to bf16 where the CPU has AVX512-BF16; the header names the path.
+// --matmul-precision: as s1c-infer's (ops.h wbf16_exact): bf16 (default) rounds the activations
+// to bf16 where the CPU has AVX512-BF16 (vdpbf16ps beyond 8 rows); the header names the path.
 // --model DIR: a checkpoint instead of random weights of --shape (tests/bench/bench_llamacpp.sh
 // runs both sides on one random checkpoint); the summary lines then name DIR as the shape.
 #include <omp.h>
@@ -220,7 +220,7 @@ int main(int argc, char **argv) {
     printf("bench_decode: shape %s, %.1fM params, prompt %d, gen %d, prefill %d (backend %s, acts %s, weights %s%s%s)\n",
            shape, (double)m.layout->numel / 1e6, prompt, gen, prefill, be->name,
            be->act_dtype == S1C_F32 ? "fp32" : "bf16", wbf || be->act_dtype != S1C_F32 ? "bf16" : "fp32",
-           wbf ? ", widened as read; steps over 8 rows: " : "", wbf ? s1c_cpu_wbf16_gemm_path(be) : "");
+           wbf ? ", widened as read; path " : "", wbf ? s1c_cpu_wbf16_gemm_path(be) : "");
     // Bytes of weights one decode step streams: every matrix once (the LM head included; tied:
     // the embedding matrix), the vectors, and embedding rows (negligible). The KV cache read at
     // these lengths is < 1% of it and not counted.

@@ -55,8 +55,8 @@ static s1c_bf_config plain(int max_new) {
 
 // weights: "fp32" or "bf16" (s1c_qwen2_model_load_weights): the fixture's model a is a BF16
 // file, so both see the same weights as transformers did. precision: "exact" or "bf16"
-// (--matmul-precision; bf16 weights only): with bf16 the prefill steps of more than 8 rows round
-// the activations to bf16 on a CPU with AVX512-BF16, and fixture a's greedy ids still equal
+// (--matmul-precision; bf16 weights only): with bf16 every product rounds the activations to bf16
+// on a CPU with AVX512-BF16 (vdpbf16ps beyond 8 rows), and fixture a's greedy ids still equal
 // transformers' (its margins along these paths exceed the ~0.02 logits error there;
 // test_model_wbf16_gemm checks the bound teacher-forced).
 static void greedy_parity(const char *model_dir, const char *fixture, const char *weights, const char *precision) {

@@ -5,8 +5,8 @@
 // the panel + sgemm kernel) and one token at a time (the streaming row kernel).
 //
 // The exact GEMM (be->wbf16_exact = 1, s1c-infer --matmul-precision exact): activations fp32 in
-// every product. The default precision, which on AVX-512 BF16 rounds the activations of steps of
-// more than 8 rows to bf16, has its own bounds in test_model_wbf16_gemm.c. ctest runs this once
+// every product. The default precision, which on AVX-512 BF16 rounds the activations to bf16
+// (vdpbf16ps beyond 8 rows), has its own bounds in test_model_wbf16_gemm.c. ctest runs this once
 // per instruction path (S1C_WBF16_ISA).
 //
 // Tolerances: vs the float64 reference, max abs logits error <= 1e-4, the bound of
