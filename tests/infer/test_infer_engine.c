@@ -350,6 +350,13 @@ int main(int argc, char **argv) {
     if (argc < 2) return 2;
     const char *root = argv[1];
     char md[1024], fx[1024];
+    if (argc > 2 && !strcmp(argv[2], "bf16-parity")) {  // ctest's per-instruction-path runs: bf16 weights only
+        snprintf(md, sizeof md, "%s/tests/fixtures/model/a", root);
+        snprintf(fx, sizeof fx, "%s/tests/fixtures/infer/greedy_a.json", root);
+        greedy_parity(md, fx, "bf16", "exact");
+        greedy_parity(md, fx, "bf16", "bf16");
+        return check_exit("test_infer_engine bf16-parity");
+    }
     for (int k = 0; k < 2; k++) {
         const char *name = k ? "b" : "a";
         snprintf(md, sizeof md, "%s/tests/fixtures/model/%s", root, name);
