@@ -158,6 +158,11 @@ void s1c_engine_memory_plan(const s1c_engine *e, char *buf, size_t n) {
     int at = snprintf(buf, n, "memory plan (%s): weights %.2f GiB (%s), KV pool %.2f GiB (%d blocks x %d tokens), "
                       "workspace %.2f GiB (%d rows a step), total %.2f GiB", m->be->name, w / gib, wd, kv / gib,
                       e->kv.n_blocks, e->kv.block_size, ws / gib, e->max_rows, (w + kv + ws) / gib);
+    if (m->vecs && m->be->wbf16_path && at > 0 && (size_t)at < n) {  // bf16 weights: which products (--matmul-precision)
+        const char *p = m->be->wbf16_path(m->be);
+        at += snprintf(buf + at, n - (size_t)at, "; bf16-weight products: %s, activations %s", p,
+                       strcmp(p, "avx512bf16") ? "fp32" : "rounded to bf16");
+    }
     // Per rank of a tensor-parallel group, in bytes (tests check them against their own count).
     if (m->tp.size > 1 && at > 0 && (size_t)at < n)
         snprintf(buf + at, n - (size_t)at, "; tp rank %d/%d: %d query heads, %d KV heads, weights %zu B, KV pool %zu B",

@@ -250,6 +250,10 @@ struct s1c_backend {
     // does not depend on the batch it ran in. 1 ("exact"): activations stay fp32 in every product,
     // the fp32 computation over the bf16 weights that transformers' fp32 reference defines.
     int wbf16_exact;
+    // The instruction path matmul_wbf16 takes on this backend under its wbf16_exact (CPU: "scalar",
+    // "avx2", "avx512" with fp32 activations, "avx512bf16" with bf16-rounded ones), for the memory
+    // plan line. NULL: no such choice.
+    const char *(*wbf16_path)(const s1c_backend *be);
 };
 
 // Backend construction. "cpu" and "cpu-bf16" always exist; "cuda" exists when built with CUDA

@@ -152,6 +152,7 @@ s1c_backend *s1c_cpu_backend_create(void) {
     be->mem_info = cpu_mem_info;
     be->matmul_wbf16 = s1c_cpu_matmul_wbf16;
     be->embedding_wbf16 = s1c_cpu_embedding_wbf16;
+    be->wbf16_path = s1c_cpu_wbf16_gemm_path;
     be->destroy = cpu_destroy;
     return be;
 }

@@ -122,6 +122,7 @@ s1c_backend *s1c_cpu_bf16_backend_create(void) {
     // Its acts are bf16 already, so its weights are too: the fp32-act bf16-weight ops do not apply.
     be->matmul_wbf16 = NULL;
     be->embedding_wbf16 = NULL;
+    be->wbf16_path = NULL;
     be->destroy = bf16_destroy;
     return be;
 }

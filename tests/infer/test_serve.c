@@ -218,6 +218,9 @@ static void disconnects(int port) {
     send_request(fd, "POST", "/v1/completions", "{\"prompt\":\"" Q "\",\"max_tokens\":1000,\"temperature\":0,\"stream\":true}", NULL);
     char buf[256];
     CHECK(recv(fd, buf, sizeof buf, 0) > 0);
+    // The first bytes are the response headers, which libmicrohttpd sends when the stream is
+    // queued, possibly before the engine thread has admitted the request (health: waiting 1).
+    for (int t = 0; t < 500 && health_num(port, "running") == 0; t++) usleep(2000);
     CHECK(health_num(port, "running") == 1);
     close(fd);
     wait_idle(port);
