@@ -796,8 +796,10 @@ s1c_status s1c_fsdp_grad_norm(s1c_fsdp *f, double *norm) {
 // A pipeline over the units, two staging pairs deep: while the host steps unit i (the longest
 // stage: ~38 B of host memory traffic per element), the backend's stream copies unit i+1's
 // gradient slice into host_grad[(i+1) % 2] and unit i-1's new weights out of host_out[(i-1) % 2].
-// Fences: 0-1 "host_grad[b] is filled", 2-3 "host_out[b] has been read". The arithmetic and its
-// order are the sequential loop's, so the bits are too (train_offload_* compare them).
+// Fences: 0-1 "host_grad[b] is filled", 2-3 "host_out[b] has been read". (On one in-order stream
+// the second is implied by the first, since unit i's D2H was enqueued after unit i-2's H2D; it is
+// kept so the pipeline does not depend on that.) The arithmetic and its order are the sequential
+// loop's, so the bits are too (train_offload_* and train_offload_async_* compare them).
 enum { FENCE_GRAD = 0, FENCE_OUT = 2 };
 static void fetch_grad(s1c_fsdp *f, int i) {
     const int b = i % 2;
