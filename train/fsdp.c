@@ -385,6 +385,8 @@ s1c_fsdp *s1c_fsdp_create_opts(s1c_backend *be, s1c_comm *comm, const s1c_qwen2_
     return f;
 }
 
+int s1c_fsdp_offload_pinned(const s1c_fsdp *f) { return f->offload && f->host_stage_pinned; }
+
 void s1c_fsdp_free(s1c_fsdp *f) {
     if (!f) return;
     if (f->acts) s1c_qwen2_acts_free(f->be, f->acts);

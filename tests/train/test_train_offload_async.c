@@ -126,52 +126,12 @@ static void lagging_destroy(s1c_backend *be) {
     s1c_backend_destroy(L.inner);
 }
 
-// ---- three offloaded steps --------------------------------------------------------------------
+// ---- three offloaded steps (fixture.h fx_train_steps) ----------------------------------------
 enum { G = 2, STEPS = 3 };
 
-// Runs the steps on be; returns this rank's master and m slices, concatenated (malloc'ed).
 static float *train(s1c_backend *be, s1c_comm *c, const char *mdir, const s1c_qwen2_config *cfg, int32_t *const *ids,
                     uint8_t *const *mask, const int *len, size_t *n_out) {
-    s1c_qwen2_layout *lay = s1c_qwen2_layout_create(cfg);
-    float **units = calloc((size_t)lay->n_units, sizeof(float *));
-    OK(s1c_qwen2_weights_load(mdir, cfg, lay, units));
-    const s1c_fsdp_opts o = {.max_T = len[0] > len[1] ? len[0] : len[1], .offload_optimizer = 1};
-    s1c_fsdp *f = s1c_fsdp_create_opts(be, c, cfg, &o);
-    CHECK(f != NULL, "fsdp: %s", s1c_err_msg());
-    OK(s1c_fsdp_set_weights(f, units, 0));
-    s1c_batch *mb[G];
-    for (int k = 0; k < G; k++) {
-        mb[k] = calloc(1, sizeof(s1c_batch));
-        OK(s1c_batch_create(be, mb[k], 1, (const int32_t *const *)&ids[k], (const uint8_t *const *)&mask[k], &len[k],
-                            S1C_LOSS_SEQ_MEAN, (double)G));
-    }
-    for (int step = 1; step <= STEPS; step++) {
-        double loss = 0, norm = 0;
-        s1c_fsdp_zero_grad(f);
-        OK(s1c_fsdp_forward_backward(f, mb, G, &loss));
-        OK(s1c_fsdp_grad_norm(f, &norm));
-        const float clip = (float)fmin(1.0, 0.5 / (norm + 1e-6));
-        s1c_fsdp_adamw(f, 3e-3f, 0.9f, 0.95f, 1e-8f, 0.1f, clip, step);
-    }
-    size_t n = 0;
-    for (int u = 0; u < lay->n_units; u++) n += 2 * s1c_fsdp_unit_at(f, u)->g.shard;
-    float *out = malloc(n * sizeof(float)), *w = out;
-    for (int u = 0; u < lay->n_units; u++) {
-        const s1c_fsdp_unit *x = s1c_fsdp_unit_at(f, u);
-        memcpy(w, x->master, x->g.shard * sizeof(float));
-        memcpy(w + x->g.shard, x->m, x->g.shard * sizeof(float));
-        w += 2 * x->g.shard;
-    }
-    *n_out = n;
-    for (int k = 0; k < G; k++) {
-        s1c_batch_free(be, mb[k]);
-        free(mb[k]);
-    }
-    s1c_fsdp_free(f);
-    for (int u = 0; u < lay->n_units; u++) free(units[u]);
-    free(units);
-    s1c_qwen2_layout_free(lay);
-    return out;
+    return fx_train_steps(be, c, mdir, cfg, ids, mask, len, STEPS, 1, NULL, NULL, n_out);
 }
 
 int main(int argc, char **argv) {
