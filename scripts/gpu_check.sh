@@ -17,7 +17,8 @@
 #   2 ops          test_cuda_ops with cuDNN's debug log (CUDNN_LOGLEVEL_DBG=2 -> cudnn_dbg.log)
 #   3 attention    test_cuda_attn_real (cuDNN forced vs own kernels at 1.5B/32B/0.5B heads, 4K
 #                  tokens) and bench_cuda_attn with S1C_CUDA_ATTN=cudnn (a refusal is fatal)
-#   4 nccl / fsdp  test_nccl_collectives, test_cuda_train, test_cuda_train_cli (one GPU: one rank)
+#   4 nccl / fsdp  test_nccl_collectives, test_cuda_train, test_cuda_train_cli (one GPU: one rank),
+#                  test_cuda_offload (the offloaded step's pinned, asynchronous copies)
 #   5 mfu          bench_train_step 1.5b at 8192 tokens (2 x 4096)
 #   6 decode       test_cuda_decode, test_cuda_decode_split, bench_decode 0.5b
 #   7 the rest     bench_cuda_gemm, own-kernel attention timing, 0.5b / other token counts, while
@@ -36,7 +37,7 @@ BUNDLE_DIR=build-gpu-bundle  # where the tarball unpacks on the GPU machine
 export PATH="/usr/local/cuda/bin:$PATH"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 TARGETS=(gpu_versions test_cuda_plan test_cuda_ops test_cuda_attn_real test_cuda_add_f32 test_cuda_decode test_cuda_decode_split
-         test_nccl_collectives test_cuda_train test_cuda_train_cli s1c-train bench_cuda_gemm bench_cuda_attn
+         test_nccl_collectives test_cuda_train test_cuda_train_cli test_cuda_offload s1c-train bench_cuda_gemm bench_cuda_attn
          bench_train_step bench_decode)
 BUNDLE_MAX_MB=40  # the device call carries the tree + carried paths, 64 MiB in all
 
@@ -252,6 +253,8 @@ rm -rf "$TL/train_work" "$TL/cli_work"
 step "4 test_cuda_train np1" 150 "$TL/train_np1.txt" "${MPIENV[@]}" "$B/test_cuda_train" "$TL/train_work"
 step "4 test_cuda_train_cli np1" 180 "$TL/train_cli_np1.txt" "${MPIENV[@]}" "$B/test_cuda_train_cli" "$MPIRUN" \
     "$B/s1c-train" "$ROOT" "$TL/cli_work" 1
+rm -rf "$TL/offload_work"
+step "4 test_cuda_offload" 90 "$TL/offload.txt" "${MPIENV[@]}" "$B/test_cuda_offload" "$TL/offload_work"
 
 # ---- 5 the 1.5B / 8K-token MFU ------------------------------------------------------------------
 f=$BL/train_1.5b_8k.txt

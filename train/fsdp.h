@@ -52,6 +52,9 @@ typedef struct {
 } s1c_fsdp_opts;
 s1c_fsdp *s1c_fsdp_create_opts(s1c_backend *be, s1c_comm *comm, const s1c_qwen2_config *cfg, const s1c_fsdp_opts *o);
 void s1c_fsdp_free(s1c_fsdp *f);
+// With offload_optimizer: 1 when the step's staging buffers are page-locked (the copies overlap
+// the host AdamW), 0 when they are plain memory (host-memory backends, or pinning failed).
+int s1c_fsdp_offload_pinned(const s1c_fsdp *f);
 
 const s1c_qwen2_layout *s1c_fsdp_layout(const s1c_fsdp *f);
 int s1c_fsdp_n_units(const s1c_fsdp *f);

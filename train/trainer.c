@@ -265,8 +265,9 @@ static s1c_status setup(run_ctx *x, const s1c_dist *d) {
     if (fo.offload_optimizer && d->rank == 0) {
         s1c_fsdp_mem fm;
         s1c_fsdp_mem_of(x->f, &fm);
-        printf("s1c-train: optimizer offload: master weights and AdamW m, v in host memory (%.1f MB per rank)\n",
-               (double)fm.host / 1e6);
+        printf("s1c-train: optimizer offload: master weights and AdamW m, v in host memory (%.1f MB per rank; "
+               "step copies through %s staging buffers)\n", (double)fm.host / 1e6,
+               s1c_fsdp_offload_pinned(x->f) ? "page-locked" : "plain");
     }
     if (tokens) {
         // its own communicator: the exchange must not queue behind the prefetched gathers
