@@ -104,6 +104,13 @@ struct s1c_backend {
     void (*embedding_fwd)(s1c_backend *be, void *out, const int32_t *ids, const void *wte, int T, int C);
     // dwte[V, C] (f32) += scatter of dout[T, C] rows at ids.
     void (*embedding_bwd)(s1c_backend *be, float *dwte, const void *dout, const int32_t *ids, int T, int C);
+    // The same in a fixed order (optional; NULL: callers use embedding_bwd, deterministic on the
+    // CPU): order[T] holds the positions sorted by (ids[t], t) and seg[n_seg + 1] where each
+    // distinct id's run starts in order (s1c_embed_order, model/qwen2.h; backend memory). Each id's
+    // rows are added to dwte in ascending position, as the CPU's sequential loop adds them, so the
+    // fp32 sums are the same bits on every run (CUDA: one block per distinct id, no atomics).
+    void (*embedding_bwd_sorted)(s1c_backend *be, float *dwte, const void *dout, const int32_t *ids,
+                                 const int32_t *order, const int32_t *seg, int n_seg, int T, int C);
 
     // ---- RMSNorm ------------------------------------------------------------------------------
     // out[T, C] = inp * rstd * w, rstd[T] = 1/sqrt(mean(inp^2) + eps) (fp32, saved for backward).

@@ -99,6 +99,7 @@ static void cu_destroy(s1c_backend *be) {
         cudaFree(ci->lt_ws);
         cudaFree(ci->ws);
         cudaFree(ci->loss_scratch);
+        cudaFree(ci->red);
         cudaStreamDestroy(ci->stream);
         free(ci);
     }
@@ -193,9 +194,10 @@ extern "C" s1c_backend *s1c_cuda_backend_create(int device) {
     }
     ci->lt_ws_bytes = S1C_LT_WORKSPACE_BYTES;
     if ((e = cudaMalloc(&ci->lt_ws, ci->lt_ws_bytes)) != cudaSuccess ||
-        (e = cudaMalloc((void **)&ci->loss_scratch, sizeof(float))) != cudaSuccess) {
-        s1c_err("backend 'cuda': cannot allocate the %zu MiB GEMM workspace: %s", ci->lt_ws_bytes >> 20,
-                cudaGetErrorString(e));
+        (e = cudaMalloc((void **)&ci->loss_scratch, sizeof(float))) != cudaSuccess ||
+        (e = cudaMalloc((void **)&ci->red, S1C_CUDA_RED_SCRATCH_BYTES)) != cudaSuccess) {
+        s1c_err("backend 'cuda': cannot allocate the %zu MiB GEMM workspace and the %zu MiB reduction scratch: %s",
+                ci->lt_ws_bytes >> 20, S1C_CUDA_RED_SCRATCH_BYTES >> 20, cudaGetErrorString(e));
         cu_destroy(be);
         return NULL;
     }

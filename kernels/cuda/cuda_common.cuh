@@ -68,6 +68,10 @@ typedef struct {
     size_t ws_bytes;
     size_t ws_peak;
     float *loss_scratch;  // [1] spare fp32 for ops that need a device scalar
+    // Per-block partials of the deterministic reductions (cuda_plan.h, S1C_CUDA_RED_FLOATS floats,
+    // start-up): written by one op's first kernel, summed in a fixed order by its second; no op
+    // keeps anything there across ops (stream order serialises them).
+    float *red;
     struct cuda_mm_cache *mm;
     struct cuda_attn_cache *attn;
     int attn_mode;
@@ -98,6 +102,12 @@ void cuda_mm_init(cuda_impl *ci);
 void cuda_mm_destroy(cuda_impl *ci);
 void cuda_gemm(cuda_impl *ci, int trans_a, int trans_b, int m, int n, int k, const bf16 *A, int lda,
                const bf16 *B, int ldb, void *D, int ldd, int d_f32, const bf16 *bias, float beta);
+
+// ---- deterministic reductions (cuda_pointwise.cu) ----------------------------------------------
+// *out += part[0] + part[1] + ... + part[n-1], always in the same order (one block).
+void cuda_sum_parts(cuda_impl *ci, float *out, const float *part, int n);
+// dst[c] += sum over b of part[b * C + c], b ascending (one thread per column).
+void cuda_colsum_bands(cuda_impl *ci, float *dst, const float *part, int bands, int C);
 
 // ---- ops implemented across files --------------------------------------------------------------
 void cuda_install_pointwise_ops(s1c_backend *be);

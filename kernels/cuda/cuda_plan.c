@@ -87,6 +87,20 @@ int s1c_cuda_bias_grad_rows(int T, int min_rows) {
     return (int)rows;
 }
 
+s1c_cuda_bands s1c_cuda_col_bands(int T, int C, int min_rows, size_t max_floats) {
+    s1c_cuda_bands b = {0, min_rows > 0 ? min_rows : 1, 1};
+    if (T <= 0 || C <= 0 || (size_t)C > max_floats) return b;
+    int64_t max_bands = (int64_t)(max_floats / (size_t)C);
+    if (max_bands > S1C_CUDA_GRID_YZ_MAX) max_bands = S1C_CUDA_GRID_YZ_MAX;
+    const int64_t unit = b.rows, units = ((int64_t)T + unit - 1) / unit;  // bands of min_rows
+    const int64_t per = (units + max_bands - 1) / max_bands;               // units per band
+    if (per * unit > INT32_MAX) return b;  // one band would pass int: not a real shape
+    b.rows = (int)(per * unit);
+    b.bands = (int)(((int64_t)T + b.rows - 1) / b.rows);
+    b.ok = 1;
+    return b;
+}
+
 const char *s1c_cuda_cudnn_refusal(long runtime, long compiled) {
     if (runtime <= 0) return "cuDNN reports no version (library not loaded?)";
     if (runtime / 10000 != compiled / 10000) return "cuDNN major version at run time differs from the headers built against";
@@ -158,12 +172,14 @@ s1c_cuda_rope_geom s1c_cuda_rope_plan(int T, int n_rot_heads, int half_hd, int a
 }
 
 s1c_cuda_rmsnorm_bwd_geom s1c_cuda_rmsnorm_bwd_plan(int T, int C, int aligned16) {
-    s1c_cuda_rmsnorm_bwd_geom g = {0, 1, 32, 1, 0};
+    s1c_cuda_rmsnorm_bwd_geom g = {0, 1, 32, 1, 0, S1C_CUDA_RMS_ROWS};
     if (T <= 0 || C <= 0) return g;
     g.vec = aligned16 && C % 8 == 0 ? 8 : 1;
     g.threads = threads_for((unsigned)(C / g.vec), 256u);
-    g.blocks = (unsigned)(((int64_t)T + S1C_CUDA_RMS_ROWS - 1) / S1C_CUDA_RMS_ROWS);
+    s1c_cuda_bands bands = s1c_cuda_col_bands(T, C, S1C_CUDA_RMS_ROWS, S1C_CUDA_RED_FLOATS);
+    g.rows = bands.rows;
+    g.blocks = (unsigned)bands.bands;
     g.shmem = (size_t)C * sizeof(float);
-    g.ok = g.shmem + 32 * sizeof(float) <= 48 * 1024;
+    g.ok = bands.ok && g.shmem + 32 * sizeof(float) <= 48 * 1024;
     return g;
 }

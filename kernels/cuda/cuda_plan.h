@@ -56,6 +56,23 @@ size_t s1c_cuda_ce_chunk_bytes(int tc, int V);
 // few enough blocks along y (ceil(T / rows) <= S1C_CUDA_GRID_YZ_MAX).
 int s1c_cuda_bias_grad_rows(int T, int min_rows);
 
+// ---- deterministic reductions (no fp32 atomics on the training path) --------------------------
+// Reductions over many blocks write one partial per block (or per band of rows and column) into
+// the backend's reduction scratch, allocated once at start-up, and a second kernel adds the
+// partials in a fixed order: the same inputs give the same bits on every run. Covers the
+// lmhead_ce loss (one partial per row), sumsq_accumulate (one per block), the RMSNorm-backward dw
+// and the bias gradient (one row of C partials per band of rows).
+#define S1C_CUDA_RED_SCRATCH_BYTES ((size_t)16 << 20)
+#define S1C_CUDA_RED_FLOATS (S1C_CUDA_RED_SCRATCH_BYTES / sizeof(float))
+// Column sums of a [T, C] matrix in bands of `rows` rows (a multiple of min_rows, at least
+// min_rows): bands = ceil(T / rows) partial rows of C floats, bands * C <= max_floats and bands
+// <= S1C_CUDA_GRID_YZ_MAX. ok = 0 when not even one band fits (C > max_floats), when a band would
+// need more than INT32_MAX rows, or T, C <= 0.
+typedef struct {
+    int ok, rows, bands;
+} s1c_cuda_bands;
+s1c_cuda_bands s1c_cuda_col_bands(int T, int C, int min_rows, size_t max_floats);
+
 // Split-KV (flash-decoding) plan of attention_decode: each (row, KV head) item's positions
 // 0..max_ctx-1 are cut into n_splits ranges of split_len positions (a multiple of 32, the warp's
 // key tile); pass 1 computes a partial online softmax per (row, q head, split), pass 2 combines
@@ -106,15 +123,18 @@ typedef struct {
 } s1c_cuda_rope_geom;
 s1c_cuda_rope_geom s1c_cuda_rope_plan(int T, int n_rot_heads, int half_hd, int aligned16);
 
-// RMSNorm backward: RMS_ROWS rows per block, dw partials [C] floats in shared memory; vec 8 when
-// C % 8 == 0 and every bf16 pointer is 16-byte aligned. threads: a multiple of 32 covering the
-// C / vec column groups, capped at 256. ok = 0 when the shared memory (shmem + the kernel's
-// 128 static bytes) passes the 48 KiB launch limit (C > 12256).
+// RMSNorm backward: `rows` rows per block (a multiple of S1C_CUDA_RMS_ROWS, more only when T is
+// large: s1c_cuda_col_bands with the reduction scratch), dw partials [C] floats in shared memory,
+// written to the scratch as one row per block and summed over the blocks in order by a second
+// kernel; vec 8 when C % 8 == 0 and every bf16 pointer is 16-byte aligned. threads: a multiple of
+// 32 covering the C / vec column groups, capped at 256. ok = 0 when the shared memory (shmem + the
+// kernel's 128 static bytes) passes the 48 KiB launch limit (C > 12256).
 #define S1C_CUDA_RMS_ROWS 16
 typedef struct {
     int ok, vec;
     unsigned threads, blocks;
     size_t shmem;
+    int rows;  // rows per block; blocks = ceil(T / rows), blocks * C <= S1C_CUDA_RED_FLOATS
 } s1c_cuda_rmsnorm_bwd_geom;
 s1c_cuda_rmsnorm_bwd_geom s1c_cuda_rmsnorm_bwd_plan(int T, int C, int aligned16);
 

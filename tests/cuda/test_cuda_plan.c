@@ -243,7 +243,41 @@ int main(void) {
         s1c_cuda_rmsnorm_bwd_geom g = s1c_cuda_rmsnorm_bwd_plan(8192, 1536, 1);  // 1.5B: 192 groups of 8
         CHECK(g.vec == 8 && g.threads == 192 && g.blocks == 512, "1.5B rmsnorm_bwd: %d %u %u", g.vec, g.threads,
               g.blocks);
-        CHECK(s1c_cuda_rmsnorm_bwd_plan(INT_MAX, 64, 1).blocks == (unsigned)(((int64_t)INT_MAX + 15) / 16));
+        // blocks * C partials fit the reduction scratch; every row in exactly one block
+        const int Ts[] = {1, 16, 17, 8192, 32768, 1 << 20, INT_MAX};
+        for (size_t i = 0; i < sizeof Ts / sizeof Ts[0]; i++)
+            for (size_t a = 0; a < sizeof Cs / sizeof Cs[0]; a++) {
+                const int T = Ts[i], C = Cs[a];
+                s1c_cuda_rmsnorm_bwd_geom q = s1c_cuda_rmsnorm_bwd_plan(T, C, 1);
+                CHECK((size_t)q.blocks * (size_t)C <= S1C_CUDA_RED_FLOATS && q.rows % S1C_CUDA_RMS_ROWS == 0 &&
+                          (int64_t)q.blocks * q.rows >= T && (int64_t)(q.blocks - 1) * q.rows < T,
+                      "T=%d C=%d: %u blocks of %d rows", T, C, q.blocks, q.rows);
+            }
+        CHECK(s1c_cuda_rmsnorm_bwd_plan(8192, 5120, 1).rows == 16, "32B, 8K tokens: 16 rows per block");
+    }
+
+    // ---- deterministic column-sum bands (RMSNorm dw, bias gradient)
+    {
+        const int Ts[] = {1, 255, 256, 257, 8192, 65535 * 256 + 1, INT_MAX};
+        const int Cs[] = {1, 8, 256, 7168, 152064};
+        const size_t caps[] = {S1C_CUDA_RED_FLOATS, 1000000, 152064};
+        for (size_t i = 0; i < sizeof Ts / sizeof Ts[0]; i++)
+            for (size_t a = 0; a < sizeof Cs / sizeof Cs[0]; a++)
+                for (size_t c = 0; c < sizeof caps / sizeof caps[0]; c++) {
+                    const int T = Ts[i], C = Cs[a];
+                    s1c_cuda_bands b = s1c_cuda_col_bands(T, C, 256, caps[c]);
+                    if (T == INT_MAX && (size_t)C == caps[c]) {  // one band of INT_MAX rows rounded up: refused
+                        CHECK(!b.ok, "T=%d C=%d: one band past int accepted", T, C);
+                        continue;
+                    }
+                    CHECK(b.ok && b.rows >= 256 && b.rows % 256 == 0 && b.bands >= 1 &&
+                              b.bands <= S1C_CUDA_GRID_YZ_MAX && (size_t)b.bands * C <= caps[c] &&
+                              (int64_t)b.bands * b.rows >= T && (int64_t)(b.bands - 1) * b.rows < T,
+                          "T=%d C=%d cap %zu: %d bands of %d rows", T, C, caps[c], b.bands, b.rows);
+                }
+        CHECK(s1c_cuda_col_bands(8192, 7168, 256, S1C_CUDA_RED_FLOATS).rows == 256, "small T keeps 256-row bands");
+        CHECK(!s1c_cuda_col_bands(10, 1001, 256, 1000).ok, "a row wider than the scratch is refused");
+        CHECK(!s1c_cuda_col_bands(0, 8, 256, 1000).ok && !s1c_cuda_col_bands(8, 0, 256, 1000).ok);
     }
 
     // ---- cuDNN run-time version policy (the graphs need 9.10+, same major as the headers)
