@@ -174,6 +174,9 @@ extern "C" s1c_backend *s1c_cuda_backend_create(int device) {
     ci->cc_major = prop.major;
     ci->cc_minor = prop.minor;
     ci->attn_mode = parse_attn_mode();
+    // 0: cuDNN's faster dQ-accumulator backward (atomics: the last bits of dQ vary run to run)
+    const char *det = getenv("S1C_CUDA_ATTN_DETERMINISTIC");
+    ci->attn_det = !(det && strcmp(det, "0") == 0);
     const char *ds = getenv("S1C_CUDA_DECODE_SPLITS");  // tests: force the split-KV path (N) or off (-1)
     ci->decode_force_splits = ds && *ds ? atoi(ds) : 0;
     be->name = "cuda";

@@ -75,6 +75,7 @@ typedef struct {
     struct cuda_mm_cache *mm;
     struct cuda_attn_cache *attn;
     int attn_mode;
+    int attn_det;             // S1C_CUDA_ATTN_DETERMINISTIC (default 1): the deterministic SDPA backward graph
     int attn_cudnn_refusals;  // shapes that fell back to the own kernels (reported in docs/bench)
     int attn_cudnn_off;       // cuDNN's run-time version cannot build the graphs (s1c_cuda_cudnn_refusal)
     long cudnn_version;       // cudnnGetVersion() at start-up

@@ -27,7 +27,8 @@ s1c_cuda_attn_layout s1c_cuda_attn_plan(int T, int n_seq, int max_seqlen, int n_
     L.b = (int)b;
     L.s = (int)s;
     L.pad_rows = (size_t)b * (size_t)n_head * (size_t)s;
-    size_t pad_bytes = L.pad_rows * sizeof(float) * (bwd ? 2 + (size_t)head_dim : 1);
+    const int acc = bwd == 1;  // the fp32 dQ accumulator exists
+    size_t pad_bytes = L.pad_rows * sizeof(float) * (bwd ? 2 + (acc ? (size_t)head_dim : 0) : 1);
     // The ragged offsets are int32 elements of the qkv buffer.
     int64_t qkv_elems = (int64_t)T * (n_head + 2 * n_kv_head) * head_dim;
     if (head_dim > 256 || head_dim % 8 != 0) {
@@ -54,7 +55,7 @@ s1c_cuda_attn_layout s1c_cuda_attn_plan(int T, int n_seq, int max_seqlen, int n_
         L.softmax_sum = off;
         off += st_bytes;
         L.dq_accum = off;
-        L.dq_accum_bytes = L.pad_rows * (size_t)head_dim * sizeof(float);
+        L.dq_accum_bytes = acc ? L.pad_rows * (size_t)head_dim * sizeof(float) : 0;
         off += align_up(L.dq_accum_bytes, 256);
     }
     L.cudnn_ws = off;

@@ -14,6 +14,7 @@ extern "C" {
 // Largest gridDim.y / gridDim.z of a launch.
 #define S1C_CUDA_GRID_YZ_MAX 65535
 
+#define S1C_ATTN_BWD_DET 2
 // Refuse cuDNN attention shapes whose padded per-batch buffers (stats, dO·O sums, fp32 dQ
 // accumulator) would exceed this; the own kernels then run (they need only [nh, T] floats).
 #define S1C_CUDA_ATTN_PAD_LIMIT ((size_t)4 << 30)
@@ -35,7 +36,10 @@ typedef struct {
 } s1c_cuda_attn_layout;
 
 // max_seqlen <= 0: unknown, T is used. plan_ws: cuDNN's workspace for the plan (0 while only
-// checking the shape). bwd: layout of the backward call.
+// checking the shape). bwd: 0 forward; 1 backward with the fp32 dQ accumulator (the engine adds
+// into it with atomics: fast, not bitwise reproducible); S1C_ATTN_BWD_DET (2) the deterministic
+// backward (dQ written by the matmul itself, as cudnn-frontend builds it for
+// set_deterministic_algorithm(true): no accumulator, dq_accum_bytes 0).
 s1c_cuda_attn_layout s1c_cuda_attn_plan(int T, int n_seq, int max_seqlen, int n_head, int n_kv_head, int head_dim,
                                         int bwd, int64_t plan_ws);
 

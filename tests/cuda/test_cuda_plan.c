@@ -40,7 +40,8 @@ static void check_layout(const s1c_cuda_attn_layout *L, int T, int n_seq, int mx
     if (bwd) {
         CHECK(L->softmax_sum % 256 == 0 && L->softmax_sum >= L->stats + st, "softmax_sum at %zu", L->softmax_sum);
         CHECK(L->dq_accum % 256 == 0 && L->dq_accum >= L->softmax_sum + st, "dq_accum at %zu", L->dq_accum);
-        CHECK(L->dq_accum_bytes == L->pad_rows * (size_t)hd * sizeof(float), "dq_accum_bytes %zu", L->dq_accum_bytes);
+        CHECK(L->dq_accum_bytes == (bwd == 1 ? L->pad_rows * (size_t)hd * sizeof(float) : 0), "dq_accum_bytes %zu",
+              L->dq_accum_bytes);
         CHECK(L->cudnn_ws % 256 == 0 && L->cudnn_ws >= L->dq_accum + L->dq_accum_bytes, "cudnn_ws at %zu",
               L->cudnn_ws);
     } else {
@@ -55,14 +56,14 @@ int main(void) {
     // ---- attention layouts over many batch shapes
     int n_ok = 0;
     for (int n_seq = 1; n_seq <= 70; n_seq++)
-        for (int bwd = 0; bwd < 2; bwd++) {
+        for (int bwd = 0; bwd <= S1C_ATTN_BWD_DET; bwd++) {
             int T = n_seq * 37 + 5, mx = (n_seq % 3) ? 37 + 5 : 0;  // mx 0: unknown, T is used
             int64_t ws = (n_seq % 4) * 4096 + 17;
             s1c_cuda_attn_layout L = s1c_cuda_attn_plan(T, n_seq, mx, 8, 2, 64, bwd, ws);
             check_layout(&L, T, n_seq, mx, 8, 64, bwd, ws);
             n_ok += L.ok;
         }
-    CHECK(n_ok == 140, "%d of 140 layouts accepted", n_ok);
+    CHECK(n_ok == 210, "%d of 210 layouts accepted", n_ok);
 
     // buckets at the edges
     s1c_cuda_attn_layout L = s1c_cuda_attn_plan(1, 1, 1, 4, 4, 128, 0, 0);
@@ -75,6 +76,12 @@ int main(void) {
     // s1-32B's 32K-token sequence, backward: 40 heads x 32768 x (2 + 128) floats = 682 MB, accepted
     L = s1c_cuda_attn_plan(32768, 1, 32768, 40, 8, 128, 1, 0);
     CHECK(L.ok && L.total > (size_t)600 << 20, "32K bwd: ok=%d total=%zu", L.ok, L.total);
+    // the deterministic backward has no dQ accumulator: 40 x 32768 x 2 floats of stats / sums
+    s1c_cuda_attn_layout D = s1c_cuda_attn_plan(32768, 1, 32768, 40, 8, 128, S1C_ATTN_BWD_DET, 0);
+    CHECK(D.ok && D.b == L.b && D.s == L.s && D.dq_accum_bytes == 0 && D.total < (size_t)12 << 20 &&
+              L.total - D.total == L.dq_accum_bytes,
+          "32K deterministic bwd: total %zu vs %zu", D.total, L.total);
+    check_layout(&D, 32768, 1, 32768, 40, 128, S1C_ATTN_BWD_DET, 0);
 
     // ---- refusals
     L = s1c_cuda_attn_plan(128, 1, 0, 4, 4, 12, 0, 0);
