@@ -24,7 +24,8 @@
 #                  time is left; the summary ends with the seconds left
 # Any cuDNN refusal, any fallback to the own attention kernels (the backend's "attention FALLBACK"
 # line at teardown, "cuDNN refused", a start-up "WARNING cuDNN"), any nonzero exit (every test
-# exits 1 on a tolerance miss), any timeout is a FAIL line in the summary, never a pass.
+# exits 1 on a tolerance miss), any timeout is a FAIL line in the summary, never a pass. Calls
+# the backend counts as "own kernels by design" (a head_dim cuDNN cannot run) get an info line.
 # Without a GPU it prints "no GPU: skipped" and exits 0. S1C_GPU_BUDGET_S (default 530) bounds
 # the whole run; a step that no longer fits is reported as NOT RUN.
 set -uo pipefail
@@ -201,6 +202,12 @@ step() {
     # program passed: the own kernels are 40-100x slower and must never serve a run silently.
     if grep -qE 'attention FALLBACK|cuDNN refused|WARNING cuDNN' "$out"; then
         fail "  $name: cuDNN" "$(grep -m1 -E 'attention FALLBACK|cuDNN refused|WARNING cuDNN' "$out" | cut -c1-150)"
+    fi
+    # Shapes cuDNN's fused SDPA cannot run at all (head_dim not a multiple of 8: the decode test's
+    # fixture b has 12) are served by the own kernels by design and counted apart by the backend:
+    # named in the summary, not a FAIL. Every other own-kernel call in auto mode still is one.
+    if grep -q 'attention own kernels by design' "$out"; then
+        add "  $name: attention" "$(grep -m1 'own kernels by design' "$out" | sed 's/^s1c cuda: attention //' | cut -c1-140) (not a fallback)"
     fi
     return $rc
 }

@@ -479,11 +479,17 @@ void cuda_attn_cudnn_init(cuda_impl *ci) {
     if (!ci->attn) s1c_fatal_at(__FILE__, __LINE__, "out of host memory");
 }
 
-// One line at teardown whenever the own kernels served a call in auto mode (a silent fallback
-// costs 40-100x in attention), or always with S1C_CUDA_ATTN_STATS=1. scripts/gpu_check.sh greps
-// "attention FALLBACK" and turns it into a FAIL line.
+// One line at teardown whenever the own kernels served a call in auto mode that cuDNN could have
+// run (a refusal, cuDNN off, a layout cap: a silent fallback costs 40-100x in attention), or
+// always with S1C_CUDA_ATTN_STATS=1. scripts/gpu_check.sh greps "attention FALLBACK" and turns
+// it into a FAIL line. Shapes cuDNN cannot run at all (head_dim not a multiple of 8, e.g. the
+// test fixtures' 12) are counted apart and named on their own line, "own kernels by design",
+// which is not a fallback: no Qwen2 model has such a shape.
 static void attn_report(const cuda_impl *ci) {
-    const unsigned long long *n = ci->attn_calls;
+    const unsigned long long *n = ci->attn_calls, *d = ci->attn_by_design;
+    if (d[0] || d[1])
+        fprintf(stderr, "s1c cuda: attention own kernels by design: fwd %llu bwd %llu (%s: cuDNN's fused SDPA cannot "
+                "run the shape)\n", d[0], d[1], ci->attn_by_design_why ? ci->attn_by_design_why : "?");
     int fell_back = ci->attn_mode == S1C_ATTN_AUTO && (n[2] || n[3]);
     const char *e = getenv("S1C_CUDA_ATTN_STATS");
     if (!fell_back && !(e && *e == '1')) return;
@@ -636,7 +642,8 @@ static int attn_prepare(cuda_impl *ci, const s1c_attn_shape *sh, int bwd, attn_p
         if (ci->attn_mode == S1C_ATTN_CUDNN)
             s1c_fatal_at(__FILE__, __LINE__, "S1C_CUDA_ATTN=cudnn but the shape T=%d n_seq=%d hd=%d is outside what "
                          "the cuDNN path accepts (%s)", sh->T, sh->n_seq, sh->head_dim, L.why);
-        return 1;
+        if (L.by_design) ci->attn_by_design_why = L.why;
+        return L.by_design ? CUDA_ATTN_BY_DESIGN : 1;
     }
     int b = L.b, s = L.s;
     attn_plan *p = bwd ? bwd_plan_for(ci, b, s, sh->n_head, sh->n_kv_head, sh->head_dim)
@@ -683,7 +690,8 @@ static void run_plan(cuda_impl *ci, attn_plan *p, int n, const int64_t *uids, vo
 int cuda_attn_cudnn_fwd(cuda_impl *ci, bf16 *out, float *lse, const bf16 *qkv, const s1c_attn_shape *s) {
     attn_plan *p;
     attn_ws w;
-    if (attn_prepare(ci, s, 0, &p, &w) != 0) return 1;
+    const int r = attn_prepare(ci, s, 0, &p, &w);
+    if (r != 0) return r;
     const int hd = s->head_dim, nh = s->n_head, nkv = s->n_kv_head;
     float scale = 1.0f / sqrtf((float)hd), neg = -FLT_MAX;
     int32_t *seq = w.seq, *oq = w.off_qkv, *oo = w.off_o;
@@ -702,7 +710,8 @@ int cuda_attn_cudnn_bwd(cuda_impl *ci, bf16 *dqkv, const bf16 *dout, const bf16 
                         const float *lse, const s1c_attn_shape *s) {
     attn_plan *p;
     attn_ws w;
-    if (attn_prepare(ci, s, 1, &p, &w) != 0) return 1;
+    const int r = attn_prepare(ci, s, 1, &p, &w);
+    if (r != 0) return r;
     const int hd = s->head_dim, nh = s->n_head, nkv = s->n_kv_head;
     float scale = 1.0f / sqrtf((float)hd), neg = -FLT_MAX, one = 1.0f;
     int32_t *seq = w.seq, *oq = w.off_qkv, *oo = w.off_o;
@@ -733,11 +742,13 @@ int cuda_attn_cudnn_bwd(cuda_impl *ci, bf16 *dqkv, const bf16 *dout, const bf16 
 static void cu_attention_fwd(s1c_backend *be, void *out, float *lse, const void *qkv, const s1c_attn_shape *s) {
     cuda_impl *ci = cuda_impl_of(be);
     if (s->T <= 0) return;
-    if (cuda_attn_cudnn_fwd(ci, (bf16 *)out, lse, (const bf16 *)qkv, s) == 0) {
+    const int r = cuda_attn_cudnn_fwd(ci, (bf16 *)out, lse, (const bf16 *)qkv, s);
+    if (r == 0) {
         ci->attn_calls[0]++;
         return;
     }
-    ci->attn_calls[2]++;
+    if (r == CUDA_ATTN_BY_DESIGN) ci->attn_by_design[0]++;
+    else ci->attn_calls[2]++;
     cuda_attn_own_fwd(ci, (bf16 *)out, lse, (const bf16 *)qkv, s);
 }
 
@@ -745,11 +756,13 @@ static void cu_attention_bwd(s1c_backend *be, void *dqkv, const void *dout, cons
                              const float *lse, const s1c_attn_shape *s) {
     cuda_impl *ci = cuda_impl_of(be);
     if (s->T <= 0) return;
-    if (cuda_attn_cudnn_bwd(ci, (bf16 *)dqkv, (const bf16 *)dout, (const bf16 *)qkv, (const bf16 *)out, lse, s) == 0) {
+    const int r = cuda_attn_cudnn_bwd(ci, (bf16 *)dqkv, (const bf16 *)dout, (const bf16 *)qkv, (const bf16 *)out, lse, s);
+    if (r == 0) {
         ci->attn_calls[1]++;
         return;
     }
-    ci->attn_calls[3]++;
+    if (r == CUDA_ATTN_BY_DESIGN) ci->attn_by_design[1]++;
+    else ci->attn_calls[3]++;
     cuda_attn_own_bwd(ci, (bf16 *)dqkv, (const bf16 *)dout, (const bf16 *)qkv, (const bf16 *)out, lse, s);
 }
 

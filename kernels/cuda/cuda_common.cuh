@@ -79,7 +79,9 @@ typedef struct {
     int attn_cudnn_refusals;  // shapes that fell back to the own kernels (reported in docs/bench)
     int attn_cudnn_off;       // cuDNN's run-time version cannot build the graphs (s1c_cuda_cudnn_refusal)
     long cudnn_version;       // cudnnGetVersion() at start-up
-    unsigned long long attn_calls[4];  // cuDNN fwd, cuDNN bwd, own fwd, own bwd
+    unsigned long long attn_calls[4];  // cuDNN fwd, cuDNN bwd, own fwd, own bwd (fallbacks and mode own)
+    unsigned long long attn_by_design[2];  // own fwd, bwd for shapes cuDNN cannot run (layout by_design)
+    const char *attn_by_design_why;         // the last such shape's reason
     int decode_force_splits;  // S1C_CUDA_DECODE_SPLITS: 0 plan (default), N > 0 that many, -1 never split
 } cuda_impl;
 
@@ -124,8 +126,10 @@ void cuda_attn_own_fwd(cuda_impl *ci, bf16 *out, float *lse, const bf16 *qkv, co
 void cuda_attn_own_bwd(cuda_impl *ci, bf16 *dqkv, const bf16 *dout, const bf16 *qkv, const bf16 *out,
                        const float *lse, const s1c_attn_shape *s);
 
-// cuDNN SDPA path (cuda_attn_cudnn.cu). Return 0 when they ran, nonzero when cuDNN refused the
-// shape (the caller then uses the own kernels).
+// cuDNN SDPA path (cuda_attn_cudnn.cu). Return 0 when they ran, CUDA_ATTN_BY_DESIGN when the shape
+// is outside what cuDNN's fused SDPA can run at all (s1c_cuda_attn_layout.by_design), another
+// nonzero value when cuDNN refused it, is off or was capped (the caller then uses the own kernels).
+#define CUDA_ATTN_BY_DESIGN 2
 void cuda_attn_cudnn_init(cuda_impl *ci);
 void cuda_attn_cudnn_destroy(cuda_impl *ci);
 int cuda_attn_cudnn_fwd(cuda_impl *ci, bf16 *out, float *lse, const bf16 *qkv, const s1c_attn_shape *s);

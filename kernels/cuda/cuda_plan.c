@@ -33,6 +33,7 @@ s1c_cuda_attn_layout s1c_cuda_attn_plan(int T, int n_seq, int max_seqlen, int n_
     int64_t qkv_elems = (int64_t)T * (n_head + 2 * n_kv_head) * head_dim;
     if (head_dim > 256 || head_dim % 8 != 0) {
         L.why = "head_dim must be a multiple of 8 and at most 256";
+        L.by_design = 1;
         return L;
     }
     if (pad_bytes > S1C_CUDA_ATTN_PAD_LIMIT) {
@@ -41,6 +42,7 @@ s1c_cuda_attn_layout s1c_cuda_attn_plan(int T, int n_seq, int max_seqlen, int n_
     }
     if (qkv_elems >= INT32_MAX) {
         L.why = "qkv offsets do not fit int32";
+        L.by_design = 1;
         return L;
     }
     // aux: three int32 arrays, each starting on a 256-byte boundary (64 int32).

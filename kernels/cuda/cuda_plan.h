@@ -26,6 +26,10 @@ extern "C" {
 typedef struct {
     int ok;             // 0: cuDNN must not be used for this shape (reason in `why`)
     const char *why;
+    int by_design;      // with ok = 0: a limit of cuDNN's fused SDPA itself (head_dim not a multiple of 8
+                        // or above 256, int32 ragged offsets overflowing), not one of this layout's
+                        // caps: the own kernels serve it by design and the dispatch counts it apart
+                        // from fallbacks (never a real Qwen2 shape: head_dim 64 / 128)
     int b, s;           // bucketed batch (power of two >= n_seq) and sequence (power of two >= 64)
     size_t pad_rows;    // b * nh * s
     size_t aux_seq, aux_off_qkv, aux_off_o;  // int32 element offsets inside aux

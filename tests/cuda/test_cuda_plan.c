@@ -85,21 +85,25 @@ int main(void) {
 
     // ---- refusals
     L = s1c_cuda_attn_plan(128, 1, 0, 4, 4, 12, 0, 0);
-    CHECK(!L.ok && L.why, "head_dim 12 accepted");
+    CHECK(!L.ok && L.why && L.by_design, "head_dim 12 accepted (or not marked a cuDNN limit)");
     L = s1c_cuda_attn_plan(128, 1, 0, 4, 4, 264, 0, 0);
-    CHECK(!L.ok, "head_dim 264 accepted");
+    CHECK(!L.ok && L.by_design, "head_dim 264 accepted");
     L = s1c_cuda_attn_plan(128, 1, 0, 6, 4, 64, 0, 0);
-    CHECK(!L.ok, "n_head not a multiple of n_kv_head accepted");
+    CHECK(!L.ok && !L.by_design, "n_head not a multiple of n_kv_head accepted");
+    L = s1c_cuda_attn_plan(128, 1, 0, 4, 2, 64, 1, 0);
+    CHECK(L.ok && !L.by_design, "a Qwen2 head_dim refused");
     L = s1c_cuda_attn_plan(0, 1, 0, 4, 4, 64, 0, 0);
     CHECK(!L.ok, "T=0 accepted");
     // padding above the limit in backward only: 1 x 40 x 262144 x 130 floats = 5.4 GB
     L = s1c_cuda_attn_plan(262144, 1, 262144, 40, 8, 128, 1, 0);
-    CHECK(!L.ok, "5.4 GB of backward padding accepted");
+    CHECK(!L.ok && !L.by_design, "5.4 GB of backward padding accepted (or called a cuDNN limit: it is our cap)");
+    L = s1c_cuda_attn_plan(262144, 1, 262144, 40, 8, 128, S1C_ATTN_BWD_DET, 0);
+    CHECK(L.ok, "deterministic backward at 256K refused (no accumulator: 84 MB of stats)");
     L = s1c_cuda_attn_plan(262144, 1, 262144, 40, 8, 128, 0, 0);
     CHECK(L.ok, "forward at 256K refused (%s)", L.why ? L.why : "?");
     // qkv offsets beyond int32: 2^20 tokens x (64 + 16) heads x 128
     L = s1c_cuda_attn_plan(1 << 20, 1024, 1024, 64, 8, 128, 0, 0);
-    CHECK(!L.ok, "int32-overflowing offsets accepted");
+    CHECK(!L.ok && L.by_design, "int32-overflowing offsets accepted");
     L = s1c_cuda_attn_plan((1 << 20) - 1, 1024, 1024, 8, 8, 64, 0, 0);  // 2^20 x 24 x 64 = 1.6e9 < 2^31
     CHECK(L.ok, "offsets below 2^31 refused (%s)", L.why ? L.why : "?");
 
