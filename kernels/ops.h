@@ -232,7 +232,10 @@ struct s1c_backend {
     // the backend builds what it would otherwise build on first use inside a step (CUDA: the cuDNN
     // attention plans of the one-sequence bucket of max_T, and the op workspace grown to their
     // layout and the LM-head chunk), so the first step neither allocates nor synchronises for
-    // them. Other shape buckets: prepare_attn. NULL: nothing to prepare.
+    // them. Other shape buckets: prepare_attn. vocab 0: inference (model/qwen2_decode.c's
+    // workspace: max_T rows per step), no backward plans and no LM-head chunk; CUDA then also
+    // reserves the split-KV decode partials, so no decode step grows the op workspace. NULL:
+    // nothing to prepare.
     void (*prepare)(s1c_backend *be, int max_T, int n_head, int n_kv_head, int head_dim, int vocab);
     // The same for one attention shape (both directions), called per micro-batch when the batch is
     // built, before the step's collectives (model/batch.c s1c_batch_prepare): CUDA builds the

@@ -578,10 +578,11 @@ static int layout_dir(const attn_plan *p) { return !p->bwd ? 0 : p->det ? S1C_AT
 // when cuDNN is off or refuses; the refusal is reported as in any call). Outside the steps'
 // collectives only: s1c_backend.prepare (start-up, one sequence of max_T) and prepare_attn (per
 // micro-batch, when the batch is built).
-size_t cuda_attn_cudnn_prepare(cuda_impl *ci, int T, int n_seq, int max_seqlen, int nh, int nkv, int hd) {
+size_t cuda_attn_cudnn_prepare(cuda_impl *ci, int T, int n_seq, int max_seqlen, int nh, int nkv, int hd,
+                               int with_bwd) {
     if (!ci->dnn || ci->attn_cudnn_off || ci->attn_mode == S1C_ATTN_OWN || T <= 0 || n_seq <= 0) return 0;
     size_t need = 0;
-    for (int bwd = 0; bwd < 2; bwd++) {
+    for (int bwd = 0; bwd < (with_bwd ? 2 : 1); bwd++) {
         s1c_cuda_attn_layout L = s1c_cuda_attn_plan(T, n_seq, max_seqlen, nh, nkv, hd, bwd, 0);
         if (!L.ok) return need;
         attn_plan *p = bwd ? bwd_plan_for(ci, L.b, L.s, nh, nkv, hd) : plan_for(ci, 0, 0, L.b, L.s, nh, nkv, hd);

@@ -133,8 +133,10 @@ void cuda_attn_own_bwd(cuda_impl *ci, bf16 *dqkv, const bf16 *dout, const bf16 *
 void cuda_attn_cudnn_init(cuda_impl *ci);
 void cuda_attn_cudnn_destroy(cuda_impl *ci);
 int cuda_attn_cudnn_fwd(cuda_impl *ci, bf16 *out, float *lse, const bf16 *qkv, const s1c_attn_shape *s);
-// plans of the shape's bucket (fwd, bwd) built now; returns the arena bytes their calls need
-size_t cuda_attn_cudnn_prepare(cuda_impl *ci, int T, int n_seq, int max_seqlen, int nh, int nkv, int hd);
+// plans of the shape's bucket (fwd, and bwd when with_bwd) built now; returns the arena bytes their
+// calls need
+size_t cuda_attn_cudnn_prepare(cuda_impl *ci, int T, int n_seq, int max_seqlen, int nh, int nkv, int hd,
+                               int with_bwd);
 int cuda_attn_cudnn_bwd(cuda_impl *ci, bf16 *dqkv, const bf16 *dout, const bf16 *qkv, const bf16 *out,
                         const float *lse, const s1c_attn_shape *s);
 

@@ -142,6 +142,20 @@ size_t s1c_decode_split_ws_floats(int T, int n_head, int head_dim, int n_splits)
            ((size_t)(head_dim > 0 ? head_dim : 0) + 2);
 }
 
+size_t s1c_decode_split_ws_reserve(int n_head, int n_kv_head, int head_dim, int n_sm) {
+    if (n_head <= 0 || n_kv_head <= 0 || head_dim <= 0) return 0;
+    const int64_t target = 2 * (int64_t)(n_sm > 0 ? n_sm : 1);
+    size_t best = 0;
+    for (int64_t T = 1; T * n_kv_head < target; T++) {  // more rows than this never split
+        int64_t n = (target + T * n_kv_head - 1) / (T * n_kv_head);
+        if (n > S1C_DECODE_MAX_SPLITS) n = S1C_DECODE_MAX_SPLITS;
+        if (n < 2) continue;  // the plain kernel runs: no partials
+        size_t b = s1c_decode_split_ws_floats((int)T, n_head, head_dim, (int)n) * sizeof(float);
+        if (b > best) best = b;
+    }
+    return best;
+}
+
 s1c_cuda_vec_grid s1c_cuda_vec_grid_plan(size_t n, int width, int threads, unsigned max_blocks) {
     s1c_cuda_vec_grid g = {0, 0, 1};
     if (width < 1) width = 1;

@@ -99,6 +99,13 @@ typedef struct {
 s1c_decode_split s1c_decode_split_plan(int T, int n_kv_head, int max_ctx, int n_sm, int force_splits);
 // Floats of the partial results: [T, n_head, n_splits] x (head_dim accumulators + max + sum).
 size_t s1c_decode_split_ws_floats(int T, int n_head, int head_dim, int n_splits);
+// Arena bytes that cover the split-KV partials of every planned (not forced) decode call of a
+// model, whatever its row count T and context: splits happen only while T * n_kv_head < 2 * n_sm,
+// and then n_splits <= min(S1C_DECODE_MAX_SPLITS, ceil(2 n_sm / (T n_kv_head))). be->prepare
+// reserves it at start-up (and the first split call, for callers that never prepared), so no
+// decode step grows the arena (test_cuda_plan checks it covers every plan and is the largest of
+// them). 0 when no plan can split.
+size_t s1c_decode_split_ws_reserve(int n_head, int n_kv_head, int head_dim, int n_sm);
 
 // cuDNN run-time version policy (cudnnGetVersion(): major*10000 + minor*100 + patch since 9.0).
 // The SDPA graphs of cuda_attn_cudnn.cu follow what cudnn-frontend emits for cuDNN >= 9.10 (mask

@@ -173,6 +173,40 @@ int main(void) {
         CHECK(s1c_decode_split_ws_floats(3, 12, 128, 5) == (size_t)3 * 12 * 5 * 130);
     }
 
+    // ---- split-KV workspace reservation: covers every planned decode call of a model, and is not
+    // larger than the largest of them (the reservation is the max, not a blanket bound)
+    {
+        const int models[][3] = {{12, 2, 128}, {40, 8, 128}, {14, 2, 64}, {4, 2, 16}, {28, 4, 128}};
+        const int sms[] = {1, 78, 132};
+        for (size_t mi = 0; mi < sizeof models / sizeof models[0]; mi++)
+            for (size_t si = 0; si < sizeof sms / sizeof sms[0]; si++) {
+                const int nh = models[mi][0], nkv = models[mi][1], hd = models[mi][2], sm = sms[si];
+                size_t res = s1c_decode_split_ws_reserve(nh, nkv, hd, sm), worst = 0;
+                for (int T = 1; T <= 300; T++)
+                    for (int ctx = 1; ctx <= 140000; ctx = ctx < 600 ? ctx + 37 : ctx * 3 / 2) {
+                        s1c_decode_split d = s1c_decode_split_plan(T, nkv, ctx, sm, 0);
+                        if (d.n_splits < 2) continue;
+                        size_t b = s1c_decode_split_ws_floats(T, nh, hd, d.n_splits) * sizeof(float);
+                        if (b > worst) worst = b;
+                        CHECK(b <= res, "split ws nh=%d nkv=%d sm=%d T=%d ctx=%d: %zu bytes > reserve %zu", nh, nkv,
+                              sm, T, ctx, b, res);
+                    }
+                for (int n = 2; n <= S1C_DECODE_MAX_SPLITS; n++)  // contexts long enough for every split count
+                    for (int T = 1; T <= 300; T++) {
+                        s1c_decode_split d = s1c_decode_split_plan(T, nkv, n * 8192, sm, 0);
+                        if (d.n_splits < 2) continue;
+                        size_t b = s1c_decode_split_ws_floats(T, nh, hd, d.n_splits) * sizeof(float);
+                        if (b > worst) worst = b;
+                        CHECK(b <= res, "split ws nh=%d sm=%d T=%d ctx=%d: %zu > reserve %zu", nh, sm, T, n * 8192, b,
+                              res);
+                    }
+                CHECK(worst == res, "split reserve nh=%d nkv=%d hd=%d sm=%d: %zu, largest plan %zu", nh, nkv, hd, sm,
+                      res, worst);
+            }
+        CHECK(s1c_decode_split_ws_reserve(12, 2, 128, 1) == 0, "1 SM: nothing splits");
+        CHECK(s1c_decode_split_ws_reserve(40, 8, 128, 132) < ((size_t)2 << 20), "32B on an H100: under 2 MiB");
+    }
+
 
     // ---- vectorised elementwise grid (AdamW): vectors + tail cover the chunk exactly once
     {
