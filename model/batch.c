@@ -74,10 +74,12 @@ int s1c_embed_order(const int32_t *ids, int T, int32_t *order, int32_t *seg) {
     return n;
 }
 
+size_t s1c_batch_slot_bytes(int max_T) { return s1c_batch_block_bytes(max_T, max_T); }
+
 s1c_status s1c_batch_slot_alloc(s1c_backend *be, s1c_batch_slot *slot, int max_T) {
     memset(slot, 0, sizeof(*slot));
     if (max_T < 1) return s1c_err("batch slot: max_T %d (need at least one token)", max_T);
-    slot->bytes = s1c_batch_block_bytes(max_T, max_T);
+    slot->bytes = s1c_batch_slot_bytes(max_T);
     slot->block = be->alloc(be, slot->bytes);
     if (!slot->block) {
         slot->bytes = 0;

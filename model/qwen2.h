@@ -198,6 +198,8 @@ typedef struct {
     int max_T;
 } s1c_batch_slot;
 s1c_status s1c_batch_slot_alloc(s1c_backend *be, s1c_batch_slot *slot, int max_T);
+// The bytes s1c_batch_slot_alloc allocates for max_T tokens (the --plan calculator counts them).
+size_t s1c_batch_slot_bytes(int max_T);
 void s1c_batch_slot_free(s1c_backend *be, s1c_batch_slot *slot);
 // s1c_batch_create / s1c_batch_create_parts carved from `slot` (NULL: their own allocation). A
 // batch larger than the slot is refused (naming both sizes). The batch must be freed
