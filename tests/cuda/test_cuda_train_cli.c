@@ -2,10 +2,11 @@
 // same generated tiny model and data: 3 steps, checkpoints every 2 steps, Hugging Face export.
 // Checks the trainer's GPU plumbing: host (MPI) and device (NCCL) communicators side by side,
 // checkpoint writing from device slices, export through the device all-gather.
-// - loss curve within 2e-2 relative per step (bf16 activations, see test_cuda_train.c);
-// - the exported weights within 5e-2 relative L2 of the CPU run's (initial weights ~0.08 per
-//   element, three AdamW steps of at most ~lr = 3e-3 each, so even many sign flips of near-zero
-//   gradients stay well inside; a broken gather or export gives O(1));
+// - loss curve within 7e-4 relative per step (bf16 activations; measured on one H200, 2026-12-04:
+//   2.8e-4; cpu-bf16 emulation 1.7e-4);
+// - the exported weights within 2e-3 relative L2 of the CPU run's (measured H200 7e-4, cpu-bf16
+//   7.1e-4: initial weights ~0.08 per element, three AdamW steps of at most ~lr = 3e-3 each; a
+//   broken gather or export gives O(1));
 // - checkpoints step 2 and 3 complete; --device with a bad value and precision fp32 on cuda refused;
 // - 2 steps + --resume == 3 steps straight on the device, losses and export bit for bit (the CUDA
 //   step is deterministic run to run: docs/cuda.md "Determinism"), and a resume with another lr
@@ -116,7 +117,7 @@ int main(int argc, char **argv) {
     for (int i = 0; i < nc && i < ng; i++) {
         printf("step %d: loss cpu %.6f %s %.6f (rel diff %.3g)\n", i + 1, lc[i], DEV, lg[i],
                fabs(lg[i] - lc[i]) / fabs(lc[i]));
-        CHECK(isfinite(lg[i]) && fabs(lg[i] - lc[i]) <= 2e-2 * fabs(lc[i]), "step %d: loss %s %.6g cpu %.6g", i + 1,
+        CHECK(isfinite(lg[i]) && fabs(lg[i] - lc[i]) <= 7e-4 * fabs(lc[i]), "step %d: loss %s %.6g cpu %.6g", i + 1,
               DEV, lg[i], lc[i]);
     }
     for (long s = 2; s <= 3; s++)
@@ -125,7 +126,7 @@ int main(int argc, char **argv) {
     CHECK(cli_exists("%s/hf/config.json", gpu_out), "%s run: no export", DEV);
     char what[64];
     snprintf(what, sizeof what, "%s vs cpu", DEV);
-    compare_exports(gpu_out, cpu_out, 5e-2, what);
+    compare_exports(gpu_out, cpu_out, 2e-3, what);  // measured 7e-4 (H200, 2026-12-04)
 
     // resume on the device: 2 steps, then --resume to step 3 gives the straight run's losses and
     // export bit for bit (the step-2 checkpoint's fp32 masters must reproduce the bf16 act copies,
