@@ -18,11 +18,13 @@
 #include "s1c_mpi.h"
 #include "lm_eval_out.h"
 #include "summary.h"
+#include "tp_group.h"
 
 void s1c_eval_opts_default(s1c_eval_opts *o) {
     memset(o, 0, sizeof *o);
     o->device = "cpu";
     o->weights_dtype = "auto";
+    o->matmul_precision = "bf16";
     o->think_end = S1C_THINK_END;
     o->answer_prefix = S1C_ANSWER_PREFIX;
     o->wait = "Wait";
@@ -55,8 +57,7 @@ struct s1c_infer_ctx {
     int rank, size;
     int tp, tp_rank;
     MPI_Comm dp;
-    s1c_comm *tp_host, *tp_dev;  // the group: host (MPI) and, for device buffers, NCCL
-    s1c_tp_group tpg;
+    s1c_infer_tp grp;  // the group's communicators and the model's hooks (tp_group.h)
     s1c_ids delim, wait, prefix;
     int32_t newline;
     int32_t stops[4];
@@ -87,8 +88,7 @@ void s1c_infer_ctx_free(s1c_infer_ctx *c) {
     if (!c) return;
     s1c_engine_free(c->eng);
     if (c->model_loaded) s1c_qwen2_model_free(&c->m);
-    s1c_comm_destroy(c->tp_dev);
-    s1c_comm_destroy(c->tp_host);
+    s1c_infer_tp_free(&c->grp);
     int fin = 1;
     MPI_Finalized(&fin);
     if (c->dp != MPI_COMM_NULL && c->dp != MPI_COMM_WORLD && !fin) MPI_Comm_free(&c->dp);
@@ -100,78 +100,23 @@ void s1c_infer_ctx_free(s1c_infer_ctx *c) {
     free(c);
 }
 
-// One GPU per rank on a node: the launcher's node-local rank (Open MPI or Slurm environment, so
-// no collective call is needed here) picks it through s1c_dist_gpu; 0 when not launched so.
-static int gpu_for_this_rank(int rank, int size) {
-    const char *lr = getenv("OMPI_COMM_WORLD_LOCAL_RANK"), *ls = getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
-    if (!lr) lr = getenv("SLURM_LOCALID");
-    if (!lr) return 0;
-    s1c_dist d = {.rank = rank, .size = size, .local_rank = atoi(lr)};
-    d.local_size = ls ? atoi(ls) : d.local_rank + 1;
-    if (d.local_rank < 0 || d.local_size <= d.local_rank) return 0;
-    return s1c_dist_gpu(&d);
-}
-
-// The model's collectives over the tensor-parallel group (qwen2.h s1c_tp_group): the device
-// communicator for backend memory when the backend has one, the host one otherwise.
-static s1c_comm *tp_comm(s1c_infer_ctx *c) { return c->tp_dev ? c->tp_dev : c->tp_host; }
-static s1c_status tp_all_reduce_sum(void *ctx, void *buf, size_t count) {
-    s1c_infer_ctx *c = ctx;
-    s1c_comm *k = tp_comm(c);
-    return k->all_reduce(k, buf, count, c->be->act_dtype == S1C_BF16 ? S1C_COMM_BF16 : S1C_COMM_F32, S1C_RED_SUM);
-}
-static s1c_status tp_all_gather_f32(void *ctx, float *recv, const float *send, size_t count) {
-    s1c_comm *k = tp_comm(ctx);
-    return k->all_gather(k, recv, send, count, S1C_COMM_F32);
-}
-static s1c_status tp_min_i64(void *ctx, int64_t *v, int n) {
-    s1c_comm *k = ((s1c_infer_ctx *)ctx)->tp_host;
-    return k->all_reduce(k, v, (size_t)n, S1C_COMM_I64, S1C_RED_MIN);
-}
-
-// Groups of o->tp consecutive ranks; the data-parallel communicator of this rank's slice.
+// Groups of o->tp consecutive ranks (tp_group.h); the data-parallel communicator of this rank's
+// slice.
 static s1c_status tp_setup(s1c_infer_ctx *c, const s1c_eval_opts *o, int rank, int size) {
-    c->tp = o->tp > 0 ? o->tp : 1;
     c->dp = MPI_COMM_NULL;
+    S1C_TRY(s1c_infer_tp_init(&c->grp, o->tp, rank, size));
+    c->tp = c->grp.tp;
+    c->tp_rank = c->grp.tp_rank;
+    c->rank = c->grp.group;
+    c->size = c->grp.n_groups;
     int inited = 0;
     MPI_Initialized(&inited);
     if (c->tp == 1) {
-        c->rank = rank;
-        c->size = size;
         c->dp = inited ? MPI_COMM_WORLD : MPI_COMM_NULL;
         return S1C_OK;
     }
-    if (!inited || size % c->tp)
-        return s1c_err("--tp %d: needs a multiple of %d ranks under mpirun (this job has %d)", c->tp, c->tp, size);
-    c->tp_rank = rank % c->tp;
-    c->rank = rank / c->tp;
-    c->size = size / c->tp;
     if (MPI_Comm_split(MPI_COMM_WORLD, c->tp_rank, rank, &c->dp) != MPI_SUCCESS)
         return s1c_err("--tp %d: MPI_Comm_split of the data-parallel ranks failed", c->tp);
-    s1c_dist d = {.rank = rank, .size = size};
-    s1c_comm *world = s1c_comm_create(&d, "mpi");
-    if (!world) return S1C_ERR;
-    c->tp_host = s1c_comm_split(world, c->rank, rank);
-    s1c_comm_destroy(world);
-    if (!c->tp_host) return s1c_err_prefix("--tp %d", c->tp);
-    c->tpg = (s1c_tp_group){.ctx = c, .rank = c->tp_rank, .size = c->tp, .all_reduce_sum = tp_all_reduce_sum,
-                            .all_gather_f32 = tp_all_gather_f32, .min_i64 = tp_min_i64};
-    return S1C_OK;
-}
-
-// Device memory: the group's collectives go through NCCL, ordered on the backend's stream. NCCL
-// has no sub-communicators here yet (mpi/s1c_mpi.h split), so one group must span the job.
-static s1c_status tp_device(s1c_infer_ctx *c, int rank, int size) {
-    if (c->tp == 1 || !c->be->device_memory) return S1C_OK;
-    if (c->tp != size)
-        return s1c_err("--tp %d on %s: tensor-parallel groups smaller than the job (%d ranks) need NCCL "
-                       "sub-communicators, not yet supported: run --tp %d", c->tp, c->be->name, size, size);
-    const char *lr = getenv("OMPI_COMM_WORLD_LOCAL_RANK"), *ls = getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
-    if (!lr) lr = getenv("SLURM_LOCALID");
-    s1c_dist d = {.rank = rank, .size = size, .local_rank = lr ? atoi(lr) : 0};
-    d.local_size = ls ? atoi(ls) : d.local_rank + 1;
-    if (!(c->tp_dev = s1c_comm_create(&d, "nccl"))) return s1c_err_prefix("--tp %d", c->tp);
-    if (c->tp_dev->set_stream && c->be->stream) return c->tp_dev->set_stream(c->tp_dev, c->be->stream(c->be));
     return S1C_OK;
 }
 
@@ -184,12 +129,13 @@ s1c_status s1c_infer_ctx_create(const s1c_eval_opts *o, int rank, int size, s1c_
         c->tok = s1c_tokenizer_load(o->tokenizer_dir ? o->tokenizer_dir : o->model_dir);
         if (!c->tok) st = S1C_ERR;
     }
-    const int dev = strcmp(o->device, "cuda") == 0 ? gpu_for_this_rank(rank, size) : 0;
+    const int dev = strcmp(o->device, "cuda") == 0 ? s1c_infer_gpu_for_rank(rank, size) : 0;
     if (!st && !(c->be = s1c_backend_create(o->device, dev))) st = S1C_ERR;
-    if (!st) st = tp_device(c, rank, size);
+    if (!st) st = s1c_backend_set_matmul_precision(c->be, o->matmul_precision);
+    if (!st) st = s1c_infer_tp_device(&c->grp, c->be, rank, size);
     if (!st) {
         st = s1c_qwen2_model_load_tp(c->be, o->model_dir, o->weights_dtype ? o->weights_dtype : "auto",
-                                     c->tp > 1 ? &c->tpg : NULL, &c->m);
+                                     s1c_infer_tp_hooks(&c->grp), &c->m);
         c->model_loaded = st == S1C_OK;
     }
     if (!st && s1c_tokenizer_vocab_size(c->tok) > c->m.cfg.vocab_size)

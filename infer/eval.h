@@ -25,6 +25,7 @@ typedef enum {
 typedef struct {
     const char *model_dir, *tokenizer_dir, *device;
     const char *weights_dtype;  // bf16 | fp32 | auto (default: bf16 when the checkpoint's matrices are)
+    const char *matmul_precision;  // bf16 | exact: be->wbf16_exact (ops.h; default bf16)
     int tp;                     // tensor-parallel degree: groups of tp consecutive ranks hold one model (0/1: none)
     const char *think_end;      // end-of-thinking delimiter (default <|im_start|>answer)
     const char *answer_prefix;  // appended after a forced end (default "\nFinal Answer:")

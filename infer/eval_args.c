@@ -16,7 +16,7 @@ typedef enum {
     O_TOP_K, O_N, O_SEED, O_CONTROL, O_CONTROL_BUDGET, O_CLASS, O_STEP_DELIM, O_REJECTION_TRIES, O_MAX_ANSWER,
     O_MAX_NEW, O_LIMIT, O_MAX_BATCH, O_KV_BLOCKS, O_STEP_TOKENS, O_BLOCK_SIZE, O_MAX_CONTEXT, O_BUDGETS, O_IGNORES,
     O_RESUME, O_OUTPUT_FORMAT, O_PROGRESS, O_SYSTEM, O_TEMPLATE, O_THINK_STOP, O_EOS_IN_THINKING, O_MIN_TOKENS,
-    O_THINK_NEWLINE, O_WEIGHTS_DTYPE, O_TP, O_COUNT
+    O_THINK_NEWLINE, O_WEIGHTS_DTYPE, O_MATMUL_PRECISION, O_TP, O_COUNT
 } opt_id;
 
 typedef struct {
@@ -35,6 +35,11 @@ static const opt_def defs[O_COUNT] = {
     [O_DEVICE] = {"device", 1, ALL, "cpu|cuda|cpu-bf16  (cpu-bf16: the GPU's bf16 storage emulated on the CPU)"},
     [O_WEIGHTS_DTYPE] = {"weights-dtype", 1, ALL,
                          "bf16|fp32|auto  matrix weights on the CPU (default auto: bf16 when the checkpoint's are)"},
+    [O_MATMUL_PRECISION] = {"matmul-precision", 1, ALL,
+                            "bf16|exact  CPU, bf16 weights, steps of more than 8 rows (prefill, batches): bf16 "
+                            "(default) rounds the activations to bf16 where the CPU has AVX512-BF16 (vdpbf16ps: "
+                            "twice the multiply-adds per instruction, each product off by up to 2^-8 relative), "
+                            "exact keeps them fp32 (transformers' fp32 computation to round-off)"},
     [O_TP] = {"tp", 1, E | S, "N  tensor parallelism: groups of N consecutive mpirun ranks hold one model, split "
                               "by heads / MLP columns / vocabulary (default 1)"},
     [O_BENCHMARK] = {"benchmark", 1, E | S, "FILE  benchmark (JSONL)"},
@@ -189,6 +194,13 @@ static int apply(s1c_infer_cli *c, opt_id id, const char *v) {
     case O_TOKENIZER: o->tokenizer_dir = v; return 1;
     case O_DEVICE: o->device = v; return 1;
     case O_WEIGHTS_DTYPE: o->weights_dtype = v; return 1;
+    case O_MATMUL_PRECISION:
+        if (strcmp(v, "bf16") && strcmp(v, "exact")) {
+            fprintf(stderr, "--matmul-precision %s: expected bf16 or exact\n", v);
+            return 0;
+        }
+        o->matmul_precision = v;
+        return 1;
     case O_TP: return parse_int(a, v, 1, 1024, &o->tp);
     case O_BENCHMARK: c->benchmark = v; return 1;
     case O_FORMAT: c->format = v; return 1;

@@ -89,6 +89,17 @@ struct s1c_backend {
     void (*copy_2d)(s1c_backend *be, void *dst, size_t dpitch, const void *src, size_t spitch, size_t width,
                     size_t rows);
     void (*synchronize)(s1c_backend *be);
+    // Optional overlap of host work with copies (NULL on host-memory backends, whose copies are
+    // done when they return; callers use the s1c_backend_host_* helpers below, which fall back).
+    // host_alloc: page-locked host memory (CUDA cudaHostAlloc), which copies can read and write
+    // while the host computes; copy_d2h_async enqueues a copy into such memory and returns;
+    // fence_record(k) marks the work enqueued so far on the backend's stream, fence_wait(k)
+    // returns once it is done (k < S1C_BACKEND_FENCES).
+    void *(*host_alloc)(s1c_backend *be, size_t bytes);  // NULL + s1c_err message on failure
+    void (*host_free)(s1c_backend *be, void *p);
+    void (*copy_d2h_async)(s1c_backend *be, void *dst_host, const void *src, size_t bytes);
+    void (*fence_record)(s1c_backend *be, int k);
+    void (*fence_wait)(s1c_backend *be, int k);
 
     // ---- dtype conversion ---------------------------------------------------------------------
     // act[n] <- f32[n] (round to nearest even for bf16); f32[n] <- act[n].
@@ -252,6 +263,13 @@ struct s1c_backend {
                          int IC, int OC);
     // out[T, C] = wte[ids[t], :] widened; wte [V, C] bf16.
     void (*embedding_wbf16)(s1c_backend *be, void *out, const int32_t *ids, const uint16_t *wte, int T, int C);
+    // Precision of matmul_wbf16 (set by the caller after s1c_backend_create; s1c-infer
+    // --matmul-precision). 0 (default): where the hardware multiplies bf16 pairs faster (CPU: AVX512-BF16,
+    // vdpbf16ps) a product of more than 8 rows may round the activations to bf16 first, as GPU
+    // bf16 inference and llama.cpp's BF16 path do (relative error ~2^-9 per product instead of
+    // 2^-24; kernels/cpu/cpu_wbf16.h). 1 ("exact"): activations stay fp32 in every product, the
+    // fp32 computation over the bf16 weights that transformers' fp32 reference defines.
+    int wbf16_exact;
 };
 
 // Backend construction. "cpu" and "cpu-bf16" always exist; "cuda" exists when built with CUDA
@@ -259,6 +277,20 @@ struct s1c_backend {
 // Returns NULL with an s1c_err message when the backend is unavailable.
 s1c_backend *s1c_backend_create(const char *name, int device);
 void s1c_backend_destroy(s1c_backend *be);
+// be->wbf16_exact from a user's name: "bf16" (0, the default) or "exact" (1); NULL keeps the
+// default. Anything else is an error naming the option (--matmul-precision) and the choices.
+s1c_status s1c_backend_set_matmul_precision(s1c_backend *be, const char *name);
+
+// Host buffers for overlapped copies and their fences, on every backend: page-locked where the
+// backend offers it (*pinned = 1), else (or when pinning fails: *pinned = 0, no message) plain
+// aligned memory; a copy into plain memory is synchronous; a fence without fence ops waits for
+// the whole stream (s1c_backend_host_fence_wait = synchronize).
+#define S1C_BACKEND_FENCES 4
+void *s1c_backend_host_alloc(s1c_backend *be, size_t bytes, int *pinned);
+void s1c_backend_host_free(s1c_backend *be, void *p, int pinned);
+void s1c_backend_host_copy_d2h_async(s1c_backend *be, void *dst_host, int pinned, const void *src, size_t bytes);
+void s1c_backend_host_fence_record(s1c_backend *be, int k);
+void s1c_backend_host_fence_wait(s1c_backend *be, int k);
 int s1c_backend_has_cuda(void);  // compiled in (not whether a GPU is present)
 
 // inv_freq[head_dim/2] on the host, Hugging Face's formula in fp32: 1 / theta^(arange(0, hd, 2) / hd).

@@ -58,6 +58,8 @@ typedef struct {
 typedef struct {
     ncclComm_t nc;
     int device;
+    MPI_Comm mc;           // the same ranks over MPI, for agreeing on set-up (MPI_COMM_WORLD for
+                           // the communicator s1c_comm_create makes; owned by split ones)
     s1c_comm *owner;       // for timeout_s / timed_out
     cudaStream_t cs;       // communication stream (owned)
     cudaStream_t compute;  // attached compute stream (not owned); NULL: none
@@ -481,6 +483,9 @@ static void n_destroy(s1c_comm *c) {
         if (im->finished) cudaEventDestroy(im->finished);
         if (im->scratch) cudaFree(im->scratch);
         if (im->cs) cudaStreamDestroy(im->cs);
+        int fin = 1;
+        MPI_Finalized(&fin);
+        if (im->mc != MPI_COMM_WORLD && im->mc != MPI_COMM_NULL && !fin) MPI_Comm_free(&im->mc);
         free(im);
     }
     free(c);
@@ -488,14 +493,16 @@ static void n_destroy(s1c_comm *c) {
 
 // ---- creation ---------------------------------------------------------------------------------
 // Every rank learns whether all succeeded (MPI, so it never depends on the GPU side working).
-static s1c_status agree(s1c_status st, const char *what) {
+static s1c_status agree_on(MPI_Comm mc, s1c_status st, const char *what) {
     int bad = st != S1C_OK;
-    if (MPI_Allreduce(MPI_IN_PLACE, &bad, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD) != MPI_SUCCESS)
+    if (MPI_Allreduce(MPI_IN_PLACE, &bad, 1, MPI_INT, MPI_MAX, mc) != MPI_SUCCESS)
         return s1c_err("collective backend \"nccl\": MPI_Allreduce failed while %s", what);
     if (bad && st == S1C_OK) return s1c_err("collective backend \"nccl\": %s failed on another rank", what);
     return st;
 }
+static s1c_status agree(s1c_status st, const char *what) { return agree_on(MPI_COMM_WORLD, st, what); }
 
+static s1c_status stream_setup(nccl_impl *im);
 static s1c_status local_setup(nccl_impl *im, const s1c_dist *d) {
     int n = 0;
     cudaError_t e = cudaGetDeviceCount(&n);
@@ -508,6 +515,11 @@ static s1c_status local_setup(nccl_impl *im, const s1c_dist *d) {
     if ((e = cudaSetDevice(im->device)) != cudaSuccess)
         return s1c_err("collective backend \"nccl\": rank %d (local rank %d): cudaSetDevice(%d): %s", d->rank,
                        d->local_rank, im->device, cudaGetErrorString(e));
+    return stream_setup(im);
+}
+
+// The communicator's own stream, events and barrier word, on the current device.
+static s1c_status stream_setup(nccl_impl *im) {
     int lo = 0, hi = 0;
     CU_TRY(cudaDeviceGetStreamPriorityRange(&lo, &hi), "stream priorities");
     CU_TRY(cudaStreamCreateWithPriority(&im->cs, cudaStreamDefault, hi), "creating the communication stream");
@@ -517,6 +529,62 @@ static s1c_status local_setup(nccl_impl *im, const s1c_dist *d) {
     CU_TRY(cudaMemset(im->scratch, 0, sizeof(int32_t)), "clearing the barrier word");
     CU_TRY(cudaDeviceSynchronize(), "setting up");
     return S1C_OK;
+}
+
+static void fill_table(s1c_comm *c);
+
+// The ranks of c with the same color, ordered by key then rank (tensor-parallel groups inside a
+// data-parallel job): ncclCommSplit, collective over c like MPI_Comm_split, which makes the
+// matching MPI communicator for the group's own set-up agreements. The group has its own stream,
+// events and watchdog, on the parent's device, and outlives the parent (no shared resources).
+static s1c_comm *n_split(s1c_comm *c, int color, int key) {
+    nccl_impl *pm = impl_of(c);
+    s1c_comm *g = s1c_xcalloc(1, sizeof *g);
+    nccl_impl *im = s1c_xcalloc(1, sizeof *im);
+    g->impl = im;
+    im->owner = g;
+    im->device = pm->device;
+    im->mc = MPI_COMM_NULL;
+    pthread_mutex_init(&im->wd_mu, NULL);
+    s1c_status st = S1C_OK;
+    if (MPI_Comm_split(pm->mc, color, key, &im->mc) != MPI_SUCCESS) {
+        im->mc = MPI_COMM_NULL;
+        st = s1c_err("collective backend \"nccl\": MPI_Comm_split for the group failed");
+    }
+    if (st == S1C_OK) {
+        cudaError_t e = cudaSetDevice(im->device);
+        st = e != cudaSuccess ? cuda_fail(e, "split: selecting the device") : stream_setup(im);
+    }
+    st = agree_on(pm->mc, st, "setting up the split communicator");
+    if (st == S1C_OK) {
+        ncclResult_t r = ncclCommSplit(pm->nc, color, key, &im->nc, NULL);
+        if (r != ncclSuccess || !im->nc) {
+            im->nc = NULL;
+            st = nccl_fail(pm, r, "CommSplit");
+        }
+        st = agree_on(pm->mc, st, "splitting the NCCL communicator");
+    }
+    if (st != S1C_OK) {
+        s1c_err_prefix("rank %d", c->rank);
+        im->failed = 1;
+        n_destroy(g);
+        return NULL;
+    }
+    MPI_Comm_rank(im->mc, &g->rank);
+    MPI_Comm_size(im->mc, &g->size);
+    int nr = -1, ns = -1;
+    if (ncclCommUserRank(im->nc, &nr) != ncclSuccess || ncclCommCount(im->nc, &ns) != ncclSuccess || nr != g->rank ||
+        ns != g->size) {
+        // NCCL and MPI order a split's ranks alike (key, then parent rank); anything else would
+        // pair wrong ranks' buffers.
+        s1c_err("collective backend \"nccl\": split: NCCL rank %d of %d, MPI rank %d of %d", nr, ns, g->rank, g->size);
+        im->failed = 1;
+        n_destroy(g);
+        return NULL;
+    }
+    g->timeout_s = c->timeout_s;
+    fill_table(g);
+    return g;
 }
 
 s1c_comm *s1c_comm_nccl_create(const s1c_dist *d) {
@@ -530,6 +598,7 @@ s1c_comm *s1c_comm_nccl_create(const s1c_dist *d) {
     nccl_impl *im = s1c_xcalloc(1, sizeof *im);
     c->impl = im;
     im->owner = c;
+    im->mc = MPI_COMM_WORLD;
     pthread_mutex_init(&im->wd_mu, NULL);
     s1c_status st = agree(local_setup(im, d), "finding this rank's GPU");
     // rank 0 makes the id; its success travels with it so no rank inits from garbage
@@ -565,9 +634,14 @@ s1c_comm *s1c_comm_nccl_create(const s1c_dist *d) {
         n_destroy(c);
         return NULL;
     }
-    c->backend = "nccl";
     c->rank = d->rank;
     c->size = d->size;
+    fill_table(c);
+    return c;
+}
+
+static void fill_table(s1c_comm *c) {
+    c->backend = "nccl";
     c->device_buffers = 1;
     c->all_gather = n_all_gather;
     c->reduce_scatter = n_reduce_scatter;
@@ -582,7 +656,7 @@ s1c_comm *s1c_comm_nccl_create(const s1c_dist *d) {
     c->test = n_test;
     c->destroy = n_destroy;
     c->set_stream = n_set_stream;
-    return c;
+    c->split = n_split;
 }
 
 #else

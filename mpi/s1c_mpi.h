@@ -110,8 +110,8 @@ struct s1c_comm {
 
     // A communicator over the ranks of this one that pass the same `color` (every rank of this
     // one must call it, collectively), ordered by `key` then by rank here: tensor-parallel groups
-    // inside a data-parallel job. NULL on backends without sub-communicators (NCCL for now,
-    // which would need ncclCommSplit): use s1c_comm_split, which then says so.
+    // inside a data-parallel job. MPI: MPI_Comm_split; NCCL: ncclCommSplit (with the matching MPI
+    // communicator for its set-up). NULL with a message on failure.
     s1c_comm *(*split)(s1c_comm *c, int color, int key);
 };
 

@@ -57,13 +57,18 @@ struct s1c_fsdp {
     int max_T, max_ctx;
     int reduce_bf16;    // gradients travel as bf16 (s1c_fsdp_opts)
     // train.offload_optimizer: master, m, v slices of every unit in one host allocation
-    // [host_bytes] (the units point into it); the reduced gradient slice and the new weight slice
-    // pass through host_grad [max_shard] fp32 and host_out [max_shard] act dtype at the step.
+    // [host_bytes] (the units point into it); the reduced gradient slices and the new weight
+    // slices pass through two pairs of staging buffers, host_grad[b] [max_shard] fp32 and
+    // host_out[b] [max_shard] act dtype, in one page-locked allocation where the backend has one
+    // (host_stage): unit i+1's gradient copy and unit i-1's weight copy run while the host steps
+    // unit i (adamw_offload).
     int offload;
     char *host_state;
     size_t host_bytes;
-    float *host_grad;
-    void *host_out;
+    void *host_stage;
+    int host_stage_pinned;
+    float *host_grad[2];
+    void *host_out[2];
 };
 
 enum { OP_EMB_FWD, OP_BLK_FWD, OP_HEAD, OP_BLK_BWD, OP_EMB_BWD };
@@ -160,13 +165,23 @@ static void *host_take(char *base, size_t *off, size_t bytes) {
     return p;
 }
 
+static size_t carve_stage(s1c_fsdp *f, char *base);
 static size_t carve_host(s1c_fsdp *f, char *base) {
     size_t off = 0;
     for (int i = 0; i < f->n_units; i++) f->u[i].master = host_take(base, &off, f->u[i].g.shard * sizeof(float));
     for (int i = 0; i < f->n_units; i++) f->u[i].m = host_take(base, &off, f->u[i].g.shard * sizeof(float));
     for (int i = 0; i < f->n_units; i++) f->u[i].v = host_take(base, &off, f->u[i].g.shard * sizeof(float));
-    f->host_grad = host_take(base, &off, f->max_shard * sizeof(float));
-    f->host_out = host_take(base, &off, f->max_shard * f->asz);
+    return off;
+}
+
+// The staging buffers (a separate allocation: page-locked where the backend can). base == NULL
+// only measures.
+static size_t carve_stage(s1c_fsdp *f, char *base) {
+    size_t off = 0;
+    for (int b = 0; b < 2; b++) {
+        f->host_grad[b] = host_take(base, &off, f->max_shard * sizeof(float));
+        f->host_out[b] = host_take(base, &off, f->max_shard * f->asz);
+    }
     return off;
 }
 
@@ -210,6 +225,8 @@ static void mem_totals(s1c_fsdp_mem *m) {
 // Host-side parts only (the arenas are freed by the caller when they were allocated).
 static void free_host(s1c_fsdp *f) {
     free(f->host_state);
+    if (f->host_stage) s1c_backend_host_free(f->be, f->host_stage, f->host_stage_pinned);
+    f->host_stage = NULL;
     for (int i = 0; f->u && i < f->n_units; i++) free(f->u[i].seg);
     free(f->u);
     s1c_qwen2_layout_free(f->lay);
@@ -238,7 +255,7 @@ s1c_status s1c_fsdp_mem_plan_opts(const s1c_qwen2_config *cfg, int world, s1c_dt
     s1c_arena_init(&wk, NULL, "working set");
     carve_state(&f, &st, m);
     carve_working(&f, &wk, m);
-    if (f.offload) m->host = carve_host(&f, NULL);
+    if (f.offload) m->host = carve_host(&f, NULL) + carve_stage(&f, NULL);
     free_host(&f);
     m->acts = s1c_qwen2_acts_bytes_ctx(cfg, act_dtype, max_T, o->max_ctx, recompute, S1C_QWEN2_MLP_CHUNK);
     if (!m->acts) return S1C_ERR;  // max_T out of range (message set)
@@ -333,13 +350,24 @@ s1c_fsdp *s1c_fsdp_create_opts(s1c_backend *be, s1c_comm *comm, const s1c_qwen2_
     else if (st == S1C_OK) st = S1C_ERR;
     if (st == S1C_OK && s1c_arena_alloc(&f->work_mem) == S1C_OK) carve_working(f, &f->work_mem, &carved);
     else if (st == S1C_OK) st = S1C_ERR;
-    if (st == S1C_OK && f->offload) {  // plain host memory: pageable copies on CUDA (no pinned allocator yet)
-        measured.host = carved.host = f->host_bytes = carve_host(f, NULL);
+    if (st == S1C_OK && f->offload) {
+        // master, m, v: plain host memory (only the host touches them); the staging buffers that
+        // the copies read and write: page-locked where the backend has it.
+        f->host_bytes = carve_host(f, NULL);
+        const size_t stage = carve_stage(f, NULL);
+        measured.host = carved.host = f->host_bytes + stage;
         f->host_state = aligned_alloc(S1C_ARENA_ALIGN, f->host_bytes);
-        if (!f->host_state)
+        f->host_stage = f->host_state ? s1c_backend_host_alloc(be, stage, &f->host_stage_pinned) : NULL;
+        if (!f->host_state || !f->host_stage)
             st = s1c_err("fsdp: cannot allocate %zu bytes of host memory for the offloaded optimizer state",
-                         f->host_bytes);
-        else carve_host(f, f->host_state);
+                         f->host_bytes + stage);
+        else {
+            carve_host(f, f->host_state);
+            carve_stage(f, f->host_stage);
+            if (be->device_memory && !f->host_stage_pinned && f->rank == 0)
+                fprintf(stderr, "fsdp: offload: page-locked host memory unavailable (%.1f MiB): the optimizer's "
+                        "copies are synchronous\n", (double)stage / (1 << 20));
+        }
     }
     if (st == S1C_OK &&
         !(f->acts = s1c_qwen2_acts_create_ctx(be, cfg, max_T, o->max_ctx, recompute, S1C_QWEN2_MLP_CHUNK)))
@@ -764,23 +792,45 @@ s1c_status s1c_fsdp_grad_norm(s1c_fsdp *f, double *norm) {
 // Offload: per unit, the reduced gradient slice comes to the host, the host shard takes the step
 // segment by segment (decay classes), and the new weights of each segment go back into the
 // device slice that the next step gathers. Padding elements are never touched (as on the device).
+//
+// A pipeline over the units, two staging pairs deep: while the host steps unit i (the longest
+// stage: ~38 B of host memory traffic per element), the backend's stream copies unit i+1's
+// gradient slice into host_grad[(i+1) % 2] and unit i-1's new weights out of host_out[(i-1) % 2].
+// Fences: 0-1 "host_grad[b] is filled", 2-3 "host_out[b] has been read". (On one in-order stream
+// the second is implied by the first, since unit i's D2H was enqueued after unit i-2's H2D; it is
+// kept so the pipeline does not depend on that.) The arithmetic and its order are the sequential
+// loop's, so the bits are too (train_offload_* and train_offload_async_* compare them).
+enum { FENCE_GRAD = 0, FENCE_OUT = 2 };
+static void fetch_grad(s1c_fsdp *f, int i) {
+    const int b = i % 2;
+    s1c_backend_host_copy_d2h_async(f->be, f->host_grad[b], f->host_stage_pinned, f->u[i].grad,
+                                    f->u[i].g.shard * sizeof(float));
+    s1c_backend_host_fence_record(f->be, FENCE_GRAD + b);
+}
+
 static void adamw_offload(s1c_fsdp *f, float lr, float beta1, float beta2, float eps, float weight_decay,
                           float grad_scale, int step) {
     s1c_backend *be = f->be;
+    if (f->n_units > 0) fetch_grad(f, 0);
     for (int i = 0; i < f->n_units; i++) {
         s1c_fsdp_unit *x = &f->u[i];
-        be->copy_d2h(be, f->host_grad, x->grad, x->g.shard * sizeof(float));  // syncs
+        const int b = i % 2;
+        // host_grad[(i+1) % 2] was last read by unit i-1's step, which is done
+        if (i + 1 < f->n_units) fetch_grad(f, i + 1);
+        s1c_backend_host_fence_wait(be, FENCE_GRAD + b);
+        if (i >= 2) s1c_backend_host_fence_wait(be, FENCE_OUT + b);  // unit i-2's weights left host_out[b]
         for (int s = 0; s < x->n_seg; s++) {
-            const size_t b = x->seg[s].begin, n = x->seg[s].end - x->seg[s].begin;
-            uint16_t *o16 = f->act_dtype == S1C_F32 ? NULL : (uint16_t *)f->host_out + b;
-            float *o32 = f->act_dtype == S1C_F32 ? (float *)f->host_out + b : NULL;
-            s1c_host_adamw(x->master + b, o16, o32, f->host_grad + b, x->m + b, x->v + b, n, lr, beta1, beta2, eps,
-                           x->seg[s].decay ? weight_decay : 0.0f, grad_scale, step);
-            be->copy_h2d(be, (char *)x->master_act + b * f->asz, (char *)f->host_out + b * f->asz, n * f->asz);
+            const size_t sb = x->seg[s].begin, n = x->seg[s].end - x->seg[s].begin;
+            uint16_t *o16 = f->act_dtype == S1C_F32 ? NULL : (uint16_t *)f->host_out[b] + sb;
+            float *o32 = f->act_dtype == S1C_F32 ? (float *)f->host_out[b] + sb : NULL;
+            s1c_host_adamw(x->master + sb, o16, o32, f->host_grad[b] + sb, x->m + sb, x->v + sb, n, lr, beta1, beta2,
+                           eps, x->seg[s].decay ? weight_decay : 0.0f, grad_scale, step);
+            be->copy_h2d(be, (char *)x->master_act + sb * f->asz, (char *)f->host_out[b] + sb * f->asz, n * f->asz);
         }
-        // host_out is reused by the next unit: the copies out of it must have finished
-        be->synchronize(be);
+        s1c_backend_host_fence_record(be, FENCE_OUT + b);
     }
+    // the next gather reads the new weights; the staging buffers are free again
+    be->synchronize(be);
 }
 
 void s1c_fsdp_adamw(s1c_fsdp *f, float lr, float beta1, float beta2, float eps, float weight_decay, float grad_scale,

@@ -275,26 +275,44 @@ s1c_status s1c_plan_compute(const s1c_train_config *tc, const s1c_qwen2_config *
         o->on = 1;
         const int g = W < cl->gpus_per_node ? W : cl->gpus_per_node;  // ranks sharing a node's memory
         const double host_bw = cl->host_mem_gbs * 1e9 / g, pcie = cl->pcie_gbs * 1e9;
-        o->host_rank = 12 * shards;  // master, m, v (train/fsdp.c: one host allocation per rank)
+        // master, m, v (train/fsdp.c: one host allocation per rank) and the two staging pairs
+        // (fp32 gradient + act-dtype weights of the largest shard, page-locked)
+        double max_shard = 0;
+        for (int u = 0; u < lay->n_units; u++)
+            max_shard = fmax(max_shard, (double)s1c_shard_geometry(lay->units[u].numel, W).shard);
+        o->host_rank = 12 * shards + 2 * (4 + asz) * max_shard;
         o->host_node = o->host_rank * g;
         o->host_fits = o->host_node <= cl->host_mem_gb * 1e9;
         o->d2h_bytes = 4 * shards;  // the accumulated gradient slice, once, at the step
         o->h2d_bytes = 2 * shards;
         o->d2h_s = o->d2h_bytes / pcie;
-        // host bytes per element: norm reads the gradient (4); AdamW reads master, gradient, m, v
-        // (16) and writes master, m, v (12) and the bf16 slice (2); the gradient is zeroed (4).
-        // As train/fsdp.c runs it today: after the norm, unit by unit, the gradient slice comes
-        // to the host, AdamW updates it, the new bf16 slice goes back, each waiting for the last
-        // (no overlap with backward or between units yet): all of it is the step's tail.
-        double a = 0, h = 0;
-        for (int u = 0; u < lay->n_units; u++) {
+        // Host bytes per element: AdamW reads master, gradient, m, v (16) and writes master, m,
+        // v (12) and the bf16 slice (2); the norm and the gradient's zeroing stay on the GPU. As
+        // train/fsdp.c runs it (adamw_offload): after the norm, a pipeline over the units on the
+        // backend's one stream: unit i+1's gradient slice comes to the host (D2H) and unit i-1's
+        // new bf16 slice goes back (H2D) while the host updates unit i; simulated here with the
+        // stream's and the host's clocks. (Copies during backward are not yet overlapped.)
+        double a = 0, stream = 0, host = 0;
+        const int nu = lay->n_units;
+        double *d2h_done = calloc((size_t)nu + 1, sizeof(double));
+        const double sh0 = (double)s1c_shard_geometry(lay->units[0].numel, W).shard;
+        stream = d2h_done[0] = sh0 * 4 / pcie;
+        for (int u = 0; u < nu; u++) {
             const double sh = (double)s1c_shard_geometry(lay->units[u].numel, W).shard;
-            a += sh * 38 / host_bw;
-            h += sh * 4 / pcie + sh * 38 / host_bw + sh * 2 / pcie;
+            if (u + 1 < nu) {  // enqueued as unit u's step begins
+                const double next = (double)s1c_shard_geometry(lay->units[u + 1].numel, W).shard;
+                stream = fmax(stream, host) + next * 4 / pcie;
+                d2h_done[u + 1] = stream;
+            }
+            host = fmax(host, d2h_done[u]) + sh * 30 / host_bw;
+            a += sh * 30 / host_bw;
+            stream = fmax(stream, host) + sh * 2 / pcie;  // the new slice, after its update
             const double gathers = u == 0 ? (mc->tie_word_embeddings ? 1.0 : sim.n_micro)
                                           : u == head ? sim.n_micro : 2.0 * sim.n_micro;
             o->streamed_h2d_bytes += gathers * 2 * sh;
         }
+        free(d2h_done);
+        const double h = fmax(stream, host);
         o->host_adam_s = a;
         o->tail_s = h;
         sim.adam_s = h;  // replaces the GPU's AdamW at the end of the step
@@ -389,13 +407,13 @@ void s1c_plan_print(FILE *fp, const s1c_train_config *tc, const s1c_qwen2_config
                      mt = c->gpu_mem_gb - (t->total - (double)t->mem.act_copy) / 1e9;
         fprintf(fp, "optimizer offload (train.offload_optimizer; PCIe %.0f GB/s per GPU, host memory %.0f GB/s and "
                     "%.0f GB per node):\n", c->pcie_gbs, c->host_mem_gbs, c->host_mem_gb);
-        fprintf(fp, "  %-46s %9.2f GB per rank, %.1f GB per node: %s\n", "host memory (master, m, v)",
+        fprintf(fp, "  %-46s %9.2f GB per rank, %.1f GB per node: %s\n", "host memory (master, m, v; staging)",
                 o->host_rank / 1e9, o->host_node / 1e9, o->host_fits ? "FITS" : "DOES NOT FIT");
         fprintf(fp, "  %-46s %9.2f GB, %.2f s (at the step: in the tail below)\n", "D2H gradient slice per step",
                 o->d2h_bytes / 1e9, o->d2h_s);
         fprintf(fp, "  %-46s %9.2f GB, %.2f s\n", "H2D bf16 weight slice per step", o->h2d_bytes / 1e9,
                 o->h2d_bytes / (c->pcie_gbs * 1e9));
-        fprintf(fp, "  %-46s %9.2f s; with the D2H + H2D per unit: %.2f s exposed per step\n", "host norm + AdamW",
+        fprintf(fp, "  %-46s %9.2f s; pipelined with the D2H + H2D: %.2f s exposed per step\n", "host AdamW",
                 o->host_adam_s, o->tail_s);
         fprintf(fp, "  %-46s %9.2f GB per step (%.2f s), margin %.2f / %.2f GB\n",
                 "no GPU bf16 slice instead: H2D per gather", o->streamed_h2d_bytes / 1e9,

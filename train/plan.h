@@ -91,22 +91,21 @@ typedef struct {
     int fits;
 } s1c_plan_mode;
 
-// train.offload_optimizer: each rank's fp32 master, gradient and AdamW m, v slices in pinned host
-// memory. Per micro-batch each unit's reduced gradient slice (the engine's short-lived [shard]
-// buffer after the reduce-scatter) is copied to the host (D2H, overlapped with the next unit's
-// backward) and accumulated there; after the last unit's, the norm and AdamW run on the host (not
-// per unit: clipping needs the global norm first), unit by unit in forward order, each unit's new
-// bf16 slice copied back (H2D) while the next unit updates. Planned layout: the bf16 weight slice
-// stays on the GPU (gathered from); the alternative without it streams each slice H2D before
-// every gather (its memory and traffic are printed too).
+// train.offload_optimizer, as train/fsdp.c runs it: each rank's fp32 master and AdamW m, v slices
+// in host memory (12 B/element, plain; two page-locked staging pairs of [max shard] for the
+// copies). The fp32 gradient slice stays on the GPU through backward; after the norm (GPU), a
+// pipeline over the units: unit i+1's slice comes to the host (D2H) and unit i-1's new bf16 slice
+// goes back (H2D) while the host updates unit i. Planned layout: the bf16 weight slice stays on
+// the GPU (gathered from); the alternative without it streams each slice H2D before every gather
+// (its memory and traffic are printed too).
 typedef struct {
     int on;
-    double host_rank, host_node;  // pinned host bytes: one rank's slices (16 B/element); a node's ranks
+    double host_rank, host_node;  // host bytes: one rank's master, m, v slices (12 B/element); a node's ranks
     int host_fits;                // host_node <= cluster.host_mem_gb
     double d2h_bytes, h2d_bytes;  // per rank and step: n_micro gradient slices; one bf16 slice
     double d2h_s;                 // seconds of the D2H per step (spread over backward)
     double host_adam_s;           // norm + AdamW over the rank's slices at its 1/g share of the node's bandwidth
-    double tail_s;                // host AdamW pipelined with the H2D per unit: after the last reduce-scatter
+    double tail_s;                // after the norm: D2H, host AdamW and H2D pipelined over the units (fsdp.c)
     double streamed_h2d_bytes;    // without the GPU bf16 slice: every gather's slice H2D, per step
 } s1c_plan_offload;
 

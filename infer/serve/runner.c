@@ -22,12 +22,39 @@ static s1c_status encode(const s1c_tokenizer *tok, const char *t, s1c_ids *out) 
 
 // Same token roles as `s1c-infer eval` (infer/eval.c): the delimiter, "\n", the stop ids, and
 // whether the delimiter's first token is special (then an attempt to end is that token).
+// Under mpirun every rank runs this collectively (the group's split, the model's shards).
+static s1c_status tp_setup(s1c_server *s) {
+    int inited = 0;
+    MPI_Initialized(&inited);
+    s->rank = 0;
+    s->size = 1;
+    if (inited) {
+        MPI_Comm_rank(MPI_COMM_WORLD, &s->rank);
+        MPI_Comm_size(MPI_COMM_WORLD, &s->size);
+    }
+    s->tp = s->o.tp > 1 ? s->o.tp : 1;
+    if (s->size > 1 && s->tp != s->size)
+        return s1c_err("serve under mpirun (%d ranks) runs one tensor-parallel group over all of them: pass --tp %d "
+                       "(data-parallel serving: one server per GPU or group behind a load balancer)",
+                       s->size, s->size);
+    S1C_TRY(s1c_infer_tp_init(&s->grp, s->tp, s->rank, s->size));
+    if (s->tp > 1 && MPI_Comm_dup(MPI_COMM_WORLD, &s->tp_msg) != MPI_SUCCESS)
+        return s1c_err("--tp %d: MPI_Comm_dup for the server's channel failed", s->tp);
+    return S1C_OK;
+}
+
 s1c_status sv_model_load(s1c_server *s) {
     const s1c_serve_opts *o = &s->o;
+    s->tp_msg = MPI_COMM_NULL;
+    S1C_TRY(tp_setup(s));
     s->tok = s1c_tokenizer_load(o->tokenizer_dir ? o->tokenizer_dir : o->model_dir);
     if (!s->tok) return S1C_ERR;
-    if (!(s->be = s1c_backend_create(o->device, 0))) return S1C_ERR;
-    S1C_TRY(s1c_qwen2_model_load(s->be, o->model_dir, &s->m));
+    const int dev = !strcmp(o->device, "cuda") ? s1c_infer_gpu_for_rank(s->rank, s->size) : 0;
+    if (!(s->be = s1c_backend_create(o->device, dev))) return S1C_ERR;
+    S1C_TRY(s1c_backend_set_matmul_precision(s->be, o->matmul_precision));
+    S1C_TRY(s1c_infer_tp_device(&s->grp, s->be, s->rank, s->size));
+    S1C_TRY(s1c_qwen2_model_load_tp(s->be, o->model_dir, o->weights_dtype ? o->weights_dtype : "auto",
+                                    s1c_infer_tp_hooks(&s->grp), &s->m));
     s->model_loaded = 1;
     s->vocab_limit = s1c_tokenizer_vocab_size(s->tok);
     if (s->vocab_limit > s->m.cfg.vocab_size)
@@ -70,6 +97,10 @@ void sv_model_free(s1c_server *s) {
     s1c_engine_free(s->eng);
     if (s->model_loaded) s1c_qwen2_model_free(&s->m);
     s1c_backend_destroy(s->be);
+    s1c_infer_tp_free(&s->grp);
+    int fin = 1;
+    MPI_Finalized(&fin);
+    if (s->tp_msg != MPI_COMM_NULL && !fin) MPI_Comm_free(&s->tp_msg);
     s1c_tokenizer_free(s->tok);
     s1c_ids_free(&s->delim);
     s1c_ids_free(&s->wait);
@@ -142,6 +173,7 @@ static const s1c_gen_request *feed_next(void *ctx, int wait) {
         }
     }
     pthread_mutex_unlock(&s->mu);
+    sv_tp_send_next(s, r);  // the followers' engines get the same answer (tp_serve.c)
     return r;
 }
 
@@ -160,6 +192,7 @@ static int feed_cancelled(void *ctx, int request) {
     sv_job *j = ring_job(s, request, &p);
     int c = j ? j->cancelled : 1;
     pthread_mutex_unlock(&s->mu);
+    sv_tp_send_int(s, c);
     return c;
 }
 
@@ -239,11 +272,17 @@ static void *engine_main(void *arg) {
         s->next_index = 0;  // the engine numbers each serve call's requests from 0
         pthread_mutex_unlock(&s->mu);
         if (stop) break;
+        sv_tp_send_int(s, 1);
         s1c_status st = s1c_engine_serve(s->eng, &feed, on_done, s);
         if (st == S1C_OK) continue;  // ended because the server is stopping (checked above)
         // A failed step dropped the running sequences without reporting them: fail their jobs
-        // so that no client waits forever, then serve again.
+        // so that no client waits forever, then serve again. A tensor-parallel group cannot go
+        // on: its ranks may not have failed alike, and none of them can tell.
         const char *msg = s1c_err_msg();
+        if (s->tp > 1) {
+            fprintf(stderr, "s1c-infer serve: engine (tensor-parallel rank 0): %s\n", msg);
+            MPI_Abort(MPI_COMM_WORLD, 1);
+        }
         if (!s->o.quiet) fprintf(stderr, "s1c-infer serve: engine: %s\n", msg);
         pthread_mutex_lock(&s->mu);
         for (int k = 0; k < SV_RING; k++) {
@@ -265,6 +304,7 @@ static void *engine_main(void *arg) {
         }
         pthread_mutex_unlock(&s->mu);
     }
+    sv_tp_send_int(s, 0);  // followers leave their loop
     return NULL;
 }
 

@@ -1,4 +1,5 @@
 // serve.c — the server's life cycle and the `s1c-infer serve` command line.
+#include <mpi.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@ void s1c_serve_opts_default(s1c_serve_opts *o) {
     o->default_wait = "Wait";
     o->default_answer_prefix = S1C_ANSWER_PREFIX;
     o->engine.prefix_share = 1;
+    o->weights_dtype = "auto";
 }
 
 s1c_status s1c_server_start(const s1c_serve_opts *o, s1c_server **out) {
@@ -74,6 +76,11 @@ static void usage(void) {
     fprintf(stderr,
             "usage: s1c-infer serve --model DIR [--host 127.0.0.1] [--port 8000] [options]\n"
             "  --tokenizer DIR   --device cpu|cuda|cpu-bf16   --model-name NAME (default: DIR)\n"
+            "  --weights-dtype auto|bf16|fp32   matrix weights as stored (auto: bf16 when the checkpoint is)\n"
+            "  --tp N            split the model over N ranks: mpirun -np N s1c-infer serve --tp N ...\n"
+            "                    (rank 0 serves HTTP; the others run their shards of every step)\n"
+            "  --matmul-precision bf16|exact  CPU, bf16 weights: activations of steps over 8 rows in bf16 where the\n"
+            "                    CPU has AVX512-BF16 (default bf16), or fp32 (exact; as in eval)\n"
             "  --api-key KEY     require \"Authorization: Bearer KEY\" on /v1/* (or env S1C_API_KEY)\n"
             "  --max-body BYTES  refuse larger request bodies with 413 (default 4194304)\n"
             "  --max-connections N  connections served at once (default 256)\n"
@@ -123,6 +130,16 @@ int s1c_serve_main(int argc, char **argv) {
         if (FLAG("--model")) o.model_dir = v;
         else if (FLAG("--tokenizer")) o.tokenizer_dir = v;
         else if (FLAG("--device")) o.device = v;
+        else if (FLAG("--weights-dtype")) {
+            o.weights_dtype = v;
+            ok = !strcmp(v, "auto") || !strcmp(v, "bf16") || !strcmp(v, "fp32");
+            if (!ok) fprintf(stderr, "s1c-infer serve: --weights-dtype '%s': expected auto, bf16 or fp32\n", v);
+        } else if (FLAG("--tp")) ok = int_arg(a, v, 1, 4096, &o.tp);
+        else if (FLAG("--matmul-precision")) {
+            ok = !strcmp(v, "bf16") || !strcmp(v, "exact");
+            if (ok) o.matmul_precision = v;
+            else fprintf(stderr, "s1c-infer serve: --matmul-precision %s: expected bf16 or exact\n", v);
+        }
         else if (FLAG("--model-name")) o.model_name = v;
         else if (FLAG("--host")) o.host = v;
         else if (FLAG("--port")) ok = int_arg(a, v, 0, 65535, &o.port);
@@ -149,14 +166,52 @@ int s1c_serve_main(int argc, char **argv) {
         i++;
     }
     if (o.api_key && !o.api_key[0]) o.api_key = NULL;
+    // Under mpirun (tensor parallelism): rank 0's engine thread makes the MPI calls while the
+    // main thread made MPI_Init and will make MPI_Finalize, so SERIALIZED is the level needed.
+    int rank = 0, size = 1;
+    const int mpi = getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMI_SIZE") || getenv("PMIX_RANK");
+    if (mpi) {
+        int provided = 0;
+        if (MPI_Init_thread(&argc, &argv, MPI_THREAD_SERIALIZED, &provided) != MPI_SUCCESS) {
+            fprintf(stderr, "s1c-infer serve: MPI_Init_thread failed\n");
+            return 1;
+        }
+        MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+        MPI_Comm_size(MPI_COMM_WORLD, &size);
+        if (provided < MPI_THREAD_SERIALIZED) {
+            if (rank == 0) fprintf(stderr, "s1c-infer serve: the MPI library offers thread level %d, serve needs "
+                                           "MPI_THREAD_SERIALIZED (%d)\n", provided, MPI_THREAD_SERIALIZED);
+            MPI_Finalize();
+            return 1;
+        }
+    } else if (o.tp > 1) {
+        fprintf(stderr, "s1c-infer serve: --tp %d: needs %d ranks under mpirun (mpirun -np %d s1c-infer serve --tp %d ...)\n",
+                o.tp, o.tp, o.tp, o.tp);
+        return 2;
+    }
+    if (rank > 0) {
+        // A follower: mpirun sends SIGTERM to every rank; rank 0's stop tells this one to leave.
+        signal(SIGINT, SIG_IGN);
+        signal(SIGTERM, SIG_IGN);
+        s1c_status st = s1c_server_follow(&o);
+        if (st) {
+            fprintf(stderr, "s1c-infer serve (rank %d): %s\n", rank, s1c_err_msg());
+            MPI_Abort(MPI_COMM_WORLD, 1);
+        }
+        MPI_Finalize();
+        return 0;
+    }
     s1c_server *s = NULL;
     if (s1c_server_start(&o, &s) != S1C_OK) {
         fprintf(stderr, "s1c-infer serve: %s\n", s1c_err_msg());
+        if (size > 1) MPI_Abort(MPI_COMM_WORLD, 1);
+        if (mpi) MPI_Finalize();
         return 1;
     }
     // Tests and scripts read this line to learn the port (with --port 0: an ephemeral one).
-    printf("s1c-infer serve: listening on http://%s:%d (model %s, context %d, batch %d, %d KV blocks)\n", o.host,
-           s1c_server_port(s), o.model_name ? o.model_name : o.model_dir, s->max_context, s->max_batch, s->kv_total);
+    printf("s1c-infer serve: listening on http://%s:%d (model %s, context %d, batch %d, %d KV blocks%s)\n", o.host,
+           s1c_server_port(s), o.model_name ? o.model_name : o.model_dir, s->max_context, s->max_batch, s->kv_total,
+           size > 1 ? ", tensor parallel" : "");  // the ranks: --tp
     fflush(stdout);
     struct sigaction sa = {.sa_handler = on_signal};
     sigemptyset(&sa.sa_mask);
@@ -166,5 +221,6 @@ int s1c_serve_main(int argc, char **argv) {
     while (!g_stop) pause();
     if (!o.quiet) fprintf(stderr, "s1c-infer serve: stopping\n");
     s1c_server_stop(s);
+    if (mpi) MPI_Finalize();
     return 0;
 }

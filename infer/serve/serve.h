@@ -15,6 +15,7 @@
 
 typedef struct {
     const char *model_dir, *tokenizer_dir, *device;
+    const char *matmul_precision;  // bf16 | exact (ops.h wbf16_exact; NULL: bf16)
     const char *model_name;  // the id /v1/models lists and responses carry (default: the model dir)
     const char *host;        // default 127.0.0.1
     int port;                // 0: an ephemeral port (s1c_server_port tells which)
@@ -22,6 +23,8 @@ typedef struct {
     size_t max_body;         // request bodies above this many bytes are refused (413)
     int max_connections;     // connections served at once (each holds a thread)
     const char *think_end, *default_wait, *default_answer_prefix;
+    const char *weights_dtype;  // "auto" (default), "bf16", "fp32": as s1c-infer eval --weights-dtype
+    int tp;                     // ranks the model is split over (under mpirun: the job's size); 0/1: none
     s1c_engine_opts engine;
     int quiet;
 } s1c_serve_opts;
@@ -34,6 +37,9 @@ s1c_status s1c_server_start(const s1c_serve_opts *o, s1c_server **out);
 int s1c_server_port(const s1c_server *s);
 // Stops accepting, cancels what is running, joins the threads, frees everything.
 void s1c_server_stop(s1c_server *s);
+// With --tp under mpirun, ranks other than 0: load this rank's shards and run the engine as rank
+// 0's server feeds it, until rank 0 stops (tp_serve.c). Rank 0 calls s1c_server_start.
+s1c_status s1c_server_follow(const s1c_serve_opts *o);
 
 // The `serve` command: s1c_serve_main(argc, argv) with argv[0] = "serve". Returns the exit code.
 int s1c_serve_main(int argc, char **argv);

@@ -5,12 +5,14 @@
 #define S1C_SERVE_INTERNAL_H
 
 #include <cjson/cJSON.h>
+#include <mpi.h>
 #include <pthread.h>
 #include <stdint.h>
 
 #include "serve.h"
 #include "eval.h"  // s1c_utf8_clean
 #include "tokenizer.h"
+#include "tp_group.h"
 
 #define SV_MAX_STOP 4
 #define SV_MAX_PROMPTS 64     // prompts in one /v1/completions request
@@ -66,6 +68,10 @@ typedef struct sv_job {
 struct s1c_server {
     s1c_serve_opts o;
     char *model_name;
+    // tensor parallelism (tp_serve.c): world rank and size, the group, the feed's channel
+    int rank, size, tp;
+    s1c_infer_tp grp;
+    MPI_Comm tp_msg;
     // model and tokenizer (read-only once started)
     s1c_backend *be;
     s1c_qwen2_model m;
@@ -109,6 +115,11 @@ void sv_job_enqueue(s1c_server *s, sv_job *j);
 // The HTTP side is done with j (after the response or a disconnect); cancels it if unfinished.
 void sv_job_release(s1c_server *s, sv_job *j);
 void sv_job_free(sv_job *j);
+
+// tp_serve.c: rank 0's side of the feed's channel (no-ops without --tp): its answers to the
+// engine's next() and cancelled() questions, and 1 (serve) / 0 (quit) before each serve call.
+void sv_tp_send_next(s1c_server *s, const s1c_gen_request *r);
+void sv_tp_send_int(s1c_server *s, int v);
 
 // request.c: JSON body → job. On failure returns NULL and fills *status (400 / 404) and a
 // malloc'ed OpenAI-style error body.

@@ -70,6 +70,9 @@ void s1c_cpu_matmul_wbf16(s1c_backend *be, void *out, const void *inp, const uin
 void s1c_cpu_embedding_wbf16(s1c_backend *be, void *out, const int32_t *ids, const uint16_t *wte, int T, int C);
 void s1c_cpu_widen_bf16(float *dst, const uint16_t *src, size_t n);
 const char *s1c_cpu_wbf16_isa(void);
+// The path of a matmul_wbf16 of more than 8 rows on this backend: the ISA's name, "avx512" in place
+// of "avx512bf16" when be->wbf16_exact is set (be may be NULL: the default).
+const char *s1c_cpu_wbf16_gemm_path(const s1c_backend *be);
 void s1c_cpu_argmax_rows(s1c_backend *be, int32_t *ids, float *x, int rows, int n, int ld, const int32_t *banned,
                          int max_banned);
 

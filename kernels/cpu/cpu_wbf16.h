@@ -18,10 +18,13 @@ void s1c_wbf16_gemv_avx512(float *out, const float *inp, const uint16_t *w, cons
 // Register-blocked GEMM for many rows: weights widened into per-thread L2 panels, inputs packed once.
 void s1c_wbf16_gemm_avx512(float *out, const float *inp, const uint16_t *w, const float *bias, int T, int IC, int OC);
 // The same product with the inputs rounded to bf16 (round to nearest even) and vdpbf16ps (AVX-512
-// BF16): twice the multiply-adds per instruction, and a relative error of up to 2^-9 per input
-// element (bf16's half-ulp) where the fp32 paths have 2^-24: about 1e-3 relative on a dot product
-// of random terms. Opt-in only (S1C_WBF16_ISA=avx512bf16): greedy decoding is no longer the fp32
-// computation over the file's weights that the parity tests define.
+// BF16): twice the multiply-adds per instruction. Error model: a bf16 has 8 significant bits, so
+// rounding an input x gives x(1 + d) with |d| <= u = 2^-8 (mean |d| 1.4e-3, rms 1.7e-3 over
+// random mantissas) where fp32 has 2^-24; the products of two bf16 are exact in fp32 and the
+// sums are fp32, so a dot product over K terms errs by sum_k w_k x_k d_k: at most u sum|w_k x_k|,
+// and for independent d_k about 1.7e-3 sqrt(sum (w_k x_k)^2), i.e. ~1.7e-3 relative to a sum
+// without heavy cancellation, not growing with K. The default where the CPU has AVX-512 BF16
+// (T > 8 rows), unless the backend's wbf16_exact is set (cpu_wbf16_matmul.c).
 void s1c_wbf16_gemm_avx512bf16(float *out, const float *inp, const uint16_t *w, const float *bias, int T, int IC,
                                int OC);
 // The GEMM for AVX2 + FMA machines (cpu_wbf16_avx2_gemm.c): 16 rows x 6 features per tile.

@@ -11,10 +11,13 @@
 //               beyond (cpu_wbf16_avx2_gemm.c: one core, CPU time, 96 vs 74 GFLOP/s for the
 //               panels + sgemm below at T 512, Zen 4 forced to AVX2, loaded machine)
 //   scalar      plain loops (anything else), also the reference the tests compare against
-//   avx512bf16  opt-in only (S1C_WBF16_ISA=avx512bf16): the avx512 path with vdpbf16ps for the
-//               GEMM, inputs rounded to bf16 first, so no longer the fp32 computation over the
-//               file's weights that the parity tests (and transformers' fp32 reference) define
-//               (cpu_wbf16.h states the error).
+//   avx512bf16  AVX-512 BF16 as well (the default where CPUID reports it): the avx512 path with
+//               vdpbf16ps for the GEMM (T > WBF16_GEMV_MAX_T), inputs rounded to bf16 first, as
+//               GPU bf16 inference and llama.cpp's BF16 path do: ~1.8x the GEMM rate, at a relative
+//               error of up to 2^-8 per product (cpu_wbf16.h) instead of the fp32 computation over
+//               the file's weights that transformers' fp32 reference defines. be->wbf16_exact
+//               (s1c-infer --matmul-precision exact) or S1C_WBF16_ISA=avx512 keeps the exact GEMM;
+//               few rows (decode, bound by the weight stream) always run the exact GEMV.
 //
 // Scalar (and AVX2 for few rows), few rows (decode, T <= WBF16_ROWS_MAX_T): each thread takes a range of output
 // features and streams its weight rows once, 4 at a time, against 2 input rows at a time (the 4
@@ -207,22 +210,21 @@ typedef void (*rows_fn)(float *, const float *, const uint16_t *, const float *,
 
 static const char *const isa_names[] = {"scalar", "avx2", "avx512", "avx512bf16"};
 
-// S1C_WBF16_ISA=scalar|avx2|avx512 caps the choice (tests run every path the CPU has); the
-// CPU's best otherwise. A request the CPU cannot run falls back to the best it can.
-// avx512bf16 (vdpbf16ps for T > WBF16_GEMV_MAX_T, inputs rounded to bf16: cpu_wbf16.h) is never
-// chosen by CPUID alone, only when asked for by name on a CPU that has AVX-512 BF16.
+// S1C_WBF16_ISA=scalar|avx2|avx512|avx512bf16 caps the choice (tests run every path the CPU
+// has); the CPU's best otherwise. A request the CPU cannot run falls back to the best it can.
+// avx512bf16 (vdpbf16ps for T > WBF16_GEMV_MAX_T, inputs rounded to bf16: cpu_wbf16.h) is the
+// best where AVX-512 BF16 exists; a backend with wbf16_exact set runs avx512 in its place.
 static int isa_detect(void) {
-    int best = 0, bf16 = 0;
+    int best = 0;
 #ifdef WBF16_X86
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) best = 1;
     if (best == 1 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")) best = 2;
-    bf16 = best == 2 && __builtin_cpu_supports("avx512bf16");
+    if (best == 2 && __builtin_cpu_supports("avx512bf16")) best = 3;
 #endif
     const char *env = getenv("S1C_WBF16_ISA");
-    if (env && bf16 && !strcmp(env, isa_names[3])) return 3;
     if (env)
-        for (int k = 0; k < 3; k++)
+        for (int k = 0; k < 4; k++)
             if (!strcmp(env, isa_names[k]) && k < best) best = k;
     return best;
 }
@@ -234,6 +236,11 @@ static int isa_level(void) {
 }
 
 const char *s1c_cpu_wbf16_isa(void) { return isa_names[isa_level()]; }
+
+const char *s1c_cpu_wbf16_gemm_path(const s1c_backend *be) {
+    const int level = isa_level();
+    return isa_names[level == 3 && be && be->wbf16_exact ? 2 : level];
+}
 
 void s1c_cpu_widen_bf16(float *dst, const uint16_t *src, size_t n) {
 #ifdef WBF16_X86
@@ -302,7 +309,6 @@ static void matmul_wbf16_ref(float *out, const float *inp, const uint16_t *w, co
 
 void s1c_cpu_matmul_wbf16(s1c_backend *be, void *out_, const void *inp_, const uint16_t *w, const float *bias, int T,
                           int IC, int OC) {
-    (void)be;
     float *out = out_;        // [T, OC]
     const float *inp = inp_;  // [T, IC]
     if (T <= 0 || OC <= 0) return;
@@ -310,7 +316,7 @@ void s1c_cpu_matmul_wbf16(s1c_backend *be, void *out_, const void *inp_, const u
 #ifdef WBF16_X86
     if (level >= 2) {
         if (T <= WBF16_GEMV_MAX_T) s1c_wbf16_gemv_avx512(out, inp, w, bias, T, IC, OC);
-        else if (level == 3) s1c_wbf16_gemm_avx512bf16(out, inp, w, bias, T, IC, OC);
+        else if (level == 3 && !(be && be->wbf16_exact)) s1c_wbf16_gemm_avx512bf16(out, inp, w, bias, T, IC, OC);
         else s1c_wbf16_gemm_avx512(out, inp, w, bias, T, IC, OC);
         return;
     }

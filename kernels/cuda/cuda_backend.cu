@@ -87,11 +87,44 @@ static void cu_copy_d2h(s1c_backend *be, void *dst, const void *src, size_t byte
 
 static void cu_synchronize(s1c_backend *be) { S1C_CUDA_CHECK(cudaStreamSynchronize(cuda_impl_of(be)->stream)); }
 
+// Page-locked host buffers: the DMA engines read and write them while the host computes
+// (copies from or to pageable memory are staged through the driver's buffers and block).
+static void *cu_host_alloc(s1c_backend *be, size_t bytes) {
+    (void)be;
+    void *p = NULL;
+    cudaError_t e = cudaHostAlloc(&p, bytes ? bytes : 1, cudaHostAllocDefault);
+    if (e != cudaSuccess) {
+        cudaGetLastError();
+        s1c_err("cuda: cudaHostAlloc of %.1f MiB of page-locked host memory: %s", (double)bytes / (1 << 20),
+                cudaGetErrorString(e));
+        return NULL;
+    }
+    return p;
+}
+
+static void cu_host_free(s1c_backend *be, void *p) {
+    (void)be;
+    if (p) S1C_CUDA_CHECK(cudaFreeHost(p));
+}
+
+static void cu_copy_d2h_async(s1c_backend *be, void *dst, const void *src, size_t bytes) {
+    if (bytes) S1C_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, cuda_impl_of(be)->stream));
+}
+
+static void cu_fence_record(s1c_backend *be, int k) {
+    cuda_impl *ci = cuda_impl_of(be);
+    S1C_CUDA_CHECK(cudaEventRecord(ci->fence[k], ci->stream));
+}
+
+static void cu_fence_wait(s1c_backend *be, int k) { S1C_CUDA_CHECK(cudaEventSynchronize(cuda_impl_of(be)->fence[k])); }
+
 static void cu_destroy(s1c_backend *be) {
     if (!be) return;
     cuda_impl *ci = cuda_impl_of(be);
     if (ci) {
         cudaStreamSynchronize(ci->stream);
+        for (int k = 0; k < S1C_BACKEND_FENCES; k++)
+            if (ci->fence[k]) cudaEventDestroy(ci->fence[k]);
         cuda_attn_cudnn_destroy(ci);
         cuda_mm_destroy(ci);
         if (ci->dnn) cudnnDestroy(ci->dnn);
@@ -196,6 +229,12 @@ extern "C" s1c_backend *s1c_cuda_backend_create(int device) {
         cu_destroy(be);
         return NULL;
     }
+    for (int k = 0; k < S1C_BACKEND_FENCES; k++)
+        if ((e = cudaEventCreateWithFlags(&ci->fence[k], cudaEventDisableTiming)) != cudaSuccess) {
+            s1c_err("backend 'cuda': cudaEventCreate: %s", cudaGetErrorString(e));
+            cu_destroy(be);
+            return NULL;
+        }
     if (cublasLtCreate(&ci->lt) != CUBLAS_STATUS_SUCCESS) {
         s1c_err("backend 'cuda': cublasLtCreate failed");
         cu_destroy(be);
@@ -253,6 +292,11 @@ extern "C" s1c_backend *s1c_cuda_backend_create(int device) {
     be->copy_h2d = cu_copy_h2d;
     be->copy_d2h = cu_copy_d2h;
     be->synchronize = cu_synchronize;
+    be->host_alloc = cu_host_alloc;
+    be->host_free = cu_host_free;
+    be->copy_d2h_async = cu_copy_d2h_async;
+    be->fence_record = cu_fence_record;
+    be->fence_wait = cu_fence_wait;
     be->prepare = cu_prepare;
     be->prepare_attn = cu_prepare_attn;
     cuda_install_pointwise_ops(be);

@@ -56,6 +56,7 @@ typedef struct {
     int sm_count;
     int cc_major, cc_minor;
     cudaStream_t stream;
+    cudaEvent_t fence[S1C_BACKEND_FENCES];  // fence_record / fence_wait (no timing)
     cublasLtHandle_t lt;
     cudnnHandle_t dnn;  // NULL when cuDNN could not be initialised (own attention kernels only)
     // cuBLASLt workspace: allocated once at start-up.

@@ -17,6 +17,9 @@
 //
 //   bench_decode [--shape 55m|0.5b] [--device cpu|cuda] [--weights-dtype bf16|fp32] [--prompt 128]
 //                [--gen 32] [--prefill 512] [--batches 1,32] [--bw-mib 512] [--model DIR] [--peer]
+//                [--matmul-precision bf16|exact]
+// --matmul-precision: as s1c-infer's (ops.h wbf16_exact): bf16 (default) lets steps of more than
+// 8 rows round the activations to bf16 where the CPU has AVX512-BF16; the header names the path.
 // --model DIR: a checkpoint instead of random weights of --shape (tests/bench/bench_llamacpp.sh
 // runs both sides on one random checkpoint); the summary lines then name DIR as the shape.
 #include <omp.h>
@@ -27,6 +30,7 @@
 #include <time.h>
 
 #include "bench_bw.h"
+#include "cpu_internal.h"
 #include "qwen2.h"
 #include "qwen2_decode.h"
 #include "s1c_bf16.h"
@@ -43,7 +47,7 @@ static uint64_t rnext(void) { return s1c_splitmix64(&rs); }
 static float runif(void) { return (float)((rnext() >> 40) * (1.0 / 16777216.0)); }
 
 int main(int argc, char **argv) {
-    const char *shape = "55m", *device = "cpu", *wdt = "bf16", *model_dir = NULL;
+    const char *shape = "55m", *device = "cpu", *wdt = "bf16", *model_dir = NULL, *precision = "bf16";
     int prompt = 128, gen = 32, prefill = 512, peer = 0, bw_mib = 512;
     char batches_s[64] = "1,32";
     static const struct option opts[] = {{"shape", required_argument, 0, 's'}, {"prompt", required_argument, 0, 'p'},
@@ -52,7 +56,8 @@ int main(int argc, char **argv) {
                                          {"device", required_argument, 0, 'd'},
                                          {"weights-dtype", required_argument, 0, 'w'},
                                          {"bw-mib", required_argument, 0, 'm'},
-                                         {"model", required_argument, 0, 'M'}, {0, 0, 0, 0}};
+                                         {"model", required_argument, 0, 'M'},
+                                         {"matmul-precision", required_argument, 0, 'X'}, {0, 0, 0, 0}};
     for (int c; (c = getopt_long(argc, argv, "", opts, NULL)) != -1;) {
         if (c == 's') shape = optarg;
         else if (c == 'p') prompt = atoi(optarg);
@@ -69,6 +74,7 @@ int main(int argc, char **argv) {
         else if (c == 'w') wdt = optarg;
         else if (c == 'm') bw_mib = atoi(optarg);
         else if (c == 'M') model_dir = optarg;
+        else if (c == 'X') precision = optarg;
         else return 2;
     }
     if (strcmp(device, "cpu") && strcmp(device, "cuda")) {
@@ -130,7 +136,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "%s\n", s1c_err_msg());
         return 1;
     }
-    if (s1c_decode_ops_check(be) != S1C_OK) {
+    if (s1c_backend_set_matmul_precision(be, precision) != S1C_OK || s1c_decode_ops_check(be) != S1C_OK) {
         fprintf(stderr, "%s\n", s1c_err_msg());
         return 1;
     }
@@ -211,10 +217,10 @@ int main(int argc, char **argv) {
     }
     free(h);
     if (stage) be->free(be, stage);
-    printf("bench_decode: shape %s, %.1fM params, prompt %d, gen %d, prefill %d (backend %s, acts %s, weights %s%s)\n",
+    printf("bench_decode: shape %s, %.1fM params, prompt %d, gen %d, prefill %d (backend %s, acts %s, weights %s%s%s)\n",
            shape, (double)m.layout->numel / 1e6, prompt, gen, prefill, be->name,
            be->act_dtype == S1C_F32 ? "fp32" : "bf16", wbf || be->act_dtype != S1C_F32 ? "bf16" : "fp32",
-           wbf ? ", widened as read" : "");
+           wbf ? ", widened as read; steps over 8 rows: " : "", wbf ? s1c_cpu_wbf16_gemm_path(be) : "");
     // Bytes of weights one decode step streams: every matrix once (the LM head included; tied:
     // the embedding matrix), the vectors, and embedding rows (negligible). The KV cache read at
     // these lengths is < 1% of it and not counted.

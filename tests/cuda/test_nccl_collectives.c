@@ -6,7 +6,8 @@
 // writes the input, so an unordered collective would read the stale sentinel) and work enqueued
 // after wait() must see its result.
 // Exits 77 (ctest: skipped) with a SKIP line when the node has no GPU or fewer GPUs than ranks
-// (NCCL refuses two ranks on one GPU); all ranks agree on it first.
+// (NCCL refuses two ranks on one GPU); all ranks agree on it first. Also the split into groups
+// (ncclCommSplit) that tensor-parallel inference uses.
 #include <cuda_runtime.h>
 #include <mpi.h>
 #include <stdint.h>
@@ -287,6 +288,37 @@ int main(int argc, char **argv) {
     OK(c->set_stream(c, NULL));
     CU(cudaFreeHost(pinned));
     CU(cudaStreamDestroy(cs));
+
+    // ---- split (tensor-parallel groups): ranks of one color, ordered by key (reversed here) --
+    // With W ranks in groups of 2 (1 when W is 1): group ranks and sizes, and a device all-reduce
+    // that stays inside the group; the group outlives its parent.
+    {
+        const int gs = W >= 2 ? 2 : 1, color = rank / gs;
+        s1c_comm *g = s1c_comm_split(c, color, -rank);
+        CHECK(g != NULL, "split: %s", s1c_err_msg());
+        if (g) {
+            const int n_in = W - color * gs < gs ? W - color * gs : gs;
+            CHECK(g->size == n_in && g->rank == n_in - 1 - (rank - color * gs) && g->device_buffers == 1,
+                  "split: group rank %d of %d", g->rank, g->size);
+            for (size_t i = 0; i < N; i++) mine[i] = val(rank, i);
+            CU(cudaMemcpy(dmine, mine, N * sizeof(float), cudaMemcpyHostToDevice));
+            OK(g->all_reduce(g, dmine, N, S1C_COMM_F32, S1C_RED_SUM));
+            CU(cudaMemcpy(h, dmine, N * sizeof(float), cudaMemcpyDeviceToHost));
+            bad = 0;
+            for (size_t i = 0; i < N; i++) {
+                double want = 0;
+                for (int r = color * gs; r < color * gs + n_in; r++) want += val(r, i);
+                bad += h[i] != (float)want;
+            }
+            CHECK(bad == 0, "split all_reduce: %d wrong elements (not confined to the group?)", bad);
+        }
+        s1c_comm_destroy(c);
+        c = NULL;
+        if (g) {  // the parent is gone; the group still works
+            OK(g->barrier(g));
+            s1c_comm_destroy(g);
+        }
+    }
 
     s1c_comm_destroy(c);
     s1c_comm_destroy(hm);

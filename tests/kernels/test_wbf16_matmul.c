@@ -2,7 +2,8 @@
 // against naive double loops over the same bf16 values widened, and the widening against the
 // definition for all 65536 bit patterns. ctest runs it once per instruction path
 // (S1C_WBF16_ISA=scalar|avx2|avx512|avx512bf16); a path the CPU lacks falls back to its best,
-// which the output line names.
+// which the output line names. On avx512bf16 the shapes run twice: the default vdpbf16ps GEMM
+// and, with be->wbf16_exact, the exact one.
 #include "cpu_internal.h"
 #include "kt.h"
 #include "s1c_bf16.h"
@@ -22,9 +23,10 @@ static void run_case(s1c_backend *be, int T, int IC, int OC, int with_bias, uint
     for (size_t i = 0; i < (size_t)OC * IC; i++) w[i] = s1c_bf16_from_f32((float)(0.5 * kt_uniform(&r)));
     for (size_t i = 0; i < (size_t)T * OC; i++) out[i] = NAN;  // every element must be written
     be->matmul_wbf16(be, out, inp, w, with_bias ? b : NULL, T, IC, OC);
-    // The opt-in vdpbf16ps path (more than 8 rows) multiplies the inputs rounded to bf16: its
-    // reference rounds them too, and a second check bounds its distance to the fp32 product.
-    const int dp = !strcmp(s1c_cpu_wbf16_isa(), "avx512bf16") && T > 8;
+    // The vdpbf16ps path (more than 8 rows, the default where the CPU has AVX-512 BF16 unless
+    // be->wbf16_exact) multiplies the inputs rounded to bf16: its reference rounds them too, and
+    // a second check bounds its distance to the fp32 product.
+    const int dp = !strcmp(s1c_cpu_wbf16_gemm_path(be), "avx512bf16") && T > 8;
     double *ref = kt_dalloc((size_t)T * OC), *ref32 = kt_dalloc((size_t)T * OC);
     for (int t = 0; t < T; t++)
         for (int o = 0; o < OC; o++) {
@@ -44,7 +46,7 @@ static void run_case(s1c_backend *be, int T, int IC, int OC, int with_bias, uint
     // few 1e-7 (blocked sums grow like sqrt(IC) ulps); 2e-5 is two orders above, while one wrong
     // or missing weight row or tail element gives >= 1e-3.
     kt_check(what, kt_relerr(out, ref, (size_t)T * OC), 2e-5);
-    if (dp) {  // inputs off by up to 2^-9 relative each, random signs: ~1e-3 on the sums
+    if (dp) {  // inputs off by up to 2^-8 relative each (rms 1.7e-3), random signs: ~2e-3 on the sums
         snprintf(what, sizeof what, "matmul_wbf16 T%d IC%d OC%d bias%d vs fp32 inputs", T, IC, OC, with_bias);
         kt_check(what, kt_relerr(out, ref32, (size_t)T * OC), 4e-3);
     }
@@ -78,9 +80,16 @@ int main(void) {
                              {5, 1, 6},    {8, 64, 130},  {1, 896, 300}, {4, 896, 310},  {9, 40, 50},
                              {17, 33, 70}, {32, 2000, 100}, {64, 128, 4}, {20, 9, 1000},
                              {6, 77, 301},  {7, 896, 300},  {16, 31, 25},  {33, 65, 37}, {50, 896, 330}};
-    uint64_t seed = 1;
-    for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++)
-        for (int bias = 0; bias < 2; bias++) run_case(be, shapes[k][0], shapes[k][1], shapes[k][2], bias, seed++);
+    // On an AVX-512 BF16 path, once more with wbf16_exact: the fp32-input GEMM in its place.
+    for (int ex = 0; ex < 2; ex++) {
+        be->wbf16_exact = ex;
+        if (ex && strcmp(s1c_cpu_wbf16_isa(), "avx512bf16")) break;
+        printf("many-row path: %s (wbf16_exact %d)\n", s1c_cpu_wbf16_gemm_path(be), ex);
+        uint64_t seed = 1;
+        for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++)
+            for (int bias = 0; bias < 2; bias++) run_case(be, shapes[k][0], shapes[k][1], shapes[k][2], bias, seed++);
+    }
+    be->wbf16_exact = 0;
 
     // Embedding rows: the widened table rows, bit for bit, ids repeated and out of order.
     const int V = 50, C = 37, T = 70;

@@ -4,6 +4,11 @@
 // over those same bf16 weights and the fp32-weight path, both as one packed prefill (many rows:
 // the panel + sgemm kernel) and one token at a time (the streaming row kernel).
 //
+// The exact GEMM (be->wbf16_exact = 1, s1c-infer --matmul-precision exact): activations fp32 in
+// every product. The default precision, which on AVX-512 BF16 rounds the activations of steps of
+// more than 8 rows to bf16, has its own bounds in test_model_wbf16_gemm.c. ctest runs this once
+// per instruction path (S1C_WBF16_ISA).
+//
 // Tolerances: vs the float64 reference, max abs logits error <= 1e-4, the bound of
 // test_model_parity for the fp32 path: the weights are identical, only fp32 round-off in
 // a different summation order separates the two (measured 1.7e-6). vs the fp32-weight decode,
@@ -73,6 +78,7 @@ int main(int argc, char **argv) {
     snprintf(wpath, sizeof wpath, "%s/a/model.safetensors", argv[1]);
     s1c_backend *be = s1c_backend_create("cpu", 0);
     if (!be) MT_OK(S1C_ERR);
+    be->wbf16_exact = 1;
 
     s1c_qwen2_model mb, mf;
     MT_OK(s1c_qwen2_model_load_weights(be, dir_a, "auto", &mb));  // a BF16 file: auto is bf16

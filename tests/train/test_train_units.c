@@ -408,7 +408,8 @@ static void test_plan(void) {
           "LM-head bytes %.0f", bytes);
     // optimizer offload on 8 GPUs, by hand: per rank P / 8 elements of fp32 master, m, v leave the
     // GPU (12 B each; the gradient slice stays); the 4 B gradient slice goes out once a step, one
-    // 2 B bf16 slice comes back; the host AdamW streams 38 B per element at 1/8 of 400 GB/s
+    // 2 B bf16 slice comes back; the host AdamW streams 30 B per element at 1/8 of 400 GB/s; the
+    // staging pairs hold 2 x (4 + 2) B of the largest shard (the embedding's)
     {
         s1c_train_config co = c;
         co.offload_optimizer = 1;
@@ -422,16 +423,20 @@ static void test_plan(void) {
               ro.mode[0].total, s8->total - 12 * sh);
         CHECK(ro.mode[0].fits && ro.mode[1].fits && ro.mode[0].total < 80e9 && s8->total > 80e9,
               "offloaded 8 x 80 GB fits (%.2f GB)", ro.mode[0].total / 1e9);
-        CHECK(fabs(ro.off.host_rank - 12 * sh) < 12 * 16 * 70 && fabs(ro.off.host_node - 8 * 12 * sh) < 8 * 12 * 16 * 70 &&
-                  ro.off.host_fits,
+        const double stage = 12 * E / 8;
+        CHECK(fabs(ro.off.host_rank - 12 * sh - stage) < 12 * 16 * 70 + 12 * 16 &&
+                  fabs(ro.off.host_node - 8 * (12 * sh + stage)) < 8 * (12 * 16 * 70 + 12 * 16) && ro.off.host_fits,
               "host memory %.4g per rank", ro.off.host_rank);
         CHECK(fabs(ro.off.d2h_bytes - 4 * sh) < 1e-6 * P && fabs(ro.off.h2d_bytes - 2 * sh) < 1e-6 * P,
               "PCIe bytes %.4g / %.4g", ro.off.d2h_bytes, ro.off.h2d_bytes);
-        CHECK(fabs(ro.off.d2h_s - 4 * sh / 25e9) < 1e-6 && fabs(ro.off.host_adam_s - 38 * sh / 50e9) < 1e-6,
+        CHECK(fabs(ro.off.d2h_s - 4 * sh / 25e9) < 1e-6 && fabs(ro.off.host_adam_s - 30 * sh / 50e9) < 1e-6,
               "D2H %.4f s, host AdamW %.4f s", ro.off.d2h_s, ro.off.host_adam_s);
-        // unit by unit, nothing overlapped: the whole D2H and H2D add to the host AdamW
-        CHECK(fabs(ro.off.tail_s - (ro.off.host_adam_s + 6 * sh / 25e9)) < 1e-3 * ro.off.tail_s, "tail %.4f s",
-              ro.off.tail_s);
+        // pipelined over the units: the host (0.6 ns per element) outruns the copies (0.24 ns),
+        // so the tail is the host AdamW plus the first unit's D2H and the last one's H2D at most
+        // (the embedding's are the largest), and never below either side alone
+        CHECK(ro.off.tail_s >= fmax(ro.off.host_adam_s, 6 * sh / 25e9) - 1e-9 &&
+                  ro.off.tail_s <= (ro.off.host_adam_s + 6 * (E / 8) / 25e9) * (1 + 1e-4),  // + shard padding
+              "tail %.4f s (host AdamW %.4f s)", ro.off.tail_s, ro.off.host_adam_s);
         // without the GPU bf16 slice: blocks gathered 4 times a step, embedding and head twice
         const double streamed = 2 * (4 * (P - 2 * E) + 2 * 2 * E) / 8;
         CHECK(fabs(ro.off.streamed_h2d_bytes - streamed) < 1e-6 * P, "streamed %.4g vs %.4g",
