@@ -115,6 +115,13 @@ struct s1c_backend {
     void (*embedding_fwd)(s1c_backend *be, void *out, const int32_t *ids, const void *wte, int T, int C);
     // dwte[V, C] (f32) += scatter of dout[T, C] rows at ids.
     void (*embedding_bwd)(s1c_backend *be, float *dwte, const void *dout, const int32_t *ids, int T, int C);
+    // The same in a fixed order (optional; NULL: callers use embedding_bwd, deterministic on the
+    // CPU): order[T] holds the positions sorted by (ids[t], t) and seg[n_seg + 1] where each
+    // distinct id's run starts in order (s1c_embed_order, model/qwen2.h; backend memory). Each id's
+    // rows are added to dwte in ascending position, as the CPU's sequential loop adds them, so the
+    // fp32 sums are the same bits on every run (CUDA: one block per distinct id, no atomics).
+    void (*embedding_bwd_sorted)(s1c_backend *be, float *dwte, const void *dout, const int32_t *ids,
+                                 const int32_t *order, const int32_t *seg, int n_seg, int T, int C);
 
     // ---- RMSNorm ------------------------------------------------------------------------------
     // out[T, C] = inp * rstd * w, rstd[T] = 1/sqrt(mean(inp^2) + eps) (fp32, saved for backward).
@@ -236,7 +243,10 @@ struct s1c_backend {
     // the backend builds what it would otherwise build on first use inside a step (CUDA: the cuDNN
     // attention plans of the one-sequence bucket of max_T, and the op workspace grown to their
     // layout and the LM-head chunk), so the first step neither allocates nor synchronises for
-    // them. Other shape buckets: prepare_attn. NULL: nothing to prepare.
+    // them. Other shape buckets: prepare_attn. vocab 0: inference (model/qwen2_decode.c's
+    // workspace: max_T rows per step), no backward plans and no LM-head chunk; CUDA then also
+    // reserves the split-KV decode partials, so no decode step grows the op workspace. NULL:
+    // nothing to prepare.
     void (*prepare)(s1c_backend *be, int max_T, int n_head, int n_kv_head, int head_dim, int vocab);
     // The same for one attention shape (both directions), called per micro-batch when the batch is
     // built, before the step's collectives (model/batch.c s1c_batch_prepare): CUDA builds the

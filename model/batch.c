@@ -44,15 +44,42 @@ s1c_status s1c_batch_create_in(s1c_backend *be, s1c_batch *b, s1c_batch_slot *sl
     return st;
 }
 
-// The block's layout: ids, targets, weight, pos ([T] 4-byte values each) and cu_seqlens [n_seq + 1],
-// each array at a 256-byte offset.
+// The block's layout: ids, targets, weight, pos ([T] 4-byte values each), cu_seqlens [n_seq + 1],
+// emb_order [T] and emb_seg [T + 1], each array at a 256-byte offset.
 static size_t arr4(int T) { return ((sizeof(int32_t) * (size_t)(T > 0 ? T : 0) + 255) / 256) * 256; }
-size_t s1c_batch_block_bytes(int T, int n_seq) { return 4 * arr4(T) + arr4(n_seq + 1); }
+size_t s1c_batch_block_bytes(int T, int n_seq) { return 5 * arr4(T) + arr4(n_seq + 1) + arr4(T + 1); }
+
+static int cmp_i64(const void *a, const void *b) {
+    const int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+int s1c_embed_order(const int32_t *ids, int T, int32_t *order, int32_t *seg) {
+    if (T <= 0) {
+        seg[0] = 0;
+        return 0;
+    }
+    // (id, position) keys are distinct, so any sort gives the one order; ids are >= 0 (checked by
+    // the batch builder) and positions < 2^31.
+    int64_t *key = s1c_xmalloc(sizeof(int64_t) * (size_t)T);
+    for (int t = 0; t < T; t++) key[t] = ((int64_t)ids[t] << 32) | (int64_t)(uint32_t)t;
+    qsort(key, (size_t)T, sizeof *key, cmp_i64);
+    int n = 0;
+    for (int j = 0; j < T; j++) {
+        order[j] = (int32_t)(key[j] & 0xffffffff);
+        if (j == 0 || (key[j] >> 32) != (key[j - 1] >> 32)) seg[n++] = j;
+    }
+    seg[n] = T;
+    free(key);
+    return n;
+}
+
+size_t s1c_batch_slot_bytes(int max_T) { return s1c_batch_block_bytes(max_T, max_T); }
 
 s1c_status s1c_batch_slot_alloc(s1c_backend *be, s1c_batch_slot *slot, int max_T) {
     memset(slot, 0, sizeof(*slot));
     if (max_T < 1) return s1c_err("batch slot: max_T %d (need at least one token)", max_T);
-    slot->bytes = s1c_batch_block_bytes(max_T, max_T);
+    slot->bytes = s1c_batch_slot_bytes(max_T);
     slot->block = be->alloc(be, slot->bytes);
     if (!slot->block) {
         slot->bytes = 0;
@@ -104,7 +131,7 @@ s1c_status s1c_batch_create_parts_in(s1c_backend *be, s1c_batch *b, s1c_batch_sl
         }
     }
     const int nT = (int)T, n_seq = n_parts;
-    // One backend block and one copy for the five arrays (each at a 256-byte offset), not five
+    // One backend block and one copy for the seven arrays (each at a 256-byte offset), not five
     // allocations: on the GPU every cudaMalloc / cudaFree pair synchronises the device, and a batch
     // is made per micro-batch; with a slot (sized at start-up) there is no allocation at all. The
     // host staging buffer has the same layout.
@@ -118,6 +145,7 @@ s1c_status s1c_batch_create_parts_in(s1c_backend *be, s1c_batch *b, s1c_batch_sl
     int32_t *ids = (int32_t *)host, *tg = (int32_t *)(host + a4);
     float *w = (float *)(host + 2 * a4);
     int32_t *pos = (int32_t *)(host + 3 * a4), *cu = (int32_t *)(host + 4 * a4);
+    const size_t o_order = 4 * a4 + arr4(n_seq + 1), o_seg = o_order + a4;
     int at = 0;
     cu[0] = 0;
     for (int s = 0; s < n_seq; s++) {
@@ -132,10 +160,12 @@ s1c_status s1c_batch_create_parts_in(s1c_backend *be, s1c_batch *b, s1c_batch_sl
         }
         cu[s + 1] = at + parts[0].begin;  // attention rows: the context rows come first
     }
+    const int n_emb_seg = s1c_embed_order(ids, nT, (int32_t *)(host + o_order), (int32_t *)(host + o_seg));
     b->T = nT;
     b->n_seq = n_seq;
     b->max_id = max_id;
     b->max_seqlen = max_len;
+    b->n_emb_seg = n_emb_seg;
     b->n_ctx = parts[0].begin;
     b->kvx = kvx;
     b->block = slot ? slot->block : be->alloc(be, block_bytes);
@@ -151,6 +181,8 @@ s1c_status s1c_batch_create_parts_in(s1c_backend *be, s1c_batch *b, s1c_batch_sl
         b->weight = (float *)(d + 2 * a4);
         b->pos = (int32_t *)(d + 3 * a4);
         b->cu_seqlens = (int32_t *)(d + 4 * a4);
+        b->emb_order = (int32_t *)(d + o_order);
+        b->emb_seg = (int32_t *)(d + o_seg);
         be->copy_h2d(be, b->block, host, block_bytes);
     }
     free(host);

@@ -140,6 +140,9 @@ typedef struct {
     float *weight;        // [T] loss weight per token (mask × normalisation)
     int32_t *pos;         // [T] positions within each sequence (global: a part starts where it begins)
     int32_t *cu_seqlens;  // [n_seq + 1] attention rows: sequence 0 counts the n_ctx context rows
+    int32_t *emb_order;   // [T] positions sorted by (ids[t], t) (s1c_embed_order): the embedding
+    int32_t *emb_seg;     // [n_emb_seg + 1] backward sums each id's rows in a fixed order
+    int n_emb_seg;        // distinct ids in ids (host value)
     int32_t max_id;       // largest token id in ids/targets (host value), checked against vocab_size
     int max_seqlen;       // longest sequence in attention rows (host value; 0 = unknown), passed to attention
     int n_ctx;            // tokens of sequence 0 before this batch (their K/V come through kvx); 0: none
@@ -177,8 +180,14 @@ s1c_status s1c_batch_create_parts(s1c_backend *be, s1c_batch *b, int n_parts, co
                                   const s1c_kv_exchange *kvx);
 void s1c_batch_free(s1c_backend *be, s1c_batch *b);
 
-// Bytes of a batch's backend block for T tokens in n_seq parts (five arrays at 256-byte offsets).
+// Bytes of a batch's backend block for T tokens in n_seq parts (seven arrays at 256-byte offsets:
+// ids, targets, weight, pos, cu_seqlens, emb_order, emb_seg).
 size_t s1c_batch_block_bytes(int T, int n_seq);
+// The deterministic embedding backward's index (embedding_bwd_sorted, kernels/ops.h): order[T] =
+// the positions 0..T-1 sorted by (ids[t], t), seg[n + 1] = where each distinct id's run starts in
+// order (seg[0] = 0, seg[n] = T); returns n, the number of distinct ids. Built on the host from the
+// ids the batch is made of (T log T), so no device sort is needed.
+int s1c_embed_order(const int32_t *ids, int T, int32_t *order, int32_t *seg);
 // A backend buffer batches are carved from instead of one be->alloc / be->free per batch (on the
 // GPU each cudaMalloc / cudaFree pair synchronises the device): allocated once at start-up for
 // micro-batches of at most max_T tokens, s1c_batch_block_bytes(max_T, max_T) (every part has a
@@ -189,6 +198,8 @@ typedef struct {
     int max_T;
 } s1c_batch_slot;
 s1c_status s1c_batch_slot_alloc(s1c_backend *be, s1c_batch_slot *slot, int max_T);
+// The bytes s1c_batch_slot_alloc allocates for max_T tokens (the --plan calculator counts them).
+size_t s1c_batch_slot_bytes(int max_T);
 void s1c_batch_slot_free(s1c_backend *be, s1c_batch_slot *slot);
 // s1c_batch_create / s1c_batch_create_parts carved from `slot` (NULL: their own allocation). A
 // batch larger than the slot is refused (naming both sizes). The batch must be freed

@@ -57,5 +57,9 @@ void s1c_qwen2_block_bwd(s1c_backend *be, const s1c_qwen2_config *cfg, s1c_qwen2
 void s1c_qwen2_embed_bwd(s1c_backend *be, const s1c_qwen2_config *cfg, s1c_qwen2_acts *a, float *embed_grad,
                          const s1c_batch *b) {
     S1C_ASSERT(b->T == a->fwd_T);
-    be->embedding_bwd(be, embed_grad, a->dx, b->ids, b->T, cfg->hidden_size);
+    if (be->embedding_bwd_sorted && b->emb_order)  // deterministic on backends with atomics (CUDA)
+        be->embedding_bwd_sorted(be, embed_grad, a->dx, b->ids, b->emb_order, b->emb_seg, b->n_emb_seg, b->T,
+                                 cfg->hidden_size);
+    else
+        be->embedding_bwd(be, embed_grad, a->dx, b->ids, b->T, cfg->hidden_size);
 }

@@ -156,6 +156,9 @@ static s1c_decode_ws *ws_create(s1c_backend *be, const s1c_qwen2_config *cfg, in
         s1c_err_prefix("decode workspace for %d tokens", max_T);
         return NULL;
     }
+    // Start-up: the backend's plans and op workspace for a step of max_T rows now, not in the first
+    // step (CUDA: the prefill's cuDNN forward plans, the split-KV partials). vocab 0: inference.
+    if (be->prepare) be->prepare(be, (int)T, cfg->num_attention_heads, cfg->num_key_value_heads, (int)hd, 0);
     float *inv = s1c_xmalloc(hd / 2 * sizeof(float) + 4);
     s1c_rope_inv_freq(inv, (int)hd, cfg->rope_theta);
     be->copy_h2d(be, ws->inv_freq, inv, hd / 2 * sizeof(float));

@@ -189,7 +189,9 @@ static s1c_status plan_mode(const s1c_train_config *tc, const s1c_qwen2_config *
     S1C_TRY(s1c_fsdp_mem_plan_opts(mc, W, bf16 ? S1C_BF16 : S1C_F32, &fo, &pm->mem));
     pm->lmhead_tokens = s1c_plan_lmhead_chunk(mc, fo.max_T, &pm->lmhead);
     pm->reserve = r->cl.reserve_gb * 1e9;
-    pm->total = (double)pm->mem.total + pm->exchange + pm->lmhead + pm->reserve;
+    // one batch buffer per micro-batch, allocated before the first step (train/trainer.c)
+    pm->batches = (double)n_micro * (double)s1c_batch_slot_bytes(fo.max_T);
+    pm->total = (double)pm->mem.total + pm->exchange + pm->lmhead + pm->batches + pm->reserve;
     if (r->off.on)  // master and moments live on the host; the fp32 gradient slice stays (train/fsdp.c
         pm->total -= (double)(pm->mem.master + pm->mem.adam);  // accumulates it over micro-batches)
     pm->fits = pm->total <= r->cl.gpu_mem_gb * 1e9;
@@ -388,6 +390,7 @@ void s1c_plan_print(FILE *fp, const s1c_train_config *tc, const s1c_qwen2_config
     char lm[80];
     snprintf(lm, sizeof lm, "LM-head chunk (%d / %d tokens, logits + grad)", s->lmhead_tokens, t->lmhead_tokens);
     gb(fp, lm, s->lmhead, t->lmhead);
+    gb(fp, "batch buffers (one per micro-batch)", s->batches, t->batches);
     gb(fp, "runtime reserve", s->reserve, t->reserve);
     if (r->off.on) {
         gb(fp, "  offloaded to the host: master, m, v", -(double)(s->mem.master + s->mem.adam),

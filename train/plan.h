@@ -86,6 +86,7 @@ typedef struct {
     double exchange;         // the K/V exchange's buffers (tokens)
     int lmhead_tokens;       // LM-head chunk
     double lmhead, reserve;  // its buffers; the runtime reserve
+    double batches;          // the trainer's batch buffers: n_micro slots of s1c_batch_slot_bytes(max_T)
     double total;
     int fits;
 } s1c_plan_mode;

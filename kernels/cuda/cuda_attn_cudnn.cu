@@ -59,6 +59,7 @@ typedef struct {
 
 typedef struct {
     int used, bwd, b, s, nh, nkv, hd;
+    int det;  // backward: the deterministic graph (dQ straight from the matmul, no fp32 accumulator)
     int refused;
     graph_builder g;  // keeps every descriptor the plan was built from alive
     cudnnBackendDescriptor_t plan;
@@ -321,7 +322,7 @@ static void build_fwd(graph_builder *g, int64_t b, int64_t s, int64_t nh, int64_
     gb_matmul(g, P, c.v, c.o, c.seq_q, NULL, c.seq_kv);
 }
 
-static void build_bwd(graph_builder *g, int64_t b, int64_t s, int64_t nh, int64_t nkv, int64_t hd) {
+static void build_bwd(graph_builder *g, int64_t b, int64_t s, int64_t nh, int64_t nkv, int64_t hd, int det) {
     const cudnnDataType_t F32 = CUDNN_DATA_FLOAT, BF = CUDNN_DATA_BFLOAT16;
     const int64_t rs = (nh + 2 * nkv) * hd, ro = nh * hd;
     common_tensors c;
@@ -395,12 +396,19 @@ static void build_bwd(graph_builder *g, int64_t b, int64_t s, int64_t nh, int64_
         gb_matmul(g, dST, c.q, dKf, c.seq_kv, NULL, c.seq_q);
         gb_reduce(g, CUDNN_REDUCE_TENSOR_ADD, dKf, dK);
     }
-    // dQ = dS K, accumulated in fp32 (padded workspace [b, nh, s, hd], packed, zeroed before every
-    // call: the engine adds into it), then cast. K is the reshape of K^T with K's own ragged
-    // offsets, as the frontend does. No tensor reordering on the accumulator (frontend >= 1.8).
+    // dQ = dS K. K is the reshape of K^T with K's own ragged offsets, as the frontend does.
+    // det: straight into dQ, which is how the frontend asks for the deterministic algorithm
+    // (set_deterministic_algorithm(true): no non-virtual dQ accumulator in the graph; the engine
+    // then does not add partial dQ tiles with atomics). Else accumulated in fp32 (padded workspace
+    // [b, nh, s, hd], packed, zeroed before every call: the engine adds into it), then cast; no
+    // tensor reordering on the accumulator (frontend >= 1.8).
     int64_t kd[4] = {b, nkv, s, hd}, ksd[4] = {s * rs, hd, rs, 1};
     cudnnBackendDescriptor_t Kn = gb_tensor(g, 0, BF, kd, ksd, true, false, c.off_k);
     gb_reshape(g, c.k, Kn);
+    if (det) {
+        gb_matmul(g, dS, Kn, dQ, c.seq_q, NULL, c.seq_kv);
+        return;
+    }
     int64_t aqd[4] = {b, nh, s, hd}, aqs[4] = {nh * s * hd, s * hd, hd, 1};
     cudnnBackendDescriptor_t dQacc = gb_tensor(g, UID_DQ_ACCUM, F32, aqd, aqs, false, false, NULL);
     gb_matmul(g, dS, Kn, dQacc, c.seq_q, NULL, c.seq_kv);
@@ -471,11 +479,17 @@ void cuda_attn_cudnn_init(cuda_impl *ci) {
     if (!ci->attn) s1c_fatal_at(__FILE__, __LINE__, "out of host memory");
 }
 
-// One line at teardown whenever the own kernels served a call in auto mode (a silent fallback
-// costs 40-100x in attention), or always with S1C_CUDA_ATTN_STATS=1. scripts/gpu_check.sh greps
-// "attention FALLBACK" and turns it into a FAIL line.
+// One line at teardown whenever the own kernels served a call in auto mode that cuDNN could have
+// run (a refusal, cuDNN off, a layout cap: a silent fallback costs 40-100x in attention), or
+// always with S1C_CUDA_ATTN_STATS=1. scripts/gpu_check.sh greps "attention FALLBACK" and turns
+// it into a FAIL line. Shapes cuDNN cannot run at all (head_dim not a multiple of 8, e.g. the
+// test fixtures' 12) are counted apart and named on their own line, "own kernels by design",
+// which is not a fallback: no Qwen2 model has such a shape.
 static void attn_report(const cuda_impl *ci) {
-    const unsigned long long *n = ci->attn_calls;
+    const unsigned long long *n = ci->attn_calls, *d = ci->attn_by_design;
+    if (d[0] || d[1])
+        fprintf(stderr, "s1c cuda: attention own kernels by design: fwd %llu bwd %llu (%s: cuDNN's fused SDPA cannot "
+                "run the shape)\n", d[0], d[1], ci->attn_by_design_why ? ci->attn_by_design_why : "?");
     int fell_back = ci->attn_mode == S1C_ATTN_AUTO && (n[2] || n[3]);
     const char *e = getenv("S1C_CUDA_ATTN_STATS");
     if (!fell_back && !(e && *e == '1')) return;
@@ -496,13 +510,14 @@ void cuda_attn_cudnn_destroy(cuda_impl *ci) {
     ci->attn = NULL;
 }
 
-static attn_plan *plan_for(cuda_impl *ci, int bwd, int b, int s, int nh, int nkv, int hd) {
+static attn_plan *plan_for(cuda_impl *ci, int bwd, int det, int b, int s, int nh, int nkv, int hd) {
     struct cuda_attn_cache *c = ci->attn;
     attn_plan *victim = &c->p[0];
     c->clock++;
     for (int i = 0; i < ATTN_CACHE; i++) {
         attn_plan *p = &c->p[i];
-        if (p->used && p->bwd == bwd && p->b == b && p->s == s && p->nh == nh && p->nkv == nkv && p->hd == hd) {
+        if (p->used && p->bwd == bwd && p->det == det && p->b == b && p->s == s && p->nh == nh && p->nkv == nkv &&
+            p->hd == hd) {
             p->last = c->clock;
             return p;
         }
@@ -513,6 +528,7 @@ static attn_plan *plan_for(cuda_impl *ci, int bwd, int b, int s, int nh, int nkv
     memset(p, 0, sizeof *p);
     p->used = 1;
     p->bwd = bwd;
+    p->det = det;
     p->b = b;
     p->s = s;
     p->nh = nh;
@@ -520,35 +536,59 @@ static attn_plan *plan_for(cuda_impl *ci, int bwd, int b, int s, int nh, int nkv
     p->hd = hd;
     p->last = c->clock;
     p->g.next_uid = UID_VIRTUAL0;
-    if (bwd) build_bwd(&p->g, b, s, nh, nkv, hd);
+    if (bwd) build_bwd(&p->g, b, s, nh, nkv, hd, det);
     else build_fwd(&p->g, b, s, nh, nkv, hd);
     if (!GB_OK(&p->g) || finalize_plan(ci, p) != 0) {
         p->refused = 1;
         ci->attn_cudnn_refusals++;
         fprintf(stderr,
-                "s1c cuda: cuDNN refused fused SDPA %s for b=%d s=%d nh=%d nkv=%d hd=%d (%s at %s:%d); "
-                "using the own attention kernels for this shape\n",
-                bwd ? "backward" : "forward", b, s, nh, nkv, hd, cudnnGetErrorString(p->g.failed_status), __FILE__,
-                p->g.failed_line);
+                "s1c cuda: cuDNN refused fused SDPA %s for b=%d s=%d nh=%d nkv=%d hd=%d (%s at %s:%d); %s\n",
+                bwd ? (det ? "backward (deterministic)" : "backward") : "forward", b, s, nh, nkv, hd,
+                cudnnGetErrorString(p->g.failed_status), __FILE__, p->g.failed_line,
+                det ? "trying the dQ-accumulator graph (atomic dQ: not bitwise reproducible run to run)"
+                    : "using the own attention kernels for this shape");
+        gb_free(&p->g);
+    } else if (det && p->plan_ws > (int64_t)S1C_CUDA_ATTN_PAD_LIMIT) {
+        // a deterministic engine that wants a quadratic dP workspace is not worth it: refuse it here
+        p->refused = 1;
+        ci->attn_cudnn_refusals++;
+        fprintf(stderr,
+                "s1c cuda: cuDNN refused fused SDPA backward (deterministic) for b=%d s=%d nh=%d nkv=%d hd=%d: its "
+                "plan wants %lld MiB of workspace (limit %zu MiB); trying the dQ-accumulator graph (atomic dQ: "
+                "not bitwise reproducible run to run)\n",
+                b, s, nh, nkv, hd, (long long)(p->plan_ws >> 20), S1C_CUDA_ATTN_PAD_LIMIT >> 20);
         gb_free(&p->g);
     }
     return p;
 }
+
+// The backward plan of a bucket: the deterministic graph unless S1C_CUDA_ATTN_DETERMINISTIC=0 or
+// cuDNN refuses it (then the dQ-accumulator graph, said once on stderr by plan_for).
+static attn_plan *bwd_plan_for(cuda_impl *ci, int b, int s, int nh, int nkv, int hd) {
+    if (ci->attn_det) {
+        attn_plan *p = plan_for(ci, 1, 1, b, s, nh, nkv, hd);
+        if (!p->refused) return p;
+    }
+    return plan_for(ci, 1, 0, b, s, nh, nkv, hd);
+}
+static int layout_dir(const attn_plan *p) { return !p->bwd ? 0 : p->det ? S1C_ATTN_BWD_DET : 1; }
 
 // Builds (or finds) the fwd and bwd plans of the shape's (b, s) bucket (s1c_cuda_attn_plan, as
 // attn_prepare computes it in the call) and returns the larger arena size their calls need (0
 // when cuDNN is off or refuses; the refusal is reported as in any call). Outside the steps'
 // collectives only: s1c_backend.prepare (start-up, one sequence of max_T) and prepare_attn (per
 // micro-batch, when the batch is built).
-size_t cuda_attn_cudnn_prepare(cuda_impl *ci, int T, int n_seq, int max_seqlen, int nh, int nkv, int hd) {
+size_t cuda_attn_cudnn_prepare(cuda_impl *ci, int T, int n_seq, int max_seqlen, int nh, int nkv, int hd,
+                               int with_bwd) {
     if (!ci->dnn || ci->attn_cudnn_off || ci->attn_mode == S1C_ATTN_OWN || T <= 0 || n_seq <= 0) return 0;
     size_t need = 0;
-    for (int bwd = 0; bwd < 2; bwd++) {
+    for (int bwd = 0; bwd < (with_bwd ? 2 : 1); bwd++) {
         s1c_cuda_attn_layout L = s1c_cuda_attn_plan(T, n_seq, max_seqlen, nh, nkv, hd, bwd, 0);
         if (!L.ok) return need;
-        attn_plan *p = plan_for(ci, bwd, L.b, L.s, nh, nkv, hd);
+        attn_plan *p = bwd ? bwd_plan_for(ci, L.b, L.s, nh, nkv, hd) : plan_for(ci, 0, 0, L.b, L.s, nh, nkv, hd);
         if (p->refused) return need;
-        L = s1c_cuda_attn_plan(T, n_seq, max_seqlen, nh, nkv, hd, bwd, p->plan_ws);
+        L = s1c_cuda_attn_plan(T, n_seq, max_seqlen, nh, nkv, hd, layout_dir(p), p->plan_ws);
+        if (!L.ok) return need;
         if (L.total > need) need = L.total;
     }
     return need;
@@ -603,17 +643,20 @@ static int attn_prepare(cuda_impl *ci, const s1c_attn_shape *sh, int bwd, attn_p
         if (ci->attn_mode == S1C_ATTN_CUDNN)
             s1c_fatal_at(__FILE__, __LINE__, "S1C_CUDA_ATTN=cudnn but the shape T=%d n_seq=%d hd=%d is outside what "
                          "the cuDNN path accepts (%s)", sh->T, sh->n_seq, sh->head_dim, L.why);
-        return 1;
+        if (L.by_design) ci->attn_by_design_why = L.why;
+        return L.by_design ? CUDA_ATTN_BY_DESIGN : 1;
     }
     int b = L.b, s = L.s;
-    attn_plan *p = plan_for(ci, bwd, b, s, sh->n_head, sh->n_kv_head, sh->head_dim);
+    attn_plan *p = bwd ? bwd_plan_for(ci, b, s, sh->n_head, sh->n_kv_head, sh->head_dim)
+                       : plan_for(ci, 0, 0, b, s, sh->n_head, sh->n_kv_head, sh->head_dim);
     if (p->refused) {
         if (ci->attn_mode == S1C_ATTN_CUDNN)
             s1c_fatal_at(__FILE__, __LINE__, "S1C_CUDA_ATTN=cudnn but cuDNN refused the shape (see the line above)");
         return 1;
     }
-    L = s1c_cuda_attn_plan(sh->T, sh->n_seq, sh->max_seqlen, sh->n_head, sh->n_kv_head, sh->head_dim, bwd,
-                           p->plan_ws);
+    L = s1c_cuda_attn_plan(sh->T, sh->n_seq, sh->max_seqlen, sh->n_head, sh->n_kv_head, sh->head_dim,
+                           layout_dir(p), p->plan_ws);
+    S1C_ASSERT(L.ok);  // the accumulator-free layout is never larger, and the first check passed
     char *base = (char *)cuda_ws_get(ci, L.total);
     int32_t *aux = (int32_t *)base;
     w->b = b;
@@ -623,7 +666,7 @@ static int attn_prepare(cuda_impl *ci, const s1c_attn_shape *sh, int bwd, attn_p
     w->off_o = aux + L.aux_off_o;
     w->stats = (float *)(base + L.stats);
     w->softmax_sum = bwd ? (float *)(base + L.softmax_sum) : NULL;
-    w->dq_accum = bwd ? (float *)(base + L.dq_accum) : NULL;
+    w->dq_accum = bwd && L.dq_accum_bytes ? (float *)(base + L.dq_accum) : NULL;
     w->dq_accum_bytes = L.dq_accum_bytes;
     w->cudnn_ws = base + L.cudnn_ws;
     int rs = (sh->n_head + 2 * sh->n_kv_head) * sh->head_dim, ro = sh->n_head * sh->head_dim;
@@ -648,7 +691,8 @@ static void run_plan(cuda_impl *ci, attn_plan *p, int n, const int64_t *uids, vo
 int cuda_attn_cudnn_fwd(cuda_impl *ci, bf16 *out, float *lse, const bf16 *qkv, const s1c_attn_shape *s) {
     attn_plan *p;
     attn_ws w;
-    if (attn_prepare(ci, s, 0, &p, &w) != 0) return 1;
+    const int r = attn_prepare(ci, s, 0, &p, &w);
+    if (r != 0) return r;
     const int hd = s->head_dim, nh = s->n_head, nkv = s->n_kv_head;
     float scale = 1.0f / sqrtf((float)hd), neg = -FLT_MAX;
     int32_t *seq = w.seq, *oq = w.off_qkv, *oo = w.off_o;
@@ -667,15 +711,17 @@ int cuda_attn_cudnn_bwd(cuda_impl *ci, bf16 *dqkv, const bf16 *dout, const bf16 
                         const float *lse, const s1c_attn_shape *s) {
     attn_plan *p;
     attn_ws w;
-    if (attn_prepare(ci, s, 1, &p, &w) != 0) return 1;
+    const int r = attn_prepare(ci, s, 1, &p, &w);
+    if (r != 0) return r;
     const int hd = s->head_dim, nh = s->n_head, nkv = s->n_kv_head;
     float scale = 1.0f / sqrtf((float)hd), neg = -FLT_MAX, one = 1.0f;
     int32_t *seq = w.seq, *oq = w.off_qkv, *oo = w.off_o;
     k_stats_conv<<<stats_conv_grid(w.s, nh, s->n_seq), 256, 0, ci->stream>>>((float *)lse, w.stats, s->cu_seqlens,
                                                                              s->n_seq, nh, w.s, s->T, 1);
     S1C_CUDA_LAUNCH_CHECK();
-    // The engine accumulates dQ into this buffer (cudnn-frontend memsets it before every execute).
-    S1C_CUDA_CHECK(cudaMemsetAsync(w.dq_accum, 0, w.dq_accum_bytes, ci->stream));
+    // The accumulator graph adds dQ into this buffer (cudnn-frontend memsets it before every
+    // execute); the deterministic graph has none.
+    if (w.dq_accum) S1C_CUDA_CHECK(cudaMemsetAsync(w.dq_accum, 0, w.dq_accum_bytes, ci->stream));
     const bf16 *k = qkv + (size_t)nh * hd, *v = qkv + (size_t)(nh + nkv) * hd;
     // Exactly the graph's tensors: V itself is not in the backward graph (V^T is).
     int64_t uids[] = {UID_Q, UID_K, UID_VT, UID_O, UID_STATS, UID_SEQ_Q, UID_SEQ_KV, UID_SCALE,
@@ -686,7 +732,10 @@ int cuda_attn_cudnn_bwd(cuda_impl *ci, bf16 *dqkv, const bf16 *dout, const bf16 
                     &one, oq, oq, oq, oo, (void *)dout, oo, dqkv, dqkv + (size_t)nh * hd,
                     dqkv + (size_t)(nh + nkv) * hd, oq, oq, oq, w.softmax_sum, w.dq_accum};
     static_assert(sizeof uids / sizeof uids[0] == sizeof ptrs / sizeof ptrs[0], "one pointer per uid");
-    run_plan(ci, p, (int)(sizeof uids / sizeof uids[0]), uids, ptrs, w.cudnn_ws);
+    // the deterministic graph has no UID_DQ_ACCUM tensor (the last entry): the pack is exactly the
+    // graph's tensors
+    S1C_ASSERT(uids[sizeof uids / sizeof uids[0] - 1] == UID_DQ_ACCUM);
+    run_plan(ci, p, (int)(sizeof uids / sizeof uids[0]) - (p->det ? 1 : 0), uids, ptrs, w.cudnn_ws);
     return 0;
 }
 
@@ -694,11 +743,13 @@ int cuda_attn_cudnn_bwd(cuda_impl *ci, bf16 *dqkv, const bf16 *dout, const bf16 
 static void cu_attention_fwd(s1c_backend *be, void *out, float *lse, const void *qkv, const s1c_attn_shape *s) {
     cuda_impl *ci = cuda_impl_of(be);
     if (s->T <= 0) return;
-    if (cuda_attn_cudnn_fwd(ci, (bf16 *)out, lse, (const bf16 *)qkv, s) == 0) {
+    const int r = cuda_attn_cudnn_fwd(ci, (bf16 *)out, lse, (const bf16 *)qkv, s);
+    if (r == 0) {
         ci->attn_calls[0]++;
         return;
     }
-    ci->attn_calls[2]++;
+    if (r == CUDA_ATTN_BY_DESIGN) ci->attn_by_design[0]++;
+    else ci->attn_calls[2]++;
     cuda_attn_own_fwd(ci, (bf16 *)out, lse, (const bf16 *)qkv, s);
 }
 
@@ -706,11 +757,13 @@ static void cu_attention_bwd(s1c_backend *be, void *dqkv, const void *dout, cons
                              const float *lse, const s1c_attn_shape *s) {
     cuda_impl *ci = cuda_impl_of(be);
     if (s->T <= 0) return;
-    if (cuda_attn_cudnn_bwd(ci, (bf16 *)dqkv, (const bf16 *)dout, (const bf16 *)qkv, (const bf16 *)out, lse, s) == 0) {
+    const int r = cuda_attn_cudnn_bwd(ci, (bf16 *)dqkv, (const bf16 *)dout, (const bf16 *)qkv, (const bf16 *)out, lse, s);
+    if (r == 0) {
         ci->attn_calls[1]++;
         return;
     }
-    ci->attn_calls[3]++;
+    if (r == CUDA_ATTN_BY_DESIGN) ci->attn_by_design[1]++;
+    else ci->attn_calls[3]++;
     cuda_attn_own_bwd(ci, (bf16 *)dqkv, (const bf16 *)dout, (const bf16 *)qkv, (const bf16 *)out, lse, s);
 }
 

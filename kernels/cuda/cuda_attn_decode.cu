@@ -145,7 +145,16 @@ static void cu_attention_decode(s1c_backend *be, void *out, const void *qkv, con
     if (ci->decode_force_splits < 0) d.n_splits = 1;
     if (d.n_splits > 1 && group <= 32) {
         size_t nf = s1c_decode_split_ws_floats(s->T, s->n_head, s->head_dim, d.n_splits);
-        float *part_acc = (float *)cuda_ws_get(ci, nf * sizeof(float));
+        // be->prepare reserved the partials of every planned call of this model (any batch, any
+        // context: s1c_decode_split_ws_reserve, checked on the CPU by test_cuda_plan); a caller
+        // that never prepared gets the same reservation on its first split call, so the arena
+        // grows at most once and never in a later step. Forced splits (tests) size for themselves.
+        size_t want = nf * sizeof(float);
+        if (ci->decode_force_splits == 0) {
+            size_t r = s1c_decode_split_ws_reserve(s->n_head, s->n_kv_head, s->head_dim, ci->sm_count);
+            if (r > want) want = r;
+        }
+        float *part_acc = (float *)cuda_ws_get(ci, want);
         float *part_ml = part_acc + (size_t)s->T * s->n_head * d.n_splits * s->head_dim;
         S1C_ASSERT(s->T <= S1C_CUDA_GRID_YZ_MAX);
         dim3 grid1((unsigned)d.n_splits, (unsigned)s->n_kv_head, (unsigned)s->T);

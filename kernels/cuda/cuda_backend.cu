@@ -132,6 +132,7 @@ static void cu_destroy(s1c_backend *be) {
         cudaFree(ci->lt_ws);
         cudaFree(ci->ws);
         cudaFree(ci->loss_scratch);
+        cudaFree(ci->red);
         cudaStreamDestroy(ci->stream);
         free(ci);
     }
@@ -139,10 +140,16 @@ static void cu_destroy(s1c_backend *be) {
 }
 
 // s1c_backend.prepare: the plans and the arena the first step would otherwise create mid-step.
+// vocab > 0 (training): attention forward and backward plans and the LM-head chunk; vocab 0
+// (inference: s1c_decode_ws_create): the forward plans only. Both: the split-KV decode partials
+// (s1c_decode_split_ws_reserve, at most a few MiB; the arena is one buffer sized for the largest
+// need, so this costs training nothing).
 static void cu_prepare(s1c_backend *be, int max_T, int n_head, int n_kv_head, int head_dim, int vocab) {
     cuda_impl *ci = cuda_impl_of(be);
     if (max_T <= 0) return;
-    size_t need = cuda_attn_cudnn_prepare(ci, max_T, 1, max_T, n_head, n_kv_head, head_dim);
+    size_t need = cuda_attn_cudnn_prepare(ci, max_T, 1, max_T, n_head, n_kv_head, head_dim, vocab > 0);
+    const size_t split = s1c_decode_split_ws_reserve(n_head, n_kv_head, head_dim, ci->sm_count);
+    if (split > need) need = split;
     if (vocab > 0) {
         size_t lm = s1c_cuda_ce_chunk_bytes(s1c_cuda_ce_chunk(max_T, vocab, 1, S1C_CE_CHUNK_BYTES), vocab);
         if (lm > need) need = lm;
@@ -154,7 +161,7 @@ static void cu_prepare(s1c_backend *be, int max_T, int n_head, int n_kv_head, in
 // s1c_backend.prepare_attn: one micro-batch's bucket, when its batch is built (before the step).
 static void cu_prepare_attn(s1c_backend *be, const s1c_attn_shape *s) {
     cuda_impl *ci = cuda_impl_of(be);
-    size_t need = cuda_attn_cudnn_prepare(ci, s->T, s->n_seq, s->max_seqlen, s->n_head, s->n_kv_head, s->head_dim);
+    size_t need = cuda_attn_cudnn_prepare(ci, s->T, s->n_seq, s->max_seqlen, s->n_head, s->n_kv_head, s->head_dim, 1);
     if (need) cuda_ws_get(ci, need);  // grows at most once per larger bucket; a no-op once prepared
 }
 
@@ -206,6 +213,9 @@ extern "C" s1c_backend *s1c_cuda_backend_create(int device) {
     ci->cc_major = prop.major;
     ci->cc_minor = prop.minor;
     ci->attn_mode = parse_attn_mode();
+    // 0: cuDNN's faster dQ-accumulator backward (atomics: the last bits of dQ vary run to run)
+    const char *det = getenv("S1C_CUDA_ATTN_DETERMINISTIC");
+    ci->attn_det = !(det && strcmp(det, "0") == 0);
     const char *ds = getenv("S1C_CUDA_DECODE_SPLITS");  // tests: force the split-KV path (N) or off (-1)
     ci->decode_force_splits = ds && *ds ? atoi(ds) : 0;
     be->name = "cuda";
@@ -232,9 +242,10 @@ extern "C" s1c_backend *s1c_cuda_backend_create(int device) {
     }
     ci->lt_ws_bytes = S1C_LT_WORKSPACE_BYTES;
     if ((e = cudaMalloc(&ci->lt_ws, ci->lt_ws_bytes)) != cudaSuccess ||
-        (e = cudaMalloc((void **)&ci->loss_scratch, sizeof(float))) != cudaSuccess) {
-        s1c_err("backend 'cuda': cannot allocate the %zu MiB GEMM workspace: %s", ci->lt_ws_bytes >> 20,
-                cudaGetErrorString(e));
+        (e = cudaMalloc((void **)&ci->loss_scratch, sizeof(float))) != cudaSuccess ||
+        (e = cudaMalloc((void **)&ci->red, S1C_CUDA_RED_SCRATCH_BYTES)) != cudaSuccess) {
+        s1c_err("backend 'cuda': cannot allocate the %zu MiB GEMM workspace and the %zu MiB reduction scratch: %s",
+                ci->lt_ws_bytes >> 20, S1C_CUDA_RED_SCRATCH_BYTES >> 20, cudaGetErrorString(e));
         cu_destroy(be);
         return NULL;
     }

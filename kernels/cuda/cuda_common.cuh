@@ -69,13 +69,20 @@ typedef struct {
     size_t ws_bytes;
     size_t ws_peak;
     float *loss_scratch;  // [1] spare fp32 for ops that need a device scalar
+    // Per-block partials of the deterministic reductions (cuda_plan.h, S1C_CUDA_RED_FLOATS floats,
+    // start-up): written by one op's first kernel, summed in a fixed order by its second; no op
+    // keeps anything there across ops (stream order serialises them).
+    float *red;
     struct cuda_mm_cache *mm;
     struct cuda_attn_cache *attn;
     int attn_mode;
+    int attn_det;             // S1C_CUDA_ATTN_DETERMINISTIC (default 1): the deterministic SDPA backward graph
     int attn_cudnn_refusals;  // shapes that fell back to the own kernels (reported in docs/bench)
     int attn_cudnn_off;       // cuDNN's run-time version cannot build the graphs (s1c_cuda_cudnn_refusal)
     long cudnn_version;       // cudnnGetVersion() at start-up
-    unsigned long long attn_calls[4];  // cuDNN fwd, cuDNN bwd, own fwd, own bwd
+    unsigned long long attn_calls[4];  // cuDNN fwd, cuDNN bwd, own fwd, own bwd (fallbacks and mode own)
+    unsigned long long attn_by_design[2];  // own fwd, bwd for shapes cuDNN cannot run (layout by_design)
+    const char *attn_by_design_why;         // the last such shape's reason
     int decode_force_splits;  // S1C_CUDA_DECODE_SPLITS: 0 plan (default), N > 0 that many, -1 never split
 } cuda_impl;
 
@@ -100,6 +107,12 @@ void cuda_mm_destroy(cuda_impl *ci);
 void cuda_gemm(cuda_impl *ci, int trans_a, int trans_b, int m, int n, int k, const bf16 *A, int lda,
                const bf16 *B, int ldb, void *D, int ldd, int d_f32, const bf16 *bias, float beta);
 
+// ---- deterministic reductions (cuda_pointwise.cu) ----------------------------------------------
+// *out += part[0] + part[1] + ... + part[n-1], always in the same order (one block).
+void cuda_sum_parts(cuda_impl *ci, float *out, const float *part, int n);
+// dst[c] += sum over b of part[b * C + c], b ascending (one thread per column).
+void cuda_colsum_bands(cuda_impl *ci, float *dst, const float *part, int bands, int C);
+
 // ---- ops implemented across files --------------------------------------------------------------
 void cuda_install_pointwise_ops(s1c_backend *be);
 void cuda_install_matmul_ops(s1c_backend *be);
@@ -114,13 +127,17 @@ void cuda_attn_own_fwd(cuda_impl *ci, bf16 *out, float *lse, const bf16 *qkv, co
 void cuda_attn_own_bwd(cuda_impl *ci, bf16 *dqkv, const bf16 *dout, const bf16 *qkv, const bf16 *out,
                        const float *lse, const s1c_attn_shape *s);
 
-// cuDNN SDPA path (cuda_attn_cudnn.cu). Return 0 when they ran, nonzero when cuDNN refused the
-// shape (the caller then uses the own kernels).
+// cuDNN SDPA path (cuda_attn_cudnn.cu). Return 0 when they ran, CUDA_ATTN_BY_DESIGN when the shape
+// is outside what cuDNN's fused SDPA can run at all (s1c_cuda_attn_layout.by_design), another
+// nonzero value when cuDNN refused it, is off or was capped (the caller then uses the own kernels).
+#define CUDA_ATTN_BY_DESIGN 2
 void cuda_attn_cudnn_init(cuda_impl *ci);
 void cuda_attn_cudnn_destroy(cuda_impl *ci);
 int cuda_attn_cudnn_fwd(cuda_impl *ci, bf16 *out, float *lse, const bf16 *qkv, const s1c_attn_shape *s);
-// plans of the shape's bucket (fwd, bwd) built now; returns the arena bytes their calls need
-size_t cuda_attn_cudnn_prepare(cuda_impl *ci, int T, int n_seq, int max_seqlen, int nh, int nkv, int hd);
+// plans of the shape's bucket (fwd, and bwd when with_bwd) built now; returns the arena bytes their
+// calls need
+size_t cuda_attn_cudnn_prepare(cuda_impl *ci, int T, int n_seq, int max_seqlen, int nh, int nkv, int hd,
+                               int with_bwd);
 int cuda_attn_cudnn_bwd(cuda_impl *ci, bf16 *dqkv, const bf16 *dout, const bf16 *qkv, const bf16 *out,
                         const float *lse, const s1c_attn_shape *s);
 

@@ -6,6 +6,8 @@
 // logits in place, then two GEMMs give dh (overwritten) and dw_lm (+=). [T, V] never exists; the
 // chunk lives in the workspace arena, s1c_cuda_ce_chunk_bytes <= S1C_CE_CHUNK_BYTES (2176 tokens
 // at V = 152064, so the fp32 dw_lm is read and written once per 2176 tokens, not per 192).
+// The loss is deterministic: each row's weighted loss goes to the reduction scratch and one block
+// adds a chunk's rows in a fixed order (cuda_sum_parts), so a run's losses repeat bit for bit.
 #include <math.h>
 
 #include "cuda_common.cuh"
@@ -14,13 +16,14 @@
 #define CE_THREADS 1024
 
 __global__ void __launch_bounds__(CE_THREADS)
-k_ce_rows(float *loss_out, bf16 *logits, const int32_t *targets, const float *weight, int V, int want_grad) {
+k_ce_rows(float *row_loss, bf16 *logits, const int32_t *targets, const float *weight, int V, int want_grad) {
     __shared__ float sh[32];
     int r = blockIdx.x;
     const bf16 *x = logits + (size_t)r * V;
     float w = weight[r];
     bf16 *g = want_grad ? logits + (size_t)r * V : NULL;  // dlogits overwrite the row in place
     if (w == 0.0f) {  // masked token: no loss, zero gradient row
+        if (threadIdx.x == 0) row_loss[r] = 0.0f;
         if (g)
             for (int v = threadIdx.x; v < V; v += blockDim.x) g[v] = __float2bfloat16_rn(0.0f);
         return;
@@ -44,14 +47,14 @@ k_ce_rows(float *loss_out, bf16 *logits, const int32_t *targets, const float *we
     s = m == -INFINITY ? 0.0f : s * expf(m - M);
     float S = block_sum(s, sh);
     if (tgt < 0 || tgt >= V) {  // a bad target poisons the loss visibly instead of reading out of bounds
-        if (threadIdx.x == 0) atomicAdd(loss_out, NAN);
+        if (threadIdx.x == 0) row_loss[r] = NAN;
         // and the gradient row too: left unwritten it would hold the previous chunk's values
         if (g)
             for (int v = threadIdx.x; v < V; v += blockDim.x) g[v] = __float2bfloat16_rn(NAN);
         return;
     }
     float lse = M + logf(S);
-    if (threadIdx.x == 0) atomicAdd(loss_out, w * (lse - xt));
+    if (threadIdx.x == 0) row_loss[r] = w * (lse - xt);
     if (g) {
         float invS = 1.0f / S;
         for (int v = threadIdx.x; v < V; v += blockDim.x) {
@@ -73,8 +76,14 @@ static void cu_lmhead_ce(s1c_backend *be, float *loss_out, void *dh, float *dw_l
     for (int t0 = 0; t0 < T; t0 += tc) {
         int n = T - t0 < tc ? T - t0 : tc;
         cuda_gemm(ci, 1, 0, V, n, C, wb, C, hb + (size_t)t0 * C, C, logits, V, 0, NULL, 0.0f);
-        k_ce_rows<<<n, CE_THREADS, 0, ci->stream>>>(loss_out, logits, targets + t0, weight + t0, V, want_grad);
-        S1C_CUDA_LAUNCH_CHECK();
+        // rows in pieces of at most S1C_CUDA_RED_FLOATS (4M: one piece for any real chunk)
+        for (int r0 = 0; r0 < n; r0 += (int)S1C_CUDA_RED_FLOATS) {
+            const int m = n - r0 < (int)S1C_CUDA_RED_FLOATS ? n - r0 : (int)S1C_CUDA_RED_FLOATS;
+            k_ce_rows<<<m, CE_THREADS, 0, ci->stream>>>(ci->red, logits + (size_t)r0 * V, targets + t0 + r0,
+                                                       weight + t0 + r0, V, want_grad);
+            S1C_CUDA_LAUNCH_CHECK();
+            cuda_sum_parts(ci, loss_out, ci->red, m);
+        }
         if (dh) cuda_gemm(ci, 0, 0, C, n, V, wb, C, dlogits, V, (bf16 *)dh + (size_t)t0 * C, C, 0, NULL, 0.0f);
         if (dw_lm) cuda_gemm(ci, 0, 1, C, V, n, hb + (size_t)t0 * C, C, dlogits, V, dw_lm, C, 1, NULL, 1.0f);
     }

@@ -162,9 +162,11 @@ void cuda_gemm(cuda_impl *ci, int trans_a, int trans_b, int m, int n, int k, con
                                     ci->lt_ws, ci->lt_ws_bytes, ci->stream));
 }
 
-// dbias[OC] += sum over rows of dout[T, OC]. Blocks tile 32 columns x (8 warps of rows).
-__global__ void k_bias_grad(float *dbias, const bf16 *dout, int T, int OC, int rows_per_block) {
-    __shared__ float part[8][33];
+// Column sums of dout[T, OC] per band of rows: part[band][OC] (the reduction scratch). Blocks
+// tile 32 columns x one band (8 warps striding its rows, combined in warp order); the bands are
+// then added to dbias in band order (cuda_colsum_bands): no atomics, the same bits every run.
+__global__ void k_bias_grad(float *part, const bf16 *dout, int T, int OC, int rows_per_block) {
+    __shared__ float sums[8][33];
     int col = blockIdx.x * 32 + (threadIdx.x & 31);
     int w = threadIdx.x >> 5;
     int r0 = blockIdx.y * rows_per_block;
@@ -172,12 +174,12 @@ __global__ void k_bias_grad(float *dbias, const bf16 *dout, int T, int OC, int r
     float s = 0.0f;
     if (col < OC)
         for (int r = r0 + w; r < r1; r += 8) s += __bfloat162float(dout[(size_t)r * OC + col]);
-    part[w][threadIdx.x & 31] = s;
+    sums[w][threadIdx.x & 31] = s;
     __syncthreads();
     if (w == 0 && col < OC) {
         float tot = 0.0f;
-        for (int i = 0; i < 8; i++) tot += part[i][threadIdx.x];
-        atomicAdd(dbias + col, tot);
+        for (int i = 0; i < 8; i++) tot += sums[i][threadIdx.x];
+        part[(size_t)blockIdx.y * OC + col] = tot;
     }
 }
 
@@ -210,10 +212,13 @@ static void cu_matmul_bwd(s1c_backend *be, void *dinp, float *dw, float *dbias, 
                   accumulate_dinp ? 1.0f : 0.0f);
     if (dw) cuda_gemm(ci, 0, 1, IC, OC, T, (const bf16 *)inp, IC, (const bf16 *)dout, OC, dw, IC, 1, NULL, 1.0f);
     if (dbias && T > 0) {
-        int rows = s1c_cuda_bias_grad_rows(T, 256);  // keeps gridDim.y <= 65535 at any T
-        dim3 grid((unsigned)((OC + 31) / 32), (unsigned)((T + rows - 1) / rows));
-        k_bias_grad<<<grid, 256, 0, ci->stream>>>(dbias, (const bf16 *)dout, T, OC, rows);
+        // bands of >= 256 rows; gridDim.y <= 65535 and bands * OC partials fit the scratch
+        s1c_cuda_bands b = s1c_cuda_col_bands(T, OC, 256, S1C_CUDA_RED_FLOATS);
+        S1C_ASSERT(b.ok);
+        dim3 grid((unsigned)((OC + 31) / 32), (unsigned)b.bands);
+        k_bias_grad<<<grid, 256, 0, ci->stream>>>(ci->red, (const bf16 *)dout, T, OC, b.rows);
         S1C_CUDA_LAUNCH_CHECK();
+        cuda_colsum_bands(ci, dbias, ci->red, b.bands, OC);
     }
 }
 

@@ -27,11 +27,13 @@ s1c_cuda_attn_layout s1c_cuda_attn_plan(int T, int n_seq, int max_seqlen, int n_
     L.b = (int)b;
     L.s = (int)s;
     L.pad_rows = (size_t)b * (size_t)n_head * (size_t)s;
-    size_t pad_bytes = L.pad_rows * sizeof(float) * (bwd ? 2 + (size_t)head_dim : 1);
+    const int acc = bwd == 1;  // the fp32 dQ accumulator exists
+    size_t pad_bytes = L.pad_rows * sizeof(float) * (bwd ? 2 + (acc ? (size_t)head_dim : 0) : 1);
     // The ragged offsets are int32 elements of the qkv buffer.
     int64_t qkv_elems = (int64_t)T * (n_head + 2 * n_kv_head) * head_dim;
     if (head_dim > 256 || head_dim % 8 != 0) {
         L.why = "head_dim must be a multiple of 8 and at most 256";
+        L.by_design = 1;
         return L;
     }
     if (pad_bytes > S1C_CUDA_ATTN_PAD_LIMIT) {
@@ -40,6 +42,7 @@ s1c_cuda_attn_layout s1c_cuda_attn_plan(int T, int n_seq, int max_seqlen, int n_
     }
     if (qkv_elems >= INT32_MAX) {
         L.why = "qkv offsets do not fit int32";
+        L.by_design = 1;
         return L;
     }
     // aux: three int32 arrays, each starting on a 256-byte boundary (64 int32).
@@ -54,7 +57,7 @@ s1c_cuda_attn_layout s1c_cuda_attn_plan(int T, int n_seq, int max_seqlen, int n_
         L.softmax_sum = off;
         off += st_bytes;
         L.dq_accum = off;
-        L.dq_accum_bytes = L.pad_rows * (size_t)head_dim * sizeof(float);
+        L.dq_accum_bytes = acc ? L.pad_rows * (size_t)head_dim * sizeof(float) : 0;
         off += align_up(L.dq_accum_bytes, 256);
     }
     L.cudnn_ws = off;
@@ -85,6 +88,20 @@ int s1c_cuda_bias_grad_rows(int T, int min_rows) {
     int64_t rows = (need + min_rows - 1) / min_rows * min_rows;
     if (rows < min_rows) rows = min_rows;
     return (int)rows;
+}
+
+s1c_cuda_bands s1c_cuda_col_bands(int T, int C, int min_rows, size_t max_floats) {
+    s1c_cuda_bands b = {0, min_rows > 0 ? min_rows : 1, 1};
+    if (T <= 0 || C <= 0 || (size_t)C > max_floats) return b;
+    int64_t max_bands = (int64_t)(max_floats / (size_t)C);
+    if (max_bands > S1C_CUDA_GRID_YZ_MAX) max_bands = S1C_CUDA_GRID_YZ_MAX;
+    const int64_t unit = b.rows, units = ((int64_t)T + unit - 1) / unit;  // bands of min_rows
+    const int64_t per = (units + max_bands - 1) / max_bands;               // units per band
+    if (per * unit > INT32_MAX) return b;  // one band would pass int: not a real shape
+    b.rows = (int)(per * unit);
+    b.bands = (int)(((int64_t)T + b.rows - 1) / b.rows);
+    b.ok = 1;
+    return b;
 }
 
 const char *s1c_cuda_cudnn_refusal(long runtime, long compiled) {
@@ -125,6 +142,20 @@ size_t s1c_decode_split_ws_floats(int T, int n_head, int head_dim, int n_splits)
            ((size_t)(head_dim > 0 ? head_dim : 0) + 2);
 }
 
+size_t s1c_decode_split_ws_reserve(int n_head, int n_kv_head, int head_dim, int n_sm) {
+    if (n_head <= 0 || n_kv_head <= 0 || head_dim <= 0) return 0;
+    const int64_t target = 2 * (int64_t)(n_sm > 0 ? n_sm : 1);
+    size_t best = 0;
+    for (int64_t T = 1; T * n_kv_head < target; T++) {  // more rows than this never split
+        int64_t n = (target + T * n_kv_head - 1) / (T * n_kv_head);
+        if (n > S1C_DECODE_MAX_SPLITS) n = S1C_DECODE_MAX_SPLITS;
+        if (n < 2) continue;  // the plain kernel runs: no partials
+        size_t b = s1c_decode_split_ws_floats((int)T, n_head, head_dim, (int)n) * sizeof(float);
+        if (b > best) best = b;
+    }
+    return best;
+}
+
 s1c_cuda_vec_grid s1c_cuda_vec_grid_plan(size_t n, int width, int threads, unsigned max_blocks) {
     s1c_cuda_vec_grid g = {0, 0, 1};
     if (width < 1) width = 1;
@@ -158,12 +189,14 @@ s1c_cuda_rope_geom s1c_cuda_rope_plan(int T, int n_rot_heads, int half_hd, int a
 }
 
 s1c_cuda_rmsnorm_bwd_geom s1c_cuda_rmsnorm_bwd_plan(int T, int C, int aligned16) {
-    s1c_cuda_rmsnorm_bwd_geom g = {0, 1, 32, 1, 0};
+    s1c_cuda_rmsnorm_bwd_geom g = {0, 1, 32, 1, 0, S1C_CUDA_RMS_ROWS};
     if (T <= 0 || C <= 0) return g;
     g.vec = aligned16 && C % 8 == 0 ? 8 : 1;
     g.threads = threads_for((unsigned)(C / g.vec), 256u);
-    g.blocks = (unsigned)(((int64_t)T + S1C_CUDA_RMS_ROWS - 1) / S1C_CUDA_RMS_ROWS);
+    s1c_cuda_bands bands = s1c_cuda_col_bands(T, C, S1C_CUDA_RMS_ROWS, S1C_CUDA_RED_FLOATS);
+    g.rows = bands.rows;
+    g.blocks = (unsigned)bands.bands;
     g.shmem = (size_t)C * sizeof(float);
-    g.ok = g.shmem + 32 * sizeof(float) <= 48 * 1024;
+    g.ok = bands.ok && g.shmem + 32 * sizeof(float) <= 48 * 1024;
     return g;
 }

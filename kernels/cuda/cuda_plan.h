@@ -14,6 +14,7 @@ extern "C" {
 // Largest gridDim.y / gridDim.z of a launch.
 #define S1C_CUDA_GRID_YZ_MAX 65535
 
+#define S1C_ATTN_BWD_DET 2
 // Refuse cuDNN attention shapes whose padded per-batch buffers (stats, dO·O sums, fp32 dQ
 // accumulator) would exceed this; the own kernels then run (they need only [nh, T] floats).
 #define S1C_CUDA_ATTN_PAD_LIMIT ((size_t)4 << 30)
@@ -25,6 +26,10 @@ extern "C" {
 typedef struct {
     int ok;             // 0: cuDNN must not be used for this shape (reason in `why`)
     const char *why;
+    int by_design;      // with ok = 0: a limit of cuDNN's fused SDPA itself (head_dim not a multiple of 8
+                        // or above 256, int32 ragged offsets overflowing), not one of this layout's
+                        // caps: the own kernels serve it by design and the dispatch counts it apart
+                        // from fallbacks (never a real Qwen2 shape: head_dim 64 / 128)
     int b, s;           // bucketed batch (power of two >= n_seq) and sequence (power of two >= 64)
     size_t pad_rows;    // b * nh * s
     size_t aux_seq, aux_off_qkv, aux_off_o;  // int32 element offsets inside aux
@@ -35,7 +40,10 @@ typedef struct {
 } s1c_cuda_attn_layout;
 
 // max_seqlen <= 0: unknown, T is used. plan_ws: cuDNN's workspace for the plan (0 while only
-// checking the shape). bwd: layout of the backward call.
+// checking the shape). bwd: 0 forward; 1 backward with the fp32 dQ accumulator (the engine adds
+// into it with atomics: fast, not bitwise reproducible); S1C_ATTN_BWD_DET (2) the deterministic
+// backward (dQ written by the matmul itself, as cudnn-frontend builds it for
+// set_deterministic_algorithm(true): no accumulator, dq_accum_bytes 0).
 s1c_cuda_attn_layout s1c_cuda_attn_plan(int T, int n_seq, int max_seqlen, int n_head, int n_kv_head, int head_dim,
                                         int bwd, int64_t plan_ws);
 
@@ -56,6 +64,23 @@ size_t s1c_cuda_ce_chunk_bytes(int tc, int V);
 // few enough blocks along y (ceil(T / rows) <= S1C_CUDA_GRID_YZ_MAX).
 int s1c_cuda_bias_grad_rows(int T, int min_rows);
 
+// ---- deterministic reductions (no fp32 atomics on the training path) --------------------------
+// Reductions over many blocks write one partial per block (or per band of rows and column) into
+// the backend's reduction scratch, allocated once at start-up, and a second kernel adds the
+// partials in a fixed order: the same inputs give the same bits on every run. Covers the
+// lmhead_ce loss (one partial per row), sumsq_accumulate (one per block), the RMSNorm-backward dw
+// and the bias gradient (one row of C partials per band of rows).
+#define S1C_CUDA_RED_SCRATCH_BYTES ((size_t)16 << 20)
+#define S1C_CUDA_RED_FLOATS (S1C_CUDA_RED_SCRATCH_BYTES / sizeof(float))
+// Column sums of a [T, C] matrix in bands of `rows` rows (a multiple of min_rows, at least
+// min_rows): bands = ceil(T / rows) partial rows of C floats, bands * C <= max_floats and bands
+// <= S1C_CUDA_GRID_YZ_MAX. ok = 0 when not even one band fits (C > max_floats), when a band would
+// need more than INT32_MAX rows, or T, C <= 0.
+typedef struct {
+    int ok, rows, bands;
+} s1c_cuda_bands;
+s1c_cuda_bands s1c_cuda_col_bands(int T, int C, int min_rows, size_t max_floats);
+
 // Split-KV (flash-decoding) plan of attention_decode: each (row, KV head) item's positions
 // 0..max_ctx-1 are cut into n_splits ranges of split_len positions (a multiple of 32, the warp's
 // key tile); pass 1 computes a partial online softmax per (row, q head, split), pass 2 combines
@@ -74,6 +99,13 @@ typedef struct {
 s1c_decode_split s1c_decode_split_plan(int T, int n_kv_head, int max_ctx, int n_sm, int force_splits);
 // Floats of the partial results: [T, n_head, n_splits] x (head_dim accumulators + max + sum).
 size_t s1c_decode_split_ws_floats(int T, int n_head, int head_dim, int n_splits);
+// Arena bytes that cover the split-KV partials of every planned (not forced) decode call of a
+// model, whatever its row count T and context: splits happen only while T * n_kv_head < 2 * n_sm,
+// and then n_splits <= min(S1C_DECODE_MAX_SPLITS, ceil(2 n_sm / (T n_kv_head))). be->prepare
+// reserves it at start-up (and the first split call, for callers that never prepared), so no
+// decode step grows the arena (test_cuda_plan checks it covers every plan and is the largest of
+// them). 0 when no plan can split.
+size_t s1c_decode_split_ws_reserve(int n_head, int n_kv_head, int head_dim, int n_sm);
 
 // cuDNN run-time version policy (cudnnGetVersion(): major*10000 + minor*100 + patch since 9.0).
 // The SDPA graphs of cuda_attn_cudnn.cu follow what cudnn-frontend emits for cuDNN >= 9.10 (mask
@@ -106,15 +138,18 @@ typedef struct {
 } s1c_cuda_rope_geom;
 s1c_cuda_rope_geom s1c_cuda_rope_plan(int T, int n_rot_heads, int half_hd, int aligned16);
 
-// RMSNorm backward: RMS_ROWS rows per block, dw partials [C] floats in shared memory; vec 8 when
-// C % 8 == 0 and every bf16 pointer is 16-byte aligned. threads: a multiple of 32 covering the
-// C / vec column groups, capped at 256. ok = 0 when the shared memory (shmem + the kernel's
-// 128 static bytes) passes the 48 KiB launch limit (C > 12256).
+// RMSNorm backward: `rows` rows per block (a multiple of S1C_CUDA_RMS_ROWS, more only when T is
+// large: s1c_cuda_col_bands with the reduction scratch), dw partials [C] floats in shared memory,
+// written to the scratch as one row per block and summed over the blocks in order by a second
+// kernel; vec 8 when C % 8 == 0 and every bf16 pointer is 16-byte aligned. threads: a multiple of
+// 32 covering the C / vec column groups, capped at 256. ok = 0 when the shared memory (shmem + the
+// kernel's 128 static bytes) passes the 48 KiB launch limit (C > 12256).
 #define S1C_CUDA_RMS_ROWS 16
 typedef struct {
     int ok, vec;
     unsigned threads, blocks;
     size_t shmem;
+    int rows;  // rows per block; blocks = ceil(T / rows), blocks * C <= S1C_CUDA_RED_FLOATS
 } s1c_cuda_rmsnorm_bwd_geom;
 s1c_cuda_rmsnorm_bwd_geom s1c_cuda_rmsnorm_bwd_plan(int T, int C, int aligned16);
 

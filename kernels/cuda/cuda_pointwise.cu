@@ -121,8 +121,9 @@ __global__ void k_embedding_fwd(bf16 *out, const int32_t *ids, const bf16 *wte, 
     bf16 *dst = out + (size_t)t * C;
     for (int c = threadIdx.x; c < C; c += blockDim.x) dst[c] = src[c];
 }
-// Rows of the same id add up through fp32 atomics (tokens repeat; order does not matter to fp32
-// within the stated tolerance).
+// Rows of the same id add up through fp32 atomics: the order, and so the last bits, change from
+// run to run. The training step uses embedding_bwd_sorted below; this one stays for callers
+// without the batch's sorted index.
 __global__ void k_embedding_bwd(float *dwte, const bf16 *dout, const int32_t *ids, int C) {
     int t = blockIdx.x;
     float *dst = dwte + (size_t)ids[t] * C;
@@ -147,6 +148,54 @@ static void cu_embedding_fwd(s1c_backend *be, void *out, const int32_t *ids, con
 static void cu_embedding_bwd(s1c_backend *be, float *dwte, const void *dout, const int32_t *ids, int T, int C) {
     if (T <= 0) return;
     k_embedding_bwd<<<T, 256, 0, cuda_impl_of(be)->stream>>>(dwte, (const bf16 *)dout, ids, C);
+    S1C_CUDA_LAUNCH_CHECK();
+}
+// Deterministic form: one block per distinct id s (its positions order[seg[s]] .. order[seg[s+1]-1],
+// ascending): each thread owns columns of dwte[id], loads them once, adds the id's dout rows in
+// position order and stores once. The same additions in the same order as the CPU loop (dwte +=
+// row, t ascending), so the result is bitwise the CPU op's on the same bf16 rows. Work per
+// element is the same read of dout plus one broadcast index load per row; dwte is read and
+// written once per distinct id instead of one atomic per row. A block's latency grows with its
+// id's count (a token repeated r times: r dependent adds per column, the loads unrolled 4 deep).
+__global__ void k_embedding_bwd_sorted(float *dwte, const bf16 *dout, const int32_t *ids, const int32_t *order,
+                                       const int32_t *seg, int C) {
+    const int j0 = seg[blockIdx.x], j1 = seg[blockIdx.x + 1];
+    float *dst = dwte + (size_t)ids[order[j0]] * C;
+    for (int c = threadIdx.x; c < C; c += blockDim.x) {
+        float acc = dst[c];
+#pragma unroll 4
+        for (int j = j0; j < j1; j++) acc += __bfloat162float(dout[(size_t)order[j] * C + c]);
+        dst[c] = acc;
+    }
+}
+// Vector form (C % 8 == 0, dout and dwte 16-byte aligned): 8 columns per thread.
+__global__ void k_embedding_bwd_sorted_v8(float *dwte, const bf16 *dout, const int32_t *ids, const int32_t *order,
+                                          const int32_t *seg, int C) {
+    const int j0 = seg[blockIdx.x], j1 = seg[blockIdx.x + 1];
+    float *dst = dwte + (size_t)ids[order[j0]] * C;
+    for (int c8 = threadIdx.x; c8 < C / 8; c8 += blockDim.x) {
+        float4 lo = ((const float4 *)dst)[2 * c8], hi = ((const float4 *)dst)[2 * c8 + 1];
+        float acc[8] = {lo.x, lo.y, lo.z, lo.w, hi.x, hi.y, hi.z, hi.w};
+#pragma unroll 4
+        for (int j = j0; j < j1; j++) {
+            float v[8];
+            ld8(v, dout + (size_t)order[j] * C + 8 * c8);
+#pragma unroll
+            for (int k = 0; k < 8; k++) acc[k] += v[k];
+        }
+        ((float4 *)dst)[2 * c8] = make_float4(acc[0], acc[1], acc[2], acc[3]);
+        ((float4 *)dst)[2 * c8 + 1] = make_float4(acc[4], acc[5], acc[6], acc[7]);
+    }
+}
+static void cu_embedding_bwd_sorted(s1c_backend *be, float *dwte, const void *dout, const int32_t *ids,
+                                    const int32_t *order, const int32_t *seg, int n_seg, int T, int C) {
+    if (T <= 0 || n_seg <= 0) return;
+    cudaStream_t st = cuda_impl_of(be)->stream;
+    if (C % 8 == 0 && al16(dout) && al16(dwte)) {
+        k_embedding_bwd_sorted_v8<<<(unsigned)n_seg, 128, 0, st>>>(dwte, (const bf16 *)dout, ids, order, seg, C);
+    } else {
+        k_embedding_bwd_sorted<<<(unsigned)n_seg, 256, 0, st>>>(dwte, (const bf16 *)dout, ids, order, seg, C);
+    }
     S1C_CUDA_LAUNCH_CHECK();
 }
 
@@ -205,16 +254,17 @@ __global__ void k_rmsnorm_fwd_v8(bf16 *out, float *rstd, bf16 *inp, const bf16 *
     }
 }
 
-// Each block owns S1C_CUDA_RMS_ROWS rows: per row it writes dinp, and it accumulates dw for its
-// rows in shared memory so that dw receives one atomic per column per block instead of one per row.
-#define RMS_ROWS S1C_CUDA_RMS_ROWS
-__global__ void k_rmsnorm_bwd(bf16 *dinp, float *dw, const bf16 *dout, const bf16 *inp, const bf16 *w,
-                              const float *rstd, int T, int C) {
+// Each block owns `rows` consecutive rows (s1c_cuda_rmsnorm_bwd_plan): per row it writes dinp, and
+// it accumulates dw for its rows in shared memory, in row order, then writes that row of partials
+// to part[blockIdx.x][C] (the reduction scratch); cuda_colsum_bands adds the blocks' rows to dw in
+// block order. No atomics: the same inputs give the same dw bits on every run.
+__global__ void k_rmsnorm_bwd(bf16 *dinp, float *part, const bf16 *dout, const bf16 *inp, const bf16 *w,
+                              const float *rstd, int T, int C, int rows) {
     extern __shared__ float dw_acc[];  // [C]
     __shared__ float sh[32];
     for (int c = threadIdx.x; c < C; c += blockDim.x) dw_acc[c] = 0.0f;
-    int t0 = blockIdx.x * RMS_ROWS;
-    int t1 = min(t0 + RMS_ROWS, T);
+    int t0 = blockIdx.x * rows;
+    int t1 = min(t0 + rows, T);
     for (int t = t0; t < t1; t++) {
         const bf16 *x = inp + (size_t)t * C;
         const bf16 *dy = dout + (size_t)t * C;
@@ -237,21 +287,22 @@ __global__ void k_rmsnorm_bwd(bf16 *dinp, float *dw, const bf16 *dout, const bf1
         }
     }
     __syncthreads();
-    for (int c = threadIdx.x; c < C; c += blockDim.x) atomicAdd(dw + c, dw_acc[c]);
+    float *dst = part + (size_t)blockIdx.x * C;
+    for (int c = threadIdx.x; c < C; c += blockDim.x) dst[c] = dw_acc[c];
 }
 
 // Vector form (C % 8 == 0, 16-byte aligned rows): 8 columns per thread and load. The shared dw
 // partials are laid out [8][C / 8] (lane k of column group c8 at k * n8 + c8) so that a warp's
 // 32 consecutive groups hit 32 banks; the owner of a group changes between the zeroing, the
-// accumulation and the atomics, hence the barriers.
-__global__ void k_rmsnorm_bwd_v8(bf16 *dinp, float *dw, const bf16 *dout, const bf16 *inp, const bf16 *w,
-                                 const float *rstd, int T, int C) {
+// accumulation and the partials' store, hence the barriers.
+__global__ void k_rmsnorm_bwd_v8(bf16 *dinp, float *part, const bf16 *dout, const bf16 *inp, const bf16 *w,
+                                 const float *rstd, int T, int C, int rows) {
     extern __shared__ float dw_acc[];  // [8][C / 8]
     __shared__ float sh[32];
     const int n8 = C / 8;
     for (int c = threadIdx.x; c < C; c += blockDim.x) dw_acc[c] = 0.0f;
     __syncthreads();
-    const int t0 = blockIdx.x * RMS_ROWS, t1 = min(t0 + RMS_ROWS, T);
+    const int t0 = blockIdx.x * rows, t1 = min(t0 + rows, T);
     for (int t = t0; t < t1; t++) {
         const size_t row = (size_t)t * C;
         const float r = rstd[t];
@@ -281,7 +332,8 @@ __global__ void k_rmsnorm_bwd_v8(bf16 *dinp, float *dw, const bf16 *dout, const 
         }
     }
     __syncthreads();
-    for (int c = threadIdx.x; c < C; c += blockDim.x) atomicAdd(dw + c, dw_acc[(c & 7) * n8 + (c >> 3)]);
+    float *dst = part + (size_t)blockIdx.x * C;
+    for (int c = threadIdx.x; c < C; c += blockDim.x) dst[c] = dw_acc[(c & 7) * n8 + (c >> 3)];
 }
 
 static void cu_rmsnorm_fwd(s1c_backend *be, void *out, float *rstd, const void *inp, const void *w, int T, int C,
@@ -316,13 +368,15 @@ static void cu_rmsnorm_bwd(s1c_backend *be, void *dinp, float *dw, const void *d
     // 48 KiB is the launch limit for static + dynamic shared memory without an opt-in; the kernel's
     // static part is block_sum's 32 floats. C <= 12256: every Qwen2 width.
     S1C_ASSERT(g.ok);
+    cuda_impl *ci = cuda_impl_of(be);
     if (g.vec == 8)
-        k_rmsnorm_bwd_v8<<<g.blocks, g.threads, g.shmem, cuda_impl_of(be)->stream>>>(
-            (bf16 *)dinp, dw, (const bf16 *)dout, (const bf16 *)inp, (const bf16 *)w, rstd, T, C);
+        k_rmsnorm_bwd_v8<<<g.blocks, g.threads, g.shmem, ci->stream>>>(
+            (bf16 *)dinp, ci->red, (const bf16 *)dout, (const bf16 *)inp, (const bf16 *)w, rstd, T, C, g.rows);
     else
-        k_rmsnorm_bwd<<<g.blocks, g.threads, g.shmem, cuda_impl_of(be)->stream>>>(
-            (bf16 *)dinp, dw, (const bf16 *)dout, (const bf16 *)inp, (const bf16 *)w, rstd, T, C);
+        k_rmsnorm_bwd<<<g.blocks, g.threads, g.shmem, ci->stream>>>(
+            (bf16 *)dinp, ci->red, (const bf16 *)dout, (const bf16 *)inp, (const bf16 *)w, rstd, T, C, g.rows);
     S1C_CUDA_LAUNCH_CHECK();
+    cuda_colsum_bands(ci, dw, ci->red, (int)g.blocks, C);
 }
 
 // ---- RoPE ---------------------------------------------------------------------------------------
@@ -570,20 +624,50 @@ static void cu_adamw(s1c_backend *be, float *param, void *param_act, const float
     S1C_CUDA_LAUNCH_CHECK();
 }
 
+// ---- deterministic reductions -------------------------------------------------------------------
+// Fixed order: thread i sums part[i], part[i + 1024], ... then block_sum's fixed shuffle tree.
+__global__ void __launch_bounds__(1024) k_sum_parts(float *out, const float *part, int n) {
+    __shared__ float sh[32];
+    float s = 0.0f;
+    for (int i = threadIdx.x; i < n; i += blockDim.x) s += part[i];
+    s = block_sum(s, sh);
+    if (threadIdx.x == 0) *out += s;
+}
+void cuda_sum_parts(cuda_impl *ci, float *out, const float *part, int n) {
+    if (n <= 0) return;
+    k_sum_parts<<<1, 1024, 0, ci->stream>>>(out, part, n);
+    S1C_CUDA_LAUNCH_CHECK();
+}
+__global__ void k_colsum_bands(float *dst, const float *part, int bands, int C) {
+    const int c = blockIdx.x * blockDim.x + threadIdx.x;
+    if (c >= C) return;
+    float s = 0.0f;
+    for (int b = 0; b < bands; b++) s += part[(size_t)b * C + c];
+    dst[c] += s;
+}
+void cuda_colsum_bands(cuda_impl *ci, float *dst, const float *part, int bands, int C) {
+    if (bands <= 0 || C <= 0) return;
+    k_colsum_bands<<<(unsigned)((C + 255) / 256), 256, 0, ci->stream>>>(dst, part, bands, C);
+    S1C_CUDA_LAUNCH_CHECK();
+}
+
 // ---- sum of squares -----------------------------------------------------------------------------
-__global__ void k_sumsq(float *out, const float *x, size_t n) {
+// One partial per block into the reduction scratch, then cuda_sum_parts: the gradient norm (and so
+// the clipping factor) has the same bits on every run.
+__global__ void k_sumsq(float *part, const float *x, size_t n) {
     __shared__ float sh[32];
     float s = 0.0f;
     GRID_STRIDE(i, n) s += x[i] * x[i];
     s = block_sum(s, sh);
-    if (threadIdx.x == 0) atomicAdd(out, s);
+    if (threadIdx.x == 0) part[blockIdx.x] = s;
 }
 static void cu_sumsq_accumulate(s1c_backend *be, float *out, const float *x, size_t n) {
     if (!n) return;
     cuda_impl *ci = cuda_impl_of(be);
-    unsigned blocks = cuda_blocks(n, 256, (unsigned)ci->sm_count * 8u);
-    k_sumsq<<<blocks, 256, 0, ci->stream>>>(out, x, n);
+    unsigned blocks = cuda_blocks(n, 256, (unsigned)ci->sm_count * 8u);  // << S1C_CUDA_RED_FLOATS
+    k_sumsq<<<blocks, 256, 0, ci->stream>>>(ci->red, x, n);
     S1C_CUDA_LAUNCH_CHECK();
+    cuda_sum_parts(ci, out, ci->red, (int)blocks);
 }
 
 void cuda_install_pointwise_ops(s1c_backend *be) {
@@ -592,6 +676,7 @@ void cuda_install_pointwise_ops(s1c_backend *be) {
     be->add_inplace = cu_add_inplace;
     be->embedding_fwd = cu_embedding_fwd;
     be->embedding_bwd = cu_embedding_bwd;
+    be->embedding_bwd_sorted = cu_embedding_bwd_sorted;
     be->rmsnorm_fwd = cu_rmsnorm_fwd;
     be->rmsnorm_residual_fwd = cu_rmsnorm_residual_fwd;
     be->rmsnorm_bwd = cu_rmsnorm_bwd;

@@ -5,7 +5,8 @@
 //           split and splits past the row's end: equal to round-off (2e-6 of the largest output).
 //   (none)  the same, then the CUDA kernel (S1C_CUDA_DECODE_SPLITS=N forces N splits) against the
 //           CPU reference run with the same plan on the same bf16-representable inputs (bf16
-//           output rounding: 1e-2 of the largest output), and the planned (auto) path and the
+//           output rounding: 7e-3 of the largest output; measured on one H200, 2026-12-04, 2.9e-4
+//           to 2.55e-3), and the planned (auto) path and the
 //           unsplit kernel (S1C_CUDA_DECODE_SPLITS=-1) against the plain CPU decode. Exit 77 when
 //           no GPU is present.
 #include <math.h>
@@ -189,7 +190,7 @@ static int gpu_part(s1c_backend *cpu) {
             double r = rel_max(got, ref, n_out);
             printf("  cuda decode (splits %-2s) vs %-9s %-36s max rel %.2e\n", v, modes[mi] > 0 ? "split ref" : "cpu",
                    I.c.label, r);
-            CHECK(r <= 1e-2, "cuda splits=%s %s: %.3e", v, I.c.label, r);
+            CHECK(r <= 7e-3, "cuda splits=%s %s: %.3e", v, I.c.label, r);  // measured <= 2.55e-3 (H200)
             free(ref), free(got);
             unmake(&I);
         }

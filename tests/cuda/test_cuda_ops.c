@@ -14,6 +14,7 @@
 
 #include "check.h"
 #include "ops.h"
+#include "qwen2.h"  // s1c_embed_order: the batch's index for the sorted embedding backward
 
 static uint64_t g_rng = 0x9E3779B97F4A7C15ull;
 
@@ -514,6 +515,150 @@ static void test_argmax(pair p) {
     free(x);
 }
 
+// ---- run to run: the same inputs twice give the same bits ----------------------------------------
+// Every reduction of the training step (docs/cuda.md, "Determinism"): per-block partials summed in
+// a fixed order, the sorted embedding backward, cuDNN's deterministic SDPA backward. Shapes with
+// many blocks (and bands), where fp32 atomics would land in a different order from run to run.
+static void same_bits(const char *what, const void *a, const void *b, size_t bytes) {
+    const int ok = memcmp(a, b, bytes) == 0;
+    printf("%-34s %zu bytes twice: %s  [no atomics: identical bits]\n", what, bytes, ok ? "identical  ok" : "DIFFER  FAIL");
+    if (!ok) check_failures++;
+}
+
+static void test_repeat(pair p) {
+    s1c_backend *be = p.gpu;
+    {  // RMSNorm backward: 125 blocks of 16 rows, dw from their partials
+        const int T = 2000, C = 1536;
+        float *x = host_rand((size_t)T * C, 2.0f, 1), *w = host_rand(C, 1.0f, 1), *dy = host_rand((size_t)T * C, 1.0f, 1);
+        void *x_ = act_up(be, x, (size_t)T * C), *w_ = act_up(be, w, C), *dy_ = act_up(be, dy, (size_t)T * C);
+        void *o_ = act_up(be, x, (size_t)T * C);
+        float *r_ = be->alloc(be, (size_t)T * 4), *dw_ = be->alloc(be, (size_t)C * 4), *dw[2];
+        be->rmsnorm_fwd(be, o_, r_, x_, w_, T, C, 1e-6f);
+        for (int k = 0; k < 2; k++) {
+            void *dx_ = act_up(be, dy, (size_t)T * C);
+            be->memset_zero(be, dw_, (size_t)C * 4);
+            be->rmsnorm_bwd(be, dx_, dw_, dy_, x_, w_, r_, T, C);
+            dw[k] = s1c_xmalloc((size_t)C * 4);
+            raw_down(be, dw[k], dw_, (size_t)C * 4);
+            be->free(be, dx_);
+        }
+        same_bits("rmsnorm_bwd dw (T 2000)", dw[0], dw[1], (size_t)C * 4);
+        be->free(be, x_), be->free(be, w_), be->free(be, dy_), be->free(be, o_), be->free(be, r_), be->free(be, dw_);
+        free(dw[0]), free(dw[1]), free(x), free(w), free(dy);
+    }
+    {  // bias gradient: 12 bands of 256 rows
+        const int T = 3000, IC = 64, OC = 96;
+        float *x = host_rand((size_t)T * IC, 1.0f, 1), *w = host_rand((size_t)OC * IC, 0.5f, 1);
+        float *dy = host_rand((size_t)T * OC, 1.0f, 1), *db[2], *dw[2];
+        void *x_ = act_up(be, x, (size_t)T * IC), *w_ = act_up(be, w, (size_t)OC * IC), *dy_ = act_up(be, dy, (size_t)T * OC);
+        float *db_ = be->alloc(be, (size_t)OC * 4), *dw_ = be->alloc(be, (size_t)OC * IC * 4);
+        for (int k = 0; k < 2; k++) {
+            be->memset_zero(be, db_, (size_t)OC * 4);
+            be->memset_zero(be, dw_, (size_t)OC * IC * 4);
+            be->matmul_bwd(be, NULL, dw_, db_, dy_, x_, w_, T, IC, OC, 0);
+            db[k] = s1c_xmalloc((size_t)OC * 4), dw[k] = s1c_xmalloc((size_t)OC * IC * 4);
+            raw_down(be, db[k], db_, (size_t)OC * 4);
+            raw_down(be, dw[k], dw_, (size_t)OC * IC * 4);
+        }
+        same_bits("matmul_bwd dbias (T 3000)", db[0], db[1], (size_t)OC * 4);
+        same_bits("matmul_bwd dw (cuBLASLt)", dw[0], dw[1], (size_t)OC * IC * 4);
+        be->free(be, x_), be->free(be, w_), be->free(be, dy_), be->free(be, db_), be->free(be, dw_);
+        free(db[0]), free(db[1]), free(dw[0]), free(dw[1]), free(x), free(w), free(dy);
+    }
+    {  // sum of squares: as many blocks as the grid cap allows
+        const size_t n = (size_t)3 << 20;
+        float *x = host_rand(n, 1.0f, 0), ss[2];
+        float *x_ = raw_up(be, x, n * 4), *s_ = be->alloc(be, 4);
+        for (int k = 0; k < 2; k++) {
+            be->memset_zero(be, s_, 4);
+            be->sumsq_accumulate(be, s_, x_, n);
+            raw_down(be, &ss[k], s_, 4);
+        }
+        same_bits("sumsq_accumulate (3M)", &ss[0], &ss[1], 4);
+        be->free(be, x_), be->free(be, s_), free(x);
+    }
+    {  // LM head: 700 rows of loss in one chunk
+        const int T = 700, C = 64, V = 1031;
+        float *h = host_rand((size_t)T * C, 1.0f, 1), *w = host_rand((size_t)V * C, 0.5f, 1), loss[2];
+        float *weight = s1c_xmalloc((size_t)T * 4);
+        int32_t *tgt = s1c_xmalloc((size_t)T * 4);
+        for (int t = 0; t < T; t++) weight[t] = (t % 7 == 0) ? 0.0f : 1.0f / 600.0f, tgt[t] = (t * 131 + 7) % V;
+        void *h_ = act_up(be, h, (size_t)T * C), *w_ = act_up(be, w, (size_t)V * C);
+        int32_t *t_ = raw_up(be, tgt, (size_t)T * 4);
+        float *wt_ = raw_up(be, weight, (size_t)T * 4), *l_ = be->alloc(be, 4), *dw_ = be->alloc(be, (size_t)V * C * 4);
+        float *dw[2];
+        for (int k = 0; k < 2; k++) {
+            void *dh_ = act_up(be, h, (size_t)T * C);
+            be->memset_zero(be, l_, 4);
+            be->memset_zero(be, dw_, (size_t)V * C * 4);
+            be->lmhead_ce(be, l_, dh_, dw_, h_, w_, t_, wt_, T, C, V);
+            raw_down(be, &loss[k], l_, 4);
+            dw[k] = s1c_xmalloc((size_t)V * C * 4);
+            raw_down(be, dw[k], dw_, (size_t)V * C * 4);
+            be->free(be, dh_);
+        }
+        same_bits("lmhead_ce loss (700 rows)", &loss[0], &loss[1], 4);
+        same_bits("lmhead_ce dw_lm", dw[0], dw[1], (size_t)V * C * 4);
+        be->free(be, h_), be->free(be, w_), be->free(be, t_), be->free(be, wt_), be->free(be, l_), be->free(be, dw_);
+        free(dw[0]), free(dw[1]), free(h), free(w), free(weight), free(tgt);
+    }
+    for (int C = 75; C <= 136; C += 61) {  // embedding backward, sorted: twice, and bitwise the CPU loop
+        const int T = 3000, V = 50;
+        float *dy = host_rand((size_t)T * C, 1.0f, 1);
+        int32_t *ids = s1c_xmalloc((size_t)T * 4), *order = s1c_xmalloc((size_t)T * 4),
+                *seg = s1c_xmalloc((size_t)(T + 1) * 4);
+        for (int t = 0; t < T; t++) ids[t] = t % 3 == 0 ? 7 : (int32_t)((t * 37 + 11) % V);  // id 7: 1000 rows
+        const int n_seg = s1c_embed_order(ids, T, order, seg);
+        s1c_backend *bes[2] = {p.cpu, p.gpu};
+        float *out[3];
+        for (int k = 0; k < 2; k++) {
+            s1c_backend *b = bes[k];
+            void *dy_ = act_up(b, dy, (size_t)T * C);
+            int32_t *i_ = raw_up(b, ids, (size_t)T * 4), *o_ = raw_up(b, order, (size_t)T * 4);
+            int32_t *s_ = raw_up(b, seg, (size_t)(n_seg + 1) * 4);
+            float *dw_ = b->alloc(b, (size_t)V * C * 4);
+            for (int rep = 0; rep < (k ? 2 : 1); rep++) {
+                b->memset_zero(b, dw_, (size_t)V * C * 4);
+                if (k) b->embedding_bwd_sorted(b, dw_, dy_, i_, o_, s_, n_seg, T, C);
+                else b->embedding_bwd(b, dw_, dy_, i_, T, C);
+                if (k) b->embedding_bwd_sorted(b, dw_, dy_, i_, o_, s_, n_seg, T, C);  // accumulates
+                else b->embedding_bwd(b, dw_, dy_, i_, T, C);
+                out[k + rep] = s1c_xmalloc((size_t)V * C * 4);
+                raw_down(b, out[k + rep], dw_, (size_t)V * C * 4);
+            }
+            b->free(b, dy_), b->free(b, i_), b->free(b, o_), b->free(b, s_), b->free(b, dw_);
+        }
+        same_bits(C % 8 ? "embedding_bwd_sorted (scalar)" : "embedding_bwd_sorted (vector)", out[1], out[2],
+                  (size_t)V * C * 4);
+        check("  embedding_bwd_sorted vs cpu loop", out[1], out[0], (size_t)V * C, 0.0,
+              "same additions in the same order: exact");
+        free(out[0]), free(out[1]), free(out[2]), free(dy), free(ids), free(order), free(seg);
+    }
+    {  // attention backward (dispatch: cuDNN's deterministic graph, or the own kernels)
+        const int n_seq = 3, lens[3] = {300, 77, 500}, nh = 4, nkv = 2, hd = 64;
+        int32_t cu[4] = {0, 300, 377, 877};
+        const int T = cu[n_seq], rs = (nh + 2 * nkv) * hd;
+        float *qkv = host_rand((size_t)T * rs, 2.0f, 1), *dout = host_rand((size_t)T * nh * hd, 1.0f, 1), *d[2];
+        void *q_ = act_up(be, qkv, (size_t)T * rs), *g_ = act_up(be, dout, (size_t)T * nh * hd);
+        void *o_ = act_up(be, dout, (size_t)T * nh * hd);
+        float *lse_ = be->alloc(be, (size_t)nh * T * 4);
+        int32_t *cu_ = raw_up(be, cu, sizeof cu);
+        s1c_attn_shape sh = {.T = T, .n_seq = n_seq, .cu_seqlens = cu_, .n_head = nh, .n_kv_head = nkv,
+                             .head_dim = hd, .max_seqlen = lens[2]};
+        be->attention_fwd(be, o_, lse_, q_, &sh);
+        for (int k = 0; k < 2; k++) {
+            void *d_ = act_up(be, qkv, (size_t)T * rs);
+            be->attention_bwd(be, d_, g_, q_, o_, lse_, &sh);
+            d[k] = s1c_xmalloc((size_t)T * rs * 4);
+            act_down(be, d[k], d_, (size_t)T * rs);
+            be->free(be, d_);
+        }
+        same_bits("attention_bwd dqkv (877 rows, GQA)", d[0], d[1], (size_t)T * rs * 4);
+        be->free(be, q_), be->free(be, g_), be->free(be, o_), be->free(be, lse_), be->free(be, cu_);
+        free(d[0]), free(d[1]), free(qkv), free(dout);
+    }
+}
+
 int main(void) {
     s1c_backend *gpu = s1c_backend_create("cuda", 0);
     if (!gpu) {
@@ -558,6 +703,7 @@ int main(void) {
     test_sumsq(p);
     test_decode(p);
     test_argmax(p);
+    test_repeat(p);
     const int lens_a[3] = {17, 1, 30}, lens_b[2] = {70, 129}, lens_c[1] = {200};
     test_attention(p, "[dispatch] 3 seq, GQA 4/2, hd 64", 3, lens_a, 4, 2, 64);
     test_attention(p, "[dispatch] 2 seq, MHA 2/2, hd 128", 2, lens_b, 2, 2, 128);

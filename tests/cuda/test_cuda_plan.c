@@ -40,7 +40,8 @@ static void check_layout(const s1c_cuda_attn_layout *L, int T, int n_seq, int mx
     if (bwd) {
         CHECK(L->softmax_sum % 256 == 0 && L->softmax_sum >= L->stats + st, "softmax_sum at %zu", L->softmax_sum);
         CHECK(L->dq_accum % 256 == 0 && L->dq_accum >= L->softmax_sum + st, "dq_accum at %zu", L->dq_accum);
-        CHECK(L->dq_accum_bytes == L->pad_rows * (size_t)hd * sizeof(float), "dq_accum_bytes %zu", L->dq_accum_bytes);
+        CHECK(L->dq_accum_bytes == (bwd == 1 ? L->pad_rows * (size_t)hd * sizeof(float) : 0), "dq_accum_bytes %zu",
+              L->dq_accum_bytes);
         CHECK(L->cudnn_ws % 256 == 0 && L->cudnn_ws >= L->dq_accum + L->dq_accum_bytes, "cudnn_ws at %zu",
               L->cudnn_ws);
     } else {
@@ -55,14 +56,14 @@ int main(void) {
     // ---- attention layouts over many batch shapes
     int n_ok = 0;
     for (int n_seq = 1; n_seq <= 70; n_seq++)
-        for (int bwd = 0; bwd < 2; bwd++) {
+        for (int bwd = 0; bwd <= S1C_ATTN_BWD_DET; bwd++) {
             int T = n_seq * 37 + 5, mx = (n_seq % 3) ? 37 + 5 : 0;  // mx 0: unknown, T is used
             int64_t ws = (n_seq % 4) * 4096 + 17;
             s1c_cuda_attn_layout L = s1c_cuda_attn_plan(T, n_seq, mx, 8, 2, 64, bwd, ws);
             check_layout(&L, T, n_seq, mx, 8, 64, bwd, ws);
             n_ok += L.ok;
         }
-    CHECK(n_ok == 140, "%d of 140 layouts accepted", n_ok);
+    CHECK(n_ok == 210, "%d of 210 layouts accepted", n_ok);
 
     // buckets at the edges
     s1c_cuda_attn_layout L = s1c_cuda_attn_plan(1, 1, 1, 4, 4, 128, 0, 0);
@@ -75,24 +76,34 @@ int main(void) {
     // s1-32B's 32K-token sequence, backward: 40 heads x 32768 x (2 + 128) floats = 682 MB, accepted
     L = s1c_cuda_attn_plan(32768, 1, 32768, 40, 8, 128, 1, 0);
     CHECK(L.ok && L.total > (size_t)600 << 20, "32K bwd: ok=%d total=%zu", L.ok, L.total);
+    // the deterministic backward has no dQ accumulator: 40 x 32768 x 2 floats of stats / sums
+    s1c_cuda_attn_layout D = s1c_cuda_attn_plan(32768, 1, 32768, 40, 8, 128, S1C_ATTN_BWD_DET, 0);
+    CHECK(D.ok && D.b == L.b && D.s == L.s && D.dq_accum_bytes == 0 && D.total < (size_t)12 << 20 &&
+              L.total - D.total == L.dq_accum_bytes,
+          "32K deterministic bwd: total %zu vs %zu", D.total, L.total);
+    check_layout(&D, 32768, 1, 32768, 40, 128, S1C_ATTN_BWD_DET, 0);
 
     // ---- refusals
     L = s1c_cuda_attn_plan(128, 1, 0, 4, 4, 12, 0, 0);
-    CHECK(!L.ok && L.why, "head_dim 12 accepted");
+    CHECK(!L.ok && L.why && L.by_design, "head_dim 12 accepted (or not marked a cuDNN limit)");
     L = s1c_cuda_attn_plan(128, 1, 0, 4, 4, 264, 0, 0);
-    CHECK(!L.ok, "head_dim 264 accepted");
+    CHECK(!L.ok && L.by_design, "head_dim 264 accepted");
     L = s1c_cuda_attn_plan(128, 1, 0, 6, 4, 64, 0, 0);
-    CHECK(!L.ok, "n_head not a multiple of n_kv_head accepted");
+    CHECK(!L.ok && !L.by_design, "n_head not a multiple of n_kv_head accepted");
+    L = s1c_cuda_attn_plan(128, 1, 0, 4, 2, 64, 1, 0);
+    CHECK(L.ok && !L.by_design, "a Qwen2 head_dim refused");
     L = s1c_cuda_attn_plan(0, 1, 0, 4, 4, 64, 0, 0);
     CHECK(!L.ok, "T=0 accepted");
     // padding above the limit in backward only: 1 x 40 x 262144 x 130 floats = 5.4 GB
     L = s1c_cuda_attn_plan(262144, 1, 262144, 40, 8, 128, 1, 0);
-    CHECK(!L.ok, "5.4 GB of backward padding accepted");
+    CHECK(!L.ok && !L.by_design, "5.4 GB of backward padding accepted (or called a cuDNN limit: it is our cap)");
+    L = s1c_cuda_attn_plan(262144, 1, 262144, 40, 8, 128, S1C_ATTN_BWD_DET, 0);
+    CHECK(L.ok, "deterministic backward at 256K refused (no accumulator: 84 MB of stats)");
     L = s1c_cuda_attn_plan(262144, 1, 262144, 40, 8, 128, 0, 0);
     CHECK(L.ok, "forward at 256K refused (%s)", L.why ? L.why : "?");
     // qkv offsets beyond int32: 2^20 tokens x (64 + 16) heads x 128
     L = s1c_cuda_attn_plan(1 << 20, 1024, 1024, 64, 8, 128, 0, 0);
-    CHECK(!L.ok, "int32-overflowing offsets accepted");
+    CHECK(!L.ok && L.by_design, "int32-overflowing offsets accepted");
     L = s1c_cuda_attn_plan((1 << 20) - 1, 1024, 1024, 8, 8, 64, 0, 0);  // 2^20 x 24 x 64 = 1.6e9 < 2^31
     CHECK(L.ok, "offsets below 2^31 refused (%s)", L.why ? L.why : "?");
 
@@ -160,6 +171,40 @@ int main(void) {
         CHECK(s1c_decode_split_plan(1, 8, 400, 132, 0).n_splits == 1, "short context split");
         CHECK(s1c_decode_split_plan(1, 8, 100, 132, 7).n_splits == 4, "forced 7 on 100 positions: 4 of 32");
         CHECK(s1c_decode_split_ws_floats(3, 12, 128, 5) == (size_t)3 * 12 * 5 * 130);
+    }
+
+    // ---- split-KV workspace reservation: covers every planned decode call of a model, and is not
+    // larger than the largest of them (the reservation is the max, not a blanket bound)
+    {
+        const int models[][3] = {{12, 2, 128}, {40, 8, 128}, {14, 2, 64}, {4, 2, 16}, {28, 4, 128}};
+        const int sms[] = {1, 78, 132};
+        for (size_t mi = 0; mi < sizeof models / sizeof models[0]; mi++)
+            for (size_t si = 0; si < sizeof sms / sizeof sms[0]; si++) {
+                const int nh = models[mi][0], nkv = models[mi][1], hd = models[mi][2], sm = sms[si];
+                size_t res = s1c_decode_split_ws_reserve(nh, nkv, hd, sm), worst = 0;
+                for (int T = 1; T <= 300; T++)
+                    for (int ctx = 1; ctx <= 140000; ctx = ctx < 600 ? ctx + 37 : ctx * 3 / 2) {
+                        s1c_decode_split d = s1c_decode_split_plan(T, nkv, ctx, sm, 0);
+                        if (d.n_splits < 2) continue;
+                        size_t b = s1c_decode_split_ws_floats(T, nh, hd, d.n_splits) * sizeof(float);
+                        if (b > worst) worst = b;
+                        CHECK(b <= res, "split ws nh=%d nkv=%d sm=%d T=%d ctx=%d: %zu bytes > reserve %zu", nh, nkv,
+                              sm, T, ctx, b, res);
+                    }
+                for (int n = 2; n <= S1C_DECODE_MAX_SPLITS; n++)  // contexts long enough for every split count
+                    for (int T = 1; T <= 300; T++) {
+                        s1c_decode_split d = s1c_decode_split_plan(T, nkv, n * 8192, sm, 0);
+                        if (d.n_splits < 2) continue;
+                        size_t b = s1c_decode_split_ws_floats(T, nh, hd, d.n_splits) * sizeof(float);
+                        if (b > worst) worst = b;
+                        CHECK(b <= res, "split ws nh=%d sm=%d T=%d ctx=%d: %zu > reserve %zu", nh, sm, T, n * 8192, b,
+                              res);
+                    }
+                CHECK(worst == res, "split reserve nh=%d nkv=%d hd=%d sm=%d: %zu, largest plan %zu", nh, nkv, hd, sm,
+                      res, worst);
+            }
+        CHECK(s1c_decode_split_ws_reserve(12, 2, 128, 1) == 0, "1 SM: nothing splits");
+        CHECK(s1c_decode_split_ws_reserve(40, 8, 128, 132) < ((size_t)2 << 20), "32B on an H100: under 2 MiB");
     }
 
 
@@ -243,7 +288,41 @@ int main(void) {
         s1c_cuda_rmsnorm_bwd_geom g = s1c_cuda_rmsnorm_bwd_plan(8192, 1536, 1);  // 1.5B: 192 groups of 8
         CHECK(g.vec == 8 && g.threads == 192 && g.blocks == 512, "1.5B rmsnorm_bwd: %d %u %u", g.vec, g.threads,
               g.blocks);
-        CHECK(s1c_cuda_rmsnorm_bwd_plan(INT_MAX, 64, 1).blocks == (unsigned)(((int64_t)INT_MAX + 15) / 16));
+        // blocks * C partials fit the reduction scratch; every row in exactly one block
+        const int Ts[] = {1, 16, 17, 8192, 32768, 1 << 20, INT_MAX};
+        for (size_t i = 0; i < sizeof Ts / sizeof Ts[0]; i++)
+            for (size_t a = 0; a < sizeof Cs / sizeof Cs[0]; a++) {
+                const int T = Ts[i], C = Cs[a];
+                s1c_cuda_rmsnorm_bwd_geom q = s1c_cuda_rmsnorm_bwd_plan(T, C, 1);
+                CHECK((size_t)q.blocks * (size_t)C <= S1C_CUDA_RED_FLOATS && q.rows % S1C_CUDA_RMS_ROWS == 0 &&
+                          (int64_t)q.blocks * q.rows >= T && (int64_t)(q.blocks - 1) * q.rows < T,
+                      "T=%d C=%d: %u blocks of %d rows", T, C, q.blocks, q.rows);
+            }
+        CHECK(s1c_cuda_rmsnorm_bwd_plan(8192, 5120, 1).rows == 16, "32B, 8K tokens: 16 rows per block");
+    }
+
+    // ---- deterministic column-sum bands (RMSNorm dw, bias gradient)
+    {
+        const int Ts[] = {1, 255, 256, 257, 8192, 65535 * 256 + 1, INT_MAX};
+        const int Cs[] = {1, 8, 256, 7168, 152064};
+        const size_t caps[] = {S1C_CUDA_RED_FLOATS, 1000000, 152064};
+        for (size_t i = 0; i < sizeof Ts / sizeof Ts[0]; i++)
+            for (size_t a = 0; a < sizeof Cs / sizeof Cs[0]; a++)
+                for (size_t c = 0; c < sizeof caps / sizeof caps[0]; c++) {
+                    const int T = Ts[i], C = Cs[a];
+                    s1c_cuda_bands b = s1c_cuda_col_bands(T, C, 256, caps[c]);
+                    if (T == INT_MAX && (size_t)C == caps[c]) {  // one band of INT_MAX rows rounded up: refused
+                        CHECK(!b.ok, "T=%d C=%d: one band past int accepted", T, C);
+                        continue;
+                    }
+                    CHECK(b.ok && b.rows >= 256 && b.rows % 256 == 0 && b.bands >= 1 &&
+                              b.bands <= S1C_CUDA_GRID_YZ_MAX && (size_t)b.bands * C <= caps[c] &&
+                              (int64_t)b.bands * b.rows >= T && (int64_t)(b.bands - 1) * b.rows < T,
+                          "T=%d C=%d cap %zu: %d bands of %d rows", T, C, caps[c], b.bands, b.rows);
+                }
+        CHECK(s1c_cuda_col_bands(8192, 7168, 256, S1C_CUDA_RED_FLOATS).rows == 256, "small T keeps 256-row bands");
+        CHECK(!s1c_cuda_col_bands(10, 1001, 256, 1000).ok, "a row wider than the scratch is refused");
+        CHECK(!s1c_cuda_col_bands(0, 8, 256, 1000).ok && !s1c_cuda_col_bands(8, 0, 256, 1000).ok);
     }
 
     // ---- cuDNN run-time version policy (the graphs need 9.10+, same major as the headers)

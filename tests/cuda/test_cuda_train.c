@@ -11,12 +11,14 @@
 //
 // Tolerances (the GPU path stores every activation and gathered weight in bf16, 8 significant
 // bits, relative rounding error <= 2^-8 per stored value, with fp32 accumulation everywhere):
-// - loss 2e-2 relative: log-softmax of logits that carry a few bf16 roundings each, averaged
-//   over ~100 target tokens, drifts by well under 1%; a wrong kernel moves it by O(1) after the
-//   first update (lr 1e-2) or through the head;
+// - loss 7e-4 relative per step, 4.5e-4 for the forward-only loss, forward logits 2e-2 of the
+//   largest: measured on one H200 (2026-12-04, docs/cuda.md) forward loss 1.5e-4, logits 0.0082,
+//   the CLI's 3-step losses 2.8e-4 (cpu-bf16 emulation: 2.0e-4, 0.0095, 1.7e-4), about 3x; a
+//   wrong kernel moves the loss by O(1) after the first update (lr 1e-2) or through the head;
 // - gradients 8e-2 relative L2 per unit: a backward pass compounds ~10 bf16 roundings per value
 //   (2 blocks, forward recompute, dgrad chains), each ~0.2-0.4%, so a few % at most; a broken op
-//   gives O(1);
+//   gives O(1) (reasoned: the GPU figures are in the first run's log, not yet recorded; cpu-bf16
+//   gives 0.0069-0.033, so 8e-2 is 2.4x the emulator's worst);
 // - weight updates 1.5e-1 relative L2 per unit: AdamW's first steps are ~lr * g / (|g| + eps);
 //   eps is set to the RMS gradient element so the update is a smooth function of the gradient
 //   (without it the update is lr * sign(g) and bf16 noise on near-zero gradients flips signs);
@@ -47,7 +49,9 @@ static const char *DEV = "cuda";  // the device backend under test (S1C_TEST_DEV
 
 enum { G = 4, STEPS = 2 };
 
-static const double TOL_LOSS = 2e-2, TOL_GRAD = 8e-2, TOL_UPDATE = 1.5e-1;
+// TOL_LOSS: per-step loss, measured H200 2.8e-4 (CLI, 3 steps); TOL_FWD_LOSS: forward loss,
+// measured 1.5e-4; TOL_LOGIT: forward logits / max |logit|, measured 0.0082 (2026-12-04).
+static const double TOL_LOSS = 7e-4, TOL_FWD_LOSS = 4.5e-4, TOL_LOGIT = 2e-2, TOL_GRAD = 8e-2, TOL_UPDATE = 1.5e-1;
 
 typedef struct {
     int32_t *ids[G];
@@ -214,6 +218,9 @@ static void compare(s1c_comm *hc, s1c_backend *cpu, s1c_backend *gpu, engine *pe
         lg = dsum(hc, lg) / hc->size;
         CHECK(isfinite(lg) && fabs(lg - lc) <= TOL_LOSS * fabs(lc), "tied %d step %d: loss %s %.6g cpu %.6g", tied,
               step, DEV, lg, lc);
+        if (rank == 0)
+            printf("tied %d step %d: loss %s %.8g cpu %.8g, rel diff %.3g\n", tied, step, DEV, lg, lc,
+                   fabs(lg - lc) / fabs(lc));
         OK(s1c_fsdp_grad_norm(ec.f, &nc_norm));
         OK(s1c_fsdp_grad_norm(eg.f, &ng_norm));
         CHECK(fabs(ng_norm - nc_norm) <= TOL_GRAD * nc_norm, "tied %d step %d: grad norm %s %.6g cpu %.6g", tied,
@@ -327,8 +334,9 @@ static void compare(s1c_comm *hc, s1c_backend *cpu, s1c_backend *gpu, engine *pe
             mr = fmax(mr, fabs((double)lc[i]));
         }
         // logits: bf16 hidden state and weights into an fp32 GEMM, 2 blocks of bf16 activations
-        CHECK(md <= 3e-2 * mr, "tied %d: forward logits differ by %.3g (max |logit| %.3g)", tied, md, mr);
-        CHECK(fabs(l0g - l0c) <= TOL_LOSS * fabs(l0c), "tied %d: forward loss %s %.6g cpu %.6g", tied, DEV, l0g, l0c);
+        CHECK(md <= TOL_LOGIT * mr, "tied %d: forward logits differ by %.3g (max |logit| %.3g)", tied, md, mr);
+        CHECK(fabs(l0g - l0c) <= TOL_FWD_LOSS * fabs(l0c), "tied %d: forward loss %s %.6g cpu %.6g", tied, DEV, l0g,
+              l0c);
         if (rank == 0)
             printf("tied %d: forward max|logit %s - cpu| / max|logit| %.3g, loss rel diff %.3g\n", tied, DEV,
                    md / (mr + 1e-30), fabs(l0g - l0c) / fabs(l0c));

@@ -2,12 +2,15 @@
 // same generated tiny model and data: 3 steps, checkpoints every 2 steps, Hugging Face export.
 // Checks the trainer's GPU plumbing: host (MPI) and device (NCCL) communicators side by side,
 // checkpoint writing from device slices, export through the device all-gather.
-// - loss curve within 2e-2 relative per step (bf16 activations, see test_cuda_train.c);
-// - the exported weights within 5e-2 relative L2 of the CPU run's (initial weights ~0.08 per
-//   element, three AdamW steps of at most ~lr = 3e-3 each, so even many sign flips of near-zero
-//   gradients stay well inside; a broken gather or export gives O(1));
+// - loss curve within 7e-4 relative per step (bf16 activations; measured on one H200, 2026-12-04:
+//   2.8e-4; cpu-bf16 emulation 1.7e-4);
+// - the exported weights within 2e-3 relative L2 of the CPU run's (measured H200 7e-4, cpu-bf16
+//   7.1e-4: initial weights ~0.08 per element, three AdamW steps of at most ~lr = 3e-3 each; a
+//   broken gather or export gives O(1));
 // - checkpoints step 2 and 3 complete; --device with a bad value and precision fp32 on cuda refused;
-// - 2 steps + --resume == 3 steps straight on the device, losses and export bit for bit.
+// - 2 steps + --resume == 3 steps straight on the device, losses and export bit for bit (the CUDA
+//   step is deterministic run to run: docs/cuda.md "Determinism"), and a resume with another lr
+//   changes the export but not step 3's loss (the exact comparison sees one changed update).
 // usage: test_cuda_train_cli MPIEXEC S1C_TRAIN SOURCE_DIR WORK_DIR NP. Exits 77 when the node has
 // fewer than NP GPUs.
 // The device is S1C_TEST_DEVICE (default "cuda"); with "cpu-bf16" (the GPU's bf16 storage on the
@@ -114,7 +117,7 @@ int main(int argc, char **argv) {
     for (int i = 0; i < nc && i < ng; i++) {
         printf("step %d: loss cpu %.6f %s %.6f (rel diff %.3g)\n", i + 1, lc[i], DEV, lg[i],
                fabs(lg[i] - lc[i]) / fabs(lc[i]));
-        CHECK(isfinite(lg[i]) && fabs(lg[i] - lc[i]) <= 2e-2 * fabs(lc[i]), "step %d: loss %s %.6g cpu %.6g", i + 1,
+        CHECK(isfinite(lg[i]) && fabs(lg[i] - lc[i]) <= 7e-4 * fabs(lc[i]), "step %d: loss %s %.6g cpu %.6g", i + 1,
               DEV, lg[i], lc[i]);
     }
     for (long s = 2; s <= 3; s++)
@@ -123,7 +126,7 @@ int main(int argc, char **argv) {
     CHECK(cli_exists("%s/hf/config.json", gpu_out), "%s run: no export", DEV);
     char what[64];
     snprintf(what, sizeof what, "%s vs cpu", DEV);
-    compare_exports(gpu_out, cpu_out, 5e-2, what);
+    compare_exports(gpu_out, cpu_out, 2e-3, what);  // measured 7e-4 (H200, 2026-12-04)
 
     // resume on the device: 2 steps, then --resume to step 3 gives the straight run's losses and
     // export bit for bit (the step-2 checkpoint's fp32 masters must reproduce the bf16 act copies,
@@ -148,6 +151,35 @@ int main(int argc, char **argv) {
         CHECK(lr_[i] == lg[i], "step %d: loss resumed %.9g straight %.9g (resume is not exact)", i + 1, lr_[i], lg[i]);
     snprintf(what, sizeof what, "%s resumed vs straight", DEV);
     compare_exports(res_out, gpu_out, 0.0, what);
+
+    // negative control: the same resume with a 10% larger learning rate. Step 3's loss comes from
+    // the step-2 weights and must still match bit for bit; the export carries step 3's update and
+    // must differ, so the exact comparisons above do see a single changed update (a comparison that
+    // could not fail, e.g. of two identical files, would pass here too).
+    char neg_out[700];
+    snprintf(neg_out, sizeof neg_out, "%s/run-%s-resumed-lr", WORK, DEV);
+    {
+        char log[700];
+        const char *rm[] = {"rm", "-rf", neg_out, NULL};
+        snprintf(log, sizeof log, "%s/rm.log", WORK);
+        CHECK(cli_run(rm, NULL, log, out_text, sizeof out_text) == 0, "rm -rf %s: %s", neg_out, out_text);
+    }
+    rc = train(np, neg_out, "--device", DEV, "--set", "train.precision=bf16", "--set", "train.stop_after=2", NULL);
+    CHECK(rc == 0, "s1c-train --device %s, 2 steps (control), exited %d:\n%s", DEV, rc, out_text);
+    rc = train(np, neg_out, "--device", DEV, "--set", "train.precision=bf16", "--set", "optim.lr=3.3e-3", "--resume",
+               NULL);
+    CHECK(rc == 0, "s1c-train --device %s --resume with lr 3.3e-3 exited %d:\n%s", DEV, rc, out_text);
+    double ln_[8], rel_neg[64];
+    const int nn = cli_read_losses(neg_out, ln_, 8);
+    CHECK(nn == 3 && ln_[2] == lg[2], "control: %d steps, step-3 loss %.9g vs straight %.9g (the loss before the "
+          "changed update must not move)", nn, nn == 3 ? ln_[2] : 0.0, lg[2]);
+    const int nu = cli_export_rel_l2(neg_out, gpu_out, rel_neg, 64);
+    double worst = 0.0;
+    for (int u = 0; u < nu; u++) worst = rel_neg[u] > worst ? rel_neg[u] : worst;
+    CHECK(nu > 0 && worst > 0.0, "control: a resume with another lr exported the same weights (rel L2 %.3g): the "
+          "exact export comparison cannot see a changed update", worst);
+    printf("control: resume with lr 3.3e-3: step-3 loss %.9g (straight %.9g), exported weights rel L2 up to %.3g "
+           "(must be > 0)\n", nn == 3 ? ln_[2] : 0.0, lg[2], worst);
 
     // refusals before any work: tiny.yaml says precision fp32, which the bf16 backends lack
     snprintf(p, sizeof p, "%s/run-refused", WORK);

@@ -116,6 +116,71 @@ static void check_slot(s1c_backend *be) {
     CHECK(s1c_batch_slot_alloc(be, &slot, 0) != S1C_OK && mt_contains(s1c_err_msg(), "max_T 0"), "max_T 0 refused");
 }
 
+// The deterministic embedding backward's index (s1c_embed_order): positions sorted by (id, t),
+// runs of one id, and summing the rows run by run in that order gives the sequential loop's bits.
+static void check_embed_order(s1c_backend *be) {
+    {  // by hand: ids 3 1 3 0 1 -> id 0: {3}; id 1: {1, 4}; id 3: {0, 2}
+        const int32_t ids[] = {3, 1, 3, 0, 1};
+        int32_t order[5], seg[6];
+        const int n = s1c_embed_order(ids, 5, order, seg);
+        const int32_t want_o[] = {3, 1, 4, 0, 2}, want_s[] = {0, 1, 3, 5};
+        CHECK(n == 3 && memcmp(order, want_o, sizeof want_o) == 0 && memcmp(seg, want_s, sizeof want_s) == 0,
+              "hand case: n %d", n);
+        int32_t one_seg[1];
+        CHECK(s1c_embed_order(ids, 0, order, one_seg) == 0 && one_seg[0] == 0, "empty batch");
+    }
+    // random ids with many repeats (and one id repeated a lot, like a frequent token)
+    enum { T = 700, V = 37, C = 5 };
+    int32_t ids[T], order[T], seg[T + 1];
+    uint32_t r = 12345u;
+    for (int t = 0; t < T; t++) {
+        r = r * 1664525u + 1013904223u;
+        ids[t] = (r >> 8) % 3 == 0 ? 7 : (int32_t)((r >> 12) % V);
+    }
+    const int n = s1c_embed_order(ids, T, order, seg);
+    int seen[T] = {0}, distinct[V] = {0}, n_distinct = 0;
+    for (int t = 0; t < T; t++) n_distinct += !distinct[ids[t]]++;
+    CHECK(n == n_distinct && seg[0] == 0 && seg[n] == T, "%d runs for %d distinct ids", n, n_distinct);
+    for (int j = 0; j < T; j++) {
+        CHECK(order[j] >= 0 && order[j] < T && !seen[order[j]]++, "order is not a permutation at %d", j);
+        if (j > 0)
+            CHECK(ids[order[j - 1]] < ids[order[j]] || (ids[order[j - 1]] == ids[order[j]] && order[j - 1] < order[j]),
+                  "order not sorted by (id, position) at %d", j);
+    }
+    for (int s = 0; s < n; s++) {
+        CHECK(seg[s] < seg[s + 1], "run %d empty", s);
+        for (int j = seg[s]; j < seg[s + 1]; j++) CHECK(ids[order[j]] == ids[order[seg[s]]], "run %d mixes ids", s);
+    }
+    // run-by-run sums (what the CUDA kernel does per block) equal the sequential scatter bit for bit
+    static float dout[T][C], want[V][C], got[V][C];
+    for (int t = 0; t < T; t++)
+        for (int c = 0; c < C; c++) dout[t][c] = (float)((t * 31 + c * 17) % 101) / 7.0f - 7.0f;
+    for (int v = 0; v < V; v++)
+        for (int c = 0; c < C; c++) want[v][c] = got[v][c] = 0.1f * (float)(v + c);
+    for (int t = 0; t < T; t++)
+        for (int c = 0; c < C; c++) want[ids[t]][c] += dout[t][c];
+    for (int s = 0; s < n; s++)
+        for (int c = 0; c < C; c++) {
+            float acc = got[ids[order[seg[s]]]][c];
+            for (int j = seg[s]; j < seg[s + 1]; j++) acc += dout[order[j]][c];
+            got[ids[order[seg[s]]]][c] = acc;
+        }
+    CHECK(memcmp(want, got, sizeof want) == 0, "run sums differ from the sequential scatter");
+    // and a batch carries the same index for its ids
+    const int32_t s0[] = {4, 2, 4, 4}, s1[] = {2, 9};
+    const int32_t *bids[] = {s0, s1};
+    const int lens[] = {4, 2};
+    s1c_batch b;
+    MT_OK(s1c_batch_create(be, &b, 2, bids, NULL, lens, S1C_LOSS_TOKEN_MEAN, 1.0));
+    int32_t bo[6], bs[7];
+    be->copy_d2h(be, bo, b.emb_order, sizeof bo);
+    be->copy_d2h(be, bs, b.emb_seg, sizeof(int32_t) * (size_t)(b.n_emb_seg + 1));
+    const int32_t want_bo[] = {1, 4, 0, 2, 3, 5}, want_bs[] = {0, 2, 5, 6};
+    CHECK(b.n_emb_seg == 3 && memcmp(bo, want_bo, sizeof bo) == 0 && memcmp(bs, want_bs, sizeof want_bs) == 0,
+          "batch index: %d runs", b.n_emb_seg);
+    s1c_batch_free(be, &b);
+}
+
 int main(void) {
     s1c_backend *be = s1c_backend_create("cpu", 0);
     if (!be) {
@@ -124,6 +189,7 @@ int main(void) {
     }
     check_batch(be);
     check_slot(be);
+    check_embed_order(be);
     s1c_backend_destroy(be);
     return check_exit("test_model_batch");
 }

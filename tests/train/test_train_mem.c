@@ -3,6 +3,7 @@
 //     - what s1c_fsdp_create allocated, line by line, equals s1c_fsdp_mem_plan and the --plan
 //       calculator's lines for the same shape (tied / untied, vocab 64 / 384, recompute on / off),
 //       and equals an independent count of the buffers written out here from the shard geometry;
+//     - the calculator's batch-buffer line equals the slot the trainer allocates per micro-batch;
 //     - activations: s1c_qwen2_acts_bytes == the size of the created object == a count done here;
 //     - sub-buffers are 256-byte apart and 64-byte aligned on the CPU backend;
 //     - free memory below the total: create fails before allocating, with one message naming every
@@ -143,8 +144,15 @@ static void check_shape(s1c_backend *be, s1c_comm *c, int tied, int vocab, int r
                   pm->mem.grad_buffers == got.grad_buffers && pm->mem.scalars == got.scalars,
               "%s: plan lines differ from the allocation", name);
         CHECK(pm->mem.acts == got.acts, "%s: plan activations %zu vs %zu", name, pm->mem.acts, got.acts);
-        CHECK(pm->total == (double)got.total + pm->exchange + pm->lmhead + pm->reserve,
-              "%s: plan total %.0f vs %zu + LM head %.0f", name, pm->total, got.total, pm->lmhead);
+        // the batch buffers: what the trainer allocates (one s1c_batch_slot per micro-batch, here one)
+        s1c_batch_slot slot;
+        OK(s1c_batch_slot_alloc(be, &slot, T));
+        CHECK(pm->batches == (double)slot.bytes && slot.bytes == s1c_batch_block_bytes(T, T) && slot.bytes > 0,
+              "%s: plan batch buffers %.0f vs the slot's %zu bytes", name, pm->batches, slot.bytes);
+        s1c_batch_slot_free(be, &slot);
+        CHECK(pm->total == (double)got.total + pm->exchange + pm->lmhead + pm->batches + pm->reserve,
+              "%s: plan total %.0f vs %zu + LM head %.0f + batches %.0f", name, pm->total, got.total, pm->lmhead,
+              pm->batches);
         s1c_plan_free(&r);
     }
     s1c_fsdp_free(f);
