@@ -76,6 +76,11 @@ for sel in $SETS; do
 done
 done
 fi
+# The base before SFT, same budget and problems (each domain: does its reasoning come from SFT?).
+if [ ! -s "$O/base/sweep/budget_$BUDGET/samples.jsonl" ]; then
+  "${MPIRUN[@]}" "$BIN/s1c-infer" sweep --model "$O/base/hf" --benchmark "$O/heldout.jsonl" --out "$O/base/sweep" \
+    --budgets "$BUDGET" "${INFER_OPTS[@]}" > "$O/base/sweep.log" 2>&1
+fi
 # Per set: what it holds (wrong attempts, domain shares, mean steps) and how it does.
 composition() {  # composition TRAIN.jsonl: wrong% and the addsub/muladd/minmax/mixed shares
   grep -o '"solution":"[0-9]*"\|"attempt":"Answer: [0-9]*"\|"domain":"[a-z]*"' "$1" |
@@ -109,10 +114,14 @@ train_lines() { cat "$1"/seed*/train.jsonl | wc -l | awk -v k="$(echo $SEEDS | w
   done
   # Accuracy per held-out domain (the held-out set cycles addsub, muladd, minmax, mixed).
   printf '%-8s  per held-out domain: addsub muladd minmax mixed\n' ""
-  for sel in $SETS; do
-    correct_by_index "$O/$sel" |
+  for sel in base $SETS; do
+    if [ "$sel" = base ]; then
+      grep -o '"index":[0-9]*\|"correct":\(true\|false\)' "$O"/base/sweep/budget_*/samples.jsonl |
+        awk -F: '$1 == "\"index\"" { i = $2 } $1 == "\"correct\"" { print "0:" i, ($2 == "true") }'
+    else correct_by_index "$O/$sel"; fi |
       awk -v name="$sel" '{ split($1, f, ":"); i = f[2] % 4; n[i]++; k[i] += $2 }
-        END { printf "%-8s  %5.1f%% %5.1f%% %5.1f%% %5.1f%%\n", name, 100*k[0]/n[0], 100*k[1]/n[1], 100*k[2]/n[2], 100*k[3]/n[3] }'
+        END { printf "%-8s  %5.1f%% %5.1f%% %5.1f%% %5.1f%%   all %5.1f%%\n", name, 100*k[0]/n[0], 100*k[1]/n[1], 100*k[2]/n[2],
+                     100*k[3]/n[3], 100*(k[0]+k[1]+k[2]+k[3])/(n[0]+n[1]+n[2]+n[3]) }'
   done
 } | tee "$O/table.txt"
 stage done
