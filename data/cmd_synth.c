@@ -21,14 +21,16 @@ static void usage(FILE *fp) {
             "  --probe-structure S             probes' difficulty weighs '*' up, max/min down, 0..1 (0)\n"
             "  --domain-mix a,b,c,d            pool shares of addsub,muladd,minmax,mixed (uniform)\n"
             "  --slips F / --rechecks F        self-verification traces: per step, a slip corrected after\n"
-            "                                  \"Wait\"/\"Hmm\"/\"Alternatively\" / a right step re-checked (0 / 0)\n");
+            "                                  \"Wait\"/\"Hmm\"/\"Alternatively\" / a right step re-checked (0 / 0)\n"
+            "  --recheck-again F               after a continuation line, another one re-checking the same step\n"
+            "                                  (runs of up to 6 in a row) (0)\n");
 }
 
 #define ARG(name) {name, required_argument, NULL, 0}
 static const struct option OPTS[] = {
     ARG("out"), ARG("heldout-out"), ARG("n"), ARG("seed"), ARG("min-steps"), ARG("max-steps"), ARG("modulus"),
     ARG("heldout"), ARG("defects"), ARG("duplicates"), ARG("contaminate"), ARG("slips"), ARG("rechecks"),
-    ARG("wrong"), ARG("probe-structure"), ARG("domain-mix"),
+    ARG("recheck-again"), ARG("wrong"), ARG("probe-structure"), ARG("domain-mix"),
     {"help", no_argument, NULL, 0},
     {NULL, 0, NULL, 0}};
 #undef ARG
@@ -70,7 +72,7 @@ int s1c_cmd_synth(int argc, char **argv) {
                 else o.modulus = (int)u;
             }
         } else if (!strcmp(a, "--defects") || !strcmp(a, "--duplicates") || !strcmp(a, "--contaminate") ||
-                   !strcmp(a, "--slips") || !strcmp(a, "--rechecks") || !strcmp(a, "--wrong") ||
+                   !strcmp(a, "--slips") || !strcmp(a, "--rechecks") || !strcmp(a, "--recheck-again") || !strcmp(a, "--wrong") ||
                    !strcmp(a, "--probe-structure")) {
             if (s1c_arg_double(v, &f, "synth", a)) return 2;
             if (f < 0 || f > 1) {
@@ -81,6 +83,7 @@ int s1c_cmd_synth(int argc, char **argv) {
             else if (!strcmp(a, "--duplicates")) o.duplicate_rate = f;
             else if (!strcmp(a, "--slips")) o.slip_rate = f;
             else if (!strcmp(a, "--rechecks")) o.recheck_rate = f;
+            else if (!strcmp(a, "--recheck-again")) o.again_rate = f;
             else if (!strcmp(a, "--wrong")) o.wrong_rate = f;
             else if (!strcmp(a, "--probe-structure")) o.probe_structure = f;
             else o.contaminate_rate = f;
@@ -101,6 +104,7 @@ int s1c_cmd_synth(int argc, char **argv) {
     if (st.slips + st.rechecks)
         fprintf(stderr, "synth: %zu steps, %zu slips corrected, %zu right steps re-checked (Wait %zu, Hmm %zu, Alternatively %zu)\n",
                 st.steps, st.slips, st.rechecks, st.words[0], st.words[1], st.words[2]);
+    if (st.again) fprintf(stderr, "synth: %zu continuation lines right after another (re-checks in a row)\n", st.again);
     if (st.wrong) fprintf(stderr, "synth: %zu traces with an uncorrected slip (wrong attempt)\n", st.wrong);
     if (st.heldout) fprintf(stderr, "synth: wrote %zu held-out problems to %s\n", st.heldout, o.heldout_out);
     return 0;

@@ -142,6 +142,7 @@ static void write_trace(problem *pr, s1c_rng *rng, const s1c_synth_opts *o, s1c_
     for (int s = 0; s < pr->k; s++) {
         int op = pr->op[s], d = pr->arg[s], r = apply(op, v, d, m);
         const char *sep = s ? "\n" : "";
+        int continued = 1;
         if (verify && s1c_rng_uniform(rng) < o->slip_rate) {
             int d2, r2;
             make_slip(rng, op, v, d, m, &d2, &r2);
@@ -153,8 +154,18 @@ static void write_trace(problem *pr, s1c_rng *rng, const s1c_synth_opts *o, s1c_
             int w = pick_word(rng);
             putf(&pr->trace, "%s%d%s%d=%d\n%s %d%s%d=%d", sep, v, op_text[op], d, r, verify_words[w], v, op_text[op], d, r);
             if (stats) stats->rechecks++, stats->words[w]++;
-        } else
+        } else {
             putf(&pr->trace, "%s%d%s%d=%d", sep, v, op_text[op], d, r);
+            continued = 0;
+        }
+        // A run of re-checks of the same step; again_rate 0 draws nothing (older pools unchanged).
+        for (int run = 1; continued && o->again_rate > 0 && run < S1C_SYNTH_MAX_RUN &&
+                          s1c_rng_uniform(rng) < o->again_rate;
+             run++) {
+            int w = pick_word(rng);
+            putf(&pr->trace, "\n%s %d%s%d=%d", verify_words[w], v, op_text[op], d, r);
+            if (stats) stats->again++, stats->words[w]++;
+        }
         if (stats) stats->steps++;
         v = r;
     }
@@ -338,6 +349,18 @@ int s1c_synth_check_verify_trace(const char *question, const char *trace, s1c_sy
             else info->slips++;
             info->words[next.word]++;
             p = after;
+            // Further continuation lines in a row: the same step, right, each time.
+            for (int run = 1; ok && *p; run++) {
+                after = p;
+                if (!parse_line(&after, &next) || next.word < 0) break;
+                if (run >= S1C_SYNTH_MAX_RUN || next.v != cur || next.op != l.op || next.d != d || next.r != r) ok = 0;
+                else {
+                    info->again++;
+                    info->words[next.word]++;
+                    p = after;
+                }
+            }
+            if (!ok) break;
         } else if (!right) {
             ok = 0;  // a slip left standing
             break;
@@ -374,9 +397,10 @@ static void write_record(buf *line, const problem *pr, const s1c_synth_opts *o, 
     case D_ENUM: puts_(&q, "p1. "); puts_(&q, question); break;
     case D_BOLD: {  // bold start value: "mod 10: **7** +5 ..."
         const char *colon = strchr(question, ':');
-        size_t head = colon ? (size_t)(colon - question) + 2 : 0;
+        size_t len = strlen(question), head = colon ? (size_t)(colon - question) + 2 : 0;
+        if (head > len) head = len;  // a colon at the very end: nothing to embolden after it
         const char *sp = strchr(question + head, ' ');
-        size_t vend = sp ? (size_t)(sp - question) : strlen(question);
+        size_t vend = sp ? (size_t)(sp - question) : len;
         put(&q, question, head);
         puts_(&q, "**");
         put(&q, question + head, vend - head);
@@ -416,8 +440,10 @@ s1c_status s1c_synth_run(const s1c_synth_opts *o, s1c_synth_stats *stats) {
     if (o->min_steps < 1 || o->max_steps < o->min_steps || o->max_steps > 100000)
         return s1c_err("synth: steps must satisfy 1 <= min <= max <= 100000 (got %d..%d)", o->min_steps, o->max_steps);
     if (o->heldout > 0 && !o->heldout_out) return s1c_err("synth: --heldout needs --heldout-out FILE");
-    if (!(o->slip_rate >= 0 && o->slip_rate <= 1 && o->recheck_rate >= 0 && o->recheck_rate <= 1))
-        return s1c_err("synth: slip and re-check rates must be in [0, 1] (got %g, %g)", o->slip_rate, o->recheck_rate);
+    if (!(o->slip_rate >= 0 && o->slip_rate <= 1 && o->recheck_rate >= 0 && o->recheck_rate <= 1 &&
+          o->again_rate >= 0 && o->again_rate <= 1))
+        return s1c_err("synth: slip, re-check and --recheck-again rates must be in [0, 1] (got %g, %g, %g)", o->slip_rate,
+                       o->recheck_rate, o->again_rate);
     if (!(o->wrong_rate >= 0 && o->wrong_rate <= 1 && o->probe_structure >= 0 && o->probe_structure <= 1))
         return s1c_err("synth: --wrong and --probe-structure must be in [0, 1] (got %g, %g)", o->wrong_rate,
                        o->probe_structure);

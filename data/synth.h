@@ -29,6 +29,9 @@
 // "Alternatively" (15%), the continuation strings of the paper's Table 4. The answer is always
 // the right one:
 //   "7+5=2\n2*4=8\nWait 2*3=6\n6-8=8\nHmm 6-8=8\n8max4=8"      (a slip at step 2, a re-check at 3)
+// With again_rate > 0 (`--recheck-again F`), each continuation line is followed by another one that
+// re-derives the same step right with probability F (a second look after the first, as real traces'
+// "Wait, ... Wait, let me check again"), up to S1C_SYNTH_MAX_RUN in a row: "6-8=8\nWait 6-8=8\nHmm 6-8=8".
 //
 // Selection axes (data/synth_axes.h, synth_pool_axes.c; `--wrong F --probe-structure S
 // --domain-mix a,b,c,d`, all off by default): traces with one uncorrected slip and a wrong attempt
@@ -52,6 +55,8 @@ typedef struct {
     double contaminate_rate;     // 0.002 (only with heldout > 0)
     double slip_rate;            // 0: per step, a slip followed by its correction
     double recheck_rate;         // 0: per right step, a re-check that confirms it
+    double again_rate;           // 0: after a continuation line, another one re-deriving the same
+                                 //    step (runs of up to S1C_SYNTH_MAX_RUN lines, as 6x "Wait" asks)
     double wrong_rate;           // 0: share of records with an uncorrected slip (data/synth_axes.h)
     double probe_structure;      // 0: probes' difficulty weighs '*' up, max/min down (synth_axes.h)
     double domain_mix[4];        // all 0 = uniform: pool shares of the four domains (synth_axes.h)
@@ -60,17 +65,19 @@ typedef struct {
 } s1c_synth_opts;
 
 enum { S1C_SYNTH_N_WORDS = 3 };  // continuation words: Wait, Hmm, Alternatively
+enum { S1C_SYNTH_MAX_RUN = 6 };  // the most continuation lines in a row (--recheck-again)
 
 typedef struct {
     size_t records, defects, duplicates, contaminated, heldout, wrong;
     uint64_t bytes;
     size_t steps, slips, rechecks;       // over the written traces
+    size_t again;                        // continuation lines after a continuation line
     size_t words[S1C_SYNTH_N_WORDS];     // continuation lines per word
 } s1c_synth_stats;
 
 // What s1c_synth_check_verify_trace found in a trace.
 typedef struct {
-    int steps, slips, rechecks;
+    int steps, slips, rechecks, again;
     int words[S1C_SYNTH_N_WORDS];
 } s1c_synth_trace_info;
 
@@ -85,7 +92,9 @@ int s1c_synth_check_trace(const char *question, const char *trace);
 // Checks a self-verification trace: every step line carries the previous value and the question's
 // operation; a wrong line (operand or result) is followed at once by a continuation-word line that
 // re-derives the step right; a continuation line after a right line repeats it; k steps, right
-// answer. 1 or 0; *info counts steps, slips, re-checks and words. A plain trace passes with no slips.
+// answer; further continuation lines in a row (--recheck-again) repeat the right step too (at most
+// S1C_SYNTH_MAX_RUN in a row). 1 or 0; *info counts steps, slips, re-checks, runs' extra lines
+// (again) and words. A plain trace passes with no slips.
 int s1c_synth_check_verify_trace(const char *question, const char *trace, s1c_synth_trace_info *info);
 // The continuation word w (0..S1C_SYNTH_N_WORDS-1) and its configured share of continuation lines.
 const char *s1c_synth_word(int w, double *share);

@@ -50,7 +50,11 @@ fi
 # Self-verification traces (data/synth.h): per step, the teacher slips with probability SLIPS and
 # corrects itself after "Wait" / "Hmm" / "Alternatively"; a right step is re-checked with
 # probability RECHECKS. The base model learns from the pool what a continuation word asks for.
-SLIPS=0.08 RECHECKS=0.08
+# AGAIN: after a continuation line, another re-check of the same step (`synth --recheck-again`);
+# 0 by default (the committed results), S1C_QS_RECHECK_AGAIN=F to try runs of re-checks.
+SLIPS=0.08 RECHECKS=0.08 AGAIN="${S1C_QS_RECHECK_AGAIN:-0}"
+AGAIN_ARGS=()
+[ "$AGAIN" = 0 ] || AGAIN_ARGS=(--recheck-again "$AGAIN")
 SEED=0
 TOK="$ROOT/experiments/toy-tokenizer"
 MODEL_CFG="$ROOT/experiments/toy-model/config.json"
@@ -89,7 +93,7 @@ MPIRUN=(mpirun -np 2 --oversubscribe)
 
 stage "synth: pool of $POOL problems (1..$MAX_STEPS steps, 4 domains, defects, slips $SLIPS / re-checks $RECHECKS per step) + $HELDOUT_ALL held-out (the first $HELDOUT swept)"
 "$BIN/s1c-data" synth --n "$POOL" --seed "$SEED" --max-steps "$MAX_STEPS" --heldout "$HELDOUT_ALL" \
-  --slips "$SLIPS" --rechecks "$RECHECKS" --heldout-out "$OUT/heldout_all.jsonl" --out "$OUT/pool.jsonl"
+  --slips "$SLIPS" --rechecks "$RECHECKS" ${AGAIN_ARGS[@]+"${AGAIN_ARGS[@]}"} --heldout-out "$OUT/heldout_all.jsonl" --out "$OUT/pool.jsonl"
 head -n "$HELDOUT" "$OUT/heldout_all.jsonl" > "$OUT/heldout.jsonl"
 
 stage "curate: quality -> dedup -> decontam (vs held-out) -> difficulty -> diversity: 1,000"

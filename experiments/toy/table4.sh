@@ -5,9 +5,9 @@
 # re-checks after the longest toy trace) on all held-out problems (heldout_all.jsonl when the
 # quickstart wrote it: 1,000 for the full quickstart). Per row: accuracy with a 95% interval, and
 # the difference to no extrapolation on the same problems with a 95% paired interval.
-#   QS=experiments/out/quickstart bash experiments/toy/table4.sh
+#   QS=experiments/out/quickstart [CAP=128] [O=QS/table4] bash experiments/toy/table4.sh
 source "$(dirname "$0")/common.sh"
-O="$QS/table4"
+O="${O:-$QS/table4}"
 CAP="${CAP:-128}"
 BENCH="$QS/heldout_all.jsonl"
 [ -s "$BENCH" ] || BENCH="$QS/heldout.jsonl"

@@ -35,7 +35,20 @@ static void test_verify_checker(void) {
           in.slips == 0 && in.words[2] == 1);
     CHECK(s1c_synth_check_verify_trace(q, "7+5=2\n2*4=8\n8*3=4", &in) == 0);         // a slip left standing
     CHECK(s1c_synth_check_verify_trace(q, "7+5=2\n2*4=8\nWait 2*4=8", &in) == 0);    // "corrected" wrong
-    CHECK(s1c_synth_check_verify_trace(q, "7+5=2\n2*4=8\nWait 2*3=6\nWait 2*3=6", &in) == 0);
+    // Re-checks in a row (--recheck-again): each repeats the right step; at most S1C_SYNTH_MAX_RUN.
+    CHECK(s1c_synth_check_verify_trace(q, "7+5=2\n2*4=8\nWait 2*3=6\nHmm 2*3=6", &in) == 1 && in.slips == 1 &&
+          in.again == 1 && in.words[0] == 1 && in.words[1] == 1);
+    CHECK(s1c_synth_check_verify_trace(q, "7+5=2\nWait 7+5=2\nWait 7+5=2\nWait 7+5=2\n2*3=6", &in) == 1 &&
+          in.rechecks == 1 && in.again == 2 && in.steps == 2);
+    CHECK(s1c_synth_check_verify_trace(q, "7+5=2\n2*4=8\nWait 2*3=6\nWait 2*3=7", &in) == 0);    // second look wrong
+    CHECK(s1c_synth_check_verify_trace(q, "7+5=2\n2*4=8\nWait 2*3=6\nWait 2*4=8", &in) == 0);    // back to the slip
+    CHECK(s1c_synth_check_verify_trace(q, "7+5=2\n2*3=6\nWait 2*3=6\nWait 2*3=6\nWait 2*3=6\nWait 2*3=6\nWait "
+                                          "2*3=6\nWait 2*3=6",
+                                       &in) == 1 &&
+          in.again == 5);
+    CHECK(s1c_synth_check_verify_trace(q, "7+5=2\n2*3=6\nWait 2*3=6\nWait 2*3=6\nWait 2*3=6\nWait 2*3=6\nWait "
+                                          "2*3=6\nWait 2*3=6\nWait 2*3=6",
+                                       &in) == 0);  // 7 in a row
     CHECK(s1c_synth_check_verify_trace(q, "Wait 7+5=2\n2*3=6", &in) == 0);            // nothing to re-check
     CHECK(s1c_synth_check_verify_trace(q, "7+5=2", &in) == 0);                         // a step missing
     CHECK(s1c_synth_check_verify_trace(q, "7+5=2\n2*3=6\n6*3=8", &in) == 0);         // a step too many
@@ -44,8 +57,8 @@ static void test_verify_checker(void) {
     CHECK(s1c_synth_check_verify_trace("hello", "7+5=2", &in) == 0);
 }
 
-// The self-verification style: structure, rates and determinism.
-static void test_verify_pool(const char *dir) {
+// The self-verification style: structure, rates and determinism; again > 0: runs of re-checks.
+static void test_verify_pool(const char *dir, double again) {
     char pool[512], pool2[512];
     snprintf(pool, sizeof pool, "%s/verify.jsonl", dir);
     snprintf(pool2, sizeof pool2, "%s/verify2.jsonl", dir);
@@ -56,6 +69,7 @@ static void test_verify_pool(const char *dir) {
     o.max_steps = 8;
     o.slip_rate = 0.10;
     o.recheck_rate = 0.05;
+    o.again_rate = again;
     o.defect_rate = 0;  // every record has a trace to check (the defects are tested below)
     o.out = pool;
     s1c_synth_stats st, st2;
@@ -72,7 +86,7 @@ static void test_verify_pool(const char *dir) {
     s1c_lines *r = s1c_lines_open(pool);
     CHECK(r != NULL);
     const char *line;
-    size_t len, steps = 0, slips = 0, rechecks = 0, words[S1C_SYNTH_N_WORDS] = {0}, traces = 0, last_rechecked = 0;
+    size_t len, steps = 0, slips = 0, rechecks = 0, runs = 0, words[S1C_SYNTH_N_WORDS] = {0}, traces = 0, last_rechecked = 0;
     uint64_t off, no;
     while (r && s1c_lines_next(r, &line, &len, &off, &no) == 1) {
         cJSON *rec = s1c_jsonl_parse(pool, no, line, len);
@@ -96,6 +110,7 @@ static void test_verify_pool(const char *dir) {
         steps += (size_t)in.steps;
         slips += (size_t)in.slips;
         rechecks += (size_t)in.rechecks;
+        runs += (size_t)in.again;
         for (int w = 0; w < S1C_SYNTH_N_WORDS; w++) words[w] += (size_t)in.words[w];
         // The last step is re-checked too (what a forced "Wait" at the end of thinking asks for).
         const char *nl = strrchr(trace, '\n');
@@ -107,7 +122,13 @@ static void test_verify_pool(const char *dir) {
     CHECK_EQ_U(steps, st.steps);
     CHECK_EQ_U(slips, st.slips);
     CHECK_EQ_U(rechecks, st.rechecks);
+    CHECK_EQ_U(runs, st.again);
     for (int w = 0; w < S1C_SYNTH_N_WORDS; w++) CHECK_EQ_U(words[w], st.words[w]);
+    // Extra lines per continuation line: sum of again^j for j = 1..5 (~0.66 at 0.4, over ~1,900 of them).
+    double want_runs = 0, pw = 1;
+    for (int j = 1; j < S1C_SYNTH_MAX_RUN; j++) want_runs += (pw *= again);
+    double got_runs = (double)runs / (double)(slips + rechecks);
+    CHECK(again == 0 ? runs == 0 : got_runs > want_runs - 0.1 && got_runs < want_runs + 0.1);
     CHECK(traces > 2700 && steps > 10000);
     // Rates as configured: ~13,000 steps, so sd(slip share) ~0.003 and sd(re-check share) ~0.002.
     double slip_share = (double)slips / (double)steps, recheck_share = (double)rechecks / (double)(steps - slips);
@@ -116,7 +137,7 @@ static void test_verify_pool(const char *dir) {
     for (int w = 0; w < S1C_SYNTH_N_WORDS; w++) {
         double share;
         CHECK(s1c_synth_word(w, &share) != NULL);
-        double got = (double)words[w] / (double)(slips + rechecks);
+        double got = (double)words[w] / (double)(slips + rechecks + runs);
         CHECK(got > share - 0.05 && got < share + 0.05);
     }
     CHECK(last_rechecked > 0);
@@ -124,6 +145,10 @@ static void test_verify_pool(const char *dir) {
     o.slip_rate = 1.5;
     CHECK(s1c_synth_run(&o, &st) != S1C_OK);
     CHECK_ERR_HAS("slip");
+    o.slip_rate = 0.1;
+    o.again_rate = -0.5;
+    CHECK(s1c_synth_run(&o, &st) != S1C_OK);
+    CHECK_ERR_HAS("recheck-again");
 }
 
 typedef struct {
@@ -194,7 +219,8 @@ int main(void) {
     snprintf(out, sizeof out, "%s/s1k.jsonl", dir);
     test_solver();
     test_verify_checker();
-    test_verify_pool(dir);
+    test_verify_pool(dir, 0);
+    test_verify_pool(dir, 0.4);
 
     s1c_synth_opts o;
     s1c_synth_opts_default(&o);
