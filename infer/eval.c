@@ -503,6 +503,18 @@ static int count_extracted(cJSON *const *recs, int n) {
     return k;
 }
 
+// What the numbers were computed with, as the run resolved it (the options hold what was asked:
+// "auto", the default precision): the weights' storage, and on bf16 weights the CPU's product
+// path (which depends on the machine: AVX512-BF16 rounds the activations to bf16).
+static void add_numerics(cJSON *prov, const s1c_infer_ctx *c) {
+    const s1c_qwen2_model *m = &c->m;
+    cJSON_AddStringToObject(prov, "backend", c->be->name);
+    cJSON_AddStringToObject(prov, "weights_dtype",
+                            m->weight_dtype == S1C_BF16 || c->be->act_dtype == S1C_BF16 ? "bf16" : "fp32");
+    if (m->vecs && c->be->wbf16_path) cJSON_AddStringToObject(prov, "bf16_weight_products", c->be->wbf16_path(c->be));
+    else cJSON_AddNullToObject(prov, "bf16_weight_products");
+}
+
 static s1c_status write_outputs(const s1c_infer_ctx *c, const char *out_dir, const char *label, const char *benchmark, s1c_bench_format fmt,
                                 const s1c_eval_opts *o, char *blob, size_t blob_len, int n_problems, s1c_run_point *pt) {
     // The blob is a sequence of (rec_head, json bytes); order them by problem, then sample.
@@ -551,7 +563,9 @@ static s1c_status write_outputs(const s1c_infer_ctx *c, const char *out_dir, con
         cJSON_AddNumberToObject(s, "min_thinking", o->min_thinking);
         cJSON_AddNumberToObject(s, "ignore", o->ignore);
         cJSON_AddItemToObject(s, "options", s1c_summary_options(o, c->stops, c->n_stops));
-        cJSON_AddItemToObject(s, "provenance", s1c_summary_provenance(o->model_dir, benchmark));
+        cJSON *prov = s1c_summary_provenance(o->model_dir, benchmark);
+        add_numerics(prov, c);
+        cJSON_AddItemToObject(s, "provenance", prov);
         if (st == S1C_OK) st = s1c_summary_write(out_dir, s);
         if (st == S1C_OK && o->lm_eval_output) st = s1c_lm_eval_write(out_dir, s, recs, n);
         cJSON_Delete(s);

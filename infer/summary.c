@@ -106,6 +106,8 @@ cJSON *s1c_summary_options(const s1c_eval_opts *o, const int32_t *stop_ids, int 
     cJSON_AddBoolToObject(j, "max_thinking_auto", o->max_thinking_auto);
     cJSON_AddNumberToObject(j, "limit", o->limit);
     cJSON_AddStringToObject(j, "device", o->device);
+    cJSON_AddStringToObject(j, "weights_dtype", o->weights_dtype ? o->weights_dtype : "auto");
+    cJSON_AddStringToObject(j, "matmul_precision", o->matmul_precision ? o->matmul_precision : "bf16");
     return j;
 }
 
