@@ -52,6 +52,8 @@ fi
 # probability RECHECKS. The base model learns from the pool what a continuation word asks for.
 # AGAIN: after a continuation line, another re-check of the same step (`synth --recheck-again`);
 # 0 by default (the committed results), S1C_QS_RECHECK_AGAIN=F to try runs of re-checks.
+# S1C_QS_PRE_EPOCHS=N overrides the pretraining epochs (for such trials; the defaults are above).
+PRE_EPOCHS="${S1C_QS_PRE_EPOCHS:-$PRE_EPOCHS}"
 SLIPS=0.08 RECHECKS=0.08 AGAIN="${S1C_QS_RECHECK_AGAIN:-0}"
 AGAIN_ARGS=()
 [ "$AGAIN" = 0 ] || AGAIN_ARGS=(--recheck-again "$AGAIN")
