@@ -23,6 +23,7 @@
 #include "grade/grade.h"
 #include "prompts.h"
 #include "s1c_file.h"
+#include "s1c_mpi.h"
 #include "serve/serve.h"
 
 // Prompts file: see prompts.h. The returned buffer owns the texts.
@@ -40,10 +41,6 @@ static int load_prompts(const char *path, s1c_infer_cli *c, char **keep) {
     for (int i = 0; i < n; i++) s1c_infer_cli_add_prompt(c, lines[i]);
     free(lines);
     return 1;
-}
-
-static int launched_by_mpi(void) {
-    return getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMI_SIZE") || getenv("PMIX_RANK");
 }
 
 int main(int argc, char **argv) {
@@ -68,7 +65,7 @@ int main(int argc, char **argv) {
     static s1c_infer_cli c;
     int pr = s1c_infer_cli_parse(argc, argv, &c);
     if (pr) return pr == 1 ? 0 : 2;
-    int rank = 0, size = 1, mpi = launched_by_mpi();
+    int rank = 0, size = 1, mpi = s1c_dist_launched();
     if (mpi) {
         MPI_Init(&argc, &argv);
         MPI_Comm_rank(MPI_COMM_WORLD, &rank);

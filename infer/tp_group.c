@@ -5,13 +5,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-int s1c_infer_gpu_for_rank(int rank, int size) {
+// This rank's place on its node from the launcher's environment (Open MPI or Slurm), so no
+// collective call is needed; 0 when it says nothing (local rank 0 of 1).
+static s1c_dist local_dist(int rank, int size, int *known) {
     const char *lr = getenv("OMPI_COMM_WORLD_LOCAL_RANK"), *ls = getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
     if (!lr) lr = getenv("SLURM_LOCALID");
-    if (!lr) return 0;
-    s1c_dist d = {.rank = rank, .size = size, .local_rank = atoi(lr)};
+    s1c_dist d = {.rank = rank, .size = size, .local_rank = lr ? atoi(lr) : 0};
     d.local_size = ls ? atoi(ls) : d.local_rank + 1;
-    if (d.local_rank < 0 || d.local_size <= d.local_rank) return 0;
+    *known = lr != NULL;
+    return d;
+}
+
+int s1c_infer_gpu_for_rank(int rank, int size) {
+    int known = 0;
+    s1c_dist d = local_dist(rank, size, &known);
+    if (!known || d.local_rank < 0 || d.local_size <= d.local_rank) return 0;
     return s1c_dist_gpu(&d);
 }
 
@@ -60,10 +68,8 @@ s1c_status s1c_infer_tp_init(s1c_infer_tp *t, int tp, int rank, int size) {
 s1c_status s1c_infer_tp_device(s1c_infer_tp *t, const s1c_backend *be, int rank, int size) {
     t->be = be;
     if (t->tp == 1 || !be->device_memory) return S1C_OK;
-    const char *lr = getenv("OMPI_COMM_WORLD_LOCAL_RANK"), *ls = getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
-    if (!lr) lr = getenv("SLURM_LOCALID");
-    s1c_dist d = {.rank = rank, .size = size, .local_rank = lr ? atoi(lr) : 0};
-    d.local_size = ls ? atoi(ls) : d.local_rank + 1;
+    int known = 0;
+    const s1c_dist d = local_dist(rank, size, &known);
     s1c_comm *world = s1c_comm_create(&d, "nccl");
     if (!world) return s1c_err_prefix("--tp %d", t->tp);
     if (t->tp == size) {

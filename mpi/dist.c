@@ -42,3 +42,5 @@ void s1c_dist_abort(int code) {
     MPI_Abort(MPI_COMM_WORLD, code);
     exit(code);  // MPI_Abort does not return; this keeps the noreturn promise if it ever did
 }
+
+int s1c_dist_launched(void) { return getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMI_SIZE") || getenv("PMIX_RANK"); }

@@ -129,6 +129,9 @@ s1c_comm *s1c_comm_create(const s1c_dist *d, const char *backend);
 // 0 when it shows exactly one (one GPU per process, e.g. CUDA_VISIBLE_DEVICES set per rank);
 // local rank modulo the count otherwise. Without CUDA in the build: the local rank.
 int s1c_dist_gpu(const s1c_dist *d);
+// 1 when this process was started by an MPI launcher (Open MPI's mpirun, or a PMI / PMIx one such
+// as srun --mpi=pmix), from its environment, before MPI_Init: tools decide whether to initialise MPI.
+int s1c_dist_launched(void);
 void s1c_comm_destroy(s1c_comm *c);
 // c->split, or NULL with a message naming the backend when it has none.
 s1c_comm *s1c_comm_split(s1c_comm *c, int color, int key);

@@ -294,24 +294,24 @@ s1c_status s1c_plan_compute(const s1c_train_config *tc, const s1c_qwen2_config *
         // stream's and the host's clocks. (Copies during backward are not yet overlapped.)
         double a = 0, stream = 0, host = 0;
         const int nu = lay->n_units;
-        double *d2h_done = calloc((size_t)nu + 1, sizeof(double));
-        const double sh0 = (double)s1c_shard_geometry(lay->units[0].numel, W).shard;
-        stream = d2h_done[0] = sh0 * 4 / pcie;
+        // ready: when unit u's gradient slice has reached the host
+        double ready = stream = (double)s1c_shard_geometry(lay->units[0].numel, W).shard * 4 / pcie;
         for (int u = 0; u < nu; u++) {
             const double sh = (double)s1c_shard_geometry(lay->units[u].numel, W).shard;
+            double next_ready = 0;
             if (u + 1 < nu) {  // enqueued as unit u's step begins
                 const double next = (double)s1c_shard_geometry(lay->units[u + 1].numel, W).shard;
                 stream = fmax(stream, host) + next * 4 / pcie;
-                d2h_done[u + 1] = stream;
+                next_ready = stream;
             }
-            host = fmax(host, d2h_done[u]) + sh * 30 / host_bw;
+            host = fmax(host, ready) + sh * 30 / host_bw;
+            ready = next_ready;
             a += sh * 30 / host_bw;
             stream = fmax(stream, host) + sh * 2 / pcie;  // the new slice, after its update
             const double gathers = u == 0 ? (mc->tie_word_embeddings ? 1.0 : sim.n_micro)
                                           : u == head ? sim.n_micro : 2.0 * sim.n_micro;
             o->streamed_h2d_bytes += gathers * 2 * sh;
         }
-        free(d2h_done);
         const double h = fmax(stream, host);
         o->host_adam_s = a;
         o->tail_s = h;

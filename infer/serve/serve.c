@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "s1_format.h"
+#include "s1c_mpi.h"
 #include "serve_internal.h"
 
 void s1c_serve_opts_default(s1c_serve_opts *o) {
@@ -169,7 +170,7 @@ int s1c_serve_main(int argc, char **argv) {
     // Under mpirun (tensor parallelism): rank 0's engine thread makes the MPI calls while the
     // main thread made MPI_Init and will make MPI_Finalize, so SERIALIZED is the level needed.
     int rank = 0, size = 1;
-    const int mpi = getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMI_SIZE") || getenv("PMIX_RANK");
+    const int mpi = s1c_dist_launched();
     if (mpi) {
         int provided = 0;
         if (MPI_Init_thread(&argc, &argv, MPI_THREAD_SERIALIZED, &provided) != MPI_SUCCESS) {

@@ -140,6 +140,21 @@ void s1c_wbf16_gemv_avx512(float *out, const float *inp, const uint16_t *w, cons
     if (xp != xbuf) free(xp);
 }
 
+// A tile's accumulators c[a][v] (feature a, rows 16v..16v+15) to out[t0 + j, o0 + a] for the valid
+// rows j < nt and features a < na, plus the bias: stored [feature][row], transposed on the way
+// out. Shared by the widening and the vdpbf16ps GEMM tiles.
+A512_INLINE void store_tile(float *out, __m512 c[24][2], const float *bias, int OC, int t0, int nt, int o0, int na,
+                            const int NV, const int MO) {
+    float r[24][32];
+#pragma GCC unroll 24
+    for (int a = 0; a < MO; a++) {
+        _mm512_storeu_ps(r[a], c[a][0]);
+        if (NV == 2) _mm512_storeu_ps(r[a] + 16, c[a][1]);
+    }
+    for (int j = 0; j < nt; j++)
+        for (int a = 0; a < na; a++) out[(size_t)(t0 + j) * OC + o0 + a] = r[a][j] + (bias ? bias[o0 + a] : 0.0f);
+}
+
 // ---- register-blocked GEMM ------------------------------------------------------------------------
 // xt: NV*16 input rows transposed, [IC][16 NV] (rows past T are zeros); wp: MO widened weight rows
 // [MO][IC]. out[t0 + j, o0 + a] for j < nt (valid rows), a < na (valid features).
@@ -158,14 +173,7 @@ A512_INLINE void gemm_tile(float *out, const float *xt, const float *wp, const f
             if (NV == 2) c[a][1] = _mm512_fmadd_ps(wv, x1, c[a][1]);
         }
     }
-    float r[24][32];  // [feature][row]: the accumulators as stored, transposed on the way out
-#pragma GCC unroll 24
-    for (int a = 0; a < MO; a++) {
-        _mm512_storeu_ps(r[a], c[a][0]);
-        if (NV == 2) _mm512_storeu_ps(r[a] + 16, c[a][1]);
-    }
-    for (int j = 0; j < nt; j++)
-        for (int a = 0; a < na; a++) out[(size_t)(t0 + j) * OC + o0 + a] = r[a][j] + (bias ? bias[o0 + a] : 0.0f);
+    store_tile(out, c, bias, OC, t0, nt, o0, na, NV, MO);
 }
 
 A512 static void widen_rows(float *dst, const uint16_t *src, size_t n) {
@@ -261,14 +269,7 @@ B16_INLINE void dp_tile(float *out, const uint32_t *xt, const uint16_t *w, const
             if (NV == 2) c[a][1] = _mm512_dpbf16_ps(c[a][1], wv, x1);
         }
     }
-    float r[24][32];
-#pragma GCC unroll 24
-    for (int a = 0; a < MO; a++) {
-        _mm512_storeu_ps(r[a], c[a][0]);
-        if (NV == 2) _mm512_storeu_ps(r[a] + 16, c[a][1]);
-    }
-    for (int j = 0; j < nt; j++)
-        for (int a = 0; a < na; a++) out[(size_t)(t0 + j) * OC + o0 + a] = r[a][j] + (bias ? bias[o0 + a] : 0.0f);
+    store_tile(out, c, bias, OC, t0, nt, o0, na, NV, MO);
 }
 
 B16_INLINE void dp_range(float *out, const uint32_t *xt, const uint16_t *w, const float *bias, int T, int IC, int OC,

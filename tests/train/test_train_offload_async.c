@@ -129,11 +129,6 @@ static void lagging_destroy(s1c_backend *be) {
 // ---- three offloaded steps (fixture.h fx_train_steps) ----------------------------------------
 enum { G = 2, STEPS = 3 };
 
-static float *train(s1c_backend *be, s1c_comm *c, const char *mdir, const s1c_qwen2_config *cfg, int32_t *const *ids,
-                    uint8_t *const *mask, const int *len, size_t *n_out) {
-    return fx_train_steps(be, c, mdir, cfg, ids, mask, len, STEPS, 1, NULL, NULL, n_out);
-}
-
 int main(int argc, char **argv) {
     s1c_dist d;
     if (s1c_dist_init(&argc, &argv, &d) != S1C_OK || argc != 2) {
@@ -166,15 +161,15 @@ int main(int argc, char **argv) {
         for (int a = 0; a < 2; a++) {
             s1c_backend *plain = s1c_backend_create(acts[a], 0);
             size_t n_ref = 0, n_lag = 0, n_bad = 0;
-            float *ref = train(plain, c, mdir, &cfg, ids, mask, len, &n_ref);
+            float *ref = fx_train_steps(plain, c, mdir, &cfg, ids, mask, len, STEPS, 1, NULL, NULL, &n_ref);
             s1c_backend_destroy(plain);
             s1c_backend *lag = lagging_create(acts[a]);
-            float *got = train(lag, c, mdir, &cfg, ids, mask, len, &n_lag);
+            float *got = fx_train_steps(lag, c, mdir, &cfg, ids, mask, len, STEPS, 1, NULL, NULL, &n_lag);
             const long deferred = L.deferred;
             lagging_destroy(lag);
             lag = lagging_create(acts[a]);
             L.broken_fences = 1;
-            float *bad = train(lag, c, mdir, &cfg, ids, mask, len, &n_bad);
+            float *bad = fx_train_steps(lag, c, mdir, &cfg, ids, mask, len, STEPS, 1, NULL, NULL, &n_bad);
             lagging_destroy(lag);
             CHECK(n_ref == n_lag && n_ref == n_bad && n_ref > 0, "sizes");
             CHECK(deferred >= 2L * STEPS * 4, "the pipeline deferred only %ld copies", deferred);
